@@ -1,0 +1,198 @@
+"""Configuration: the one place that reads the environment.
+
+`load_config()` turns environment variables into a plain config object once,
+when the app is created; nothing reads `os.environ` at import time and no other
+module reads it at all. Three profiles: development (the default, for
+`make run`), testing, and production, which refuses to start without a real
+`SECRET_KEY`.
+"""
+
+from __future__ import annotations
+
+import os
+import secrets
+from datetime import timedelta
+from pathlib import Path
+
+BASE_DIR = Path(__file__).resolve().parent
+INSTANCE_DIR = BASE_DIR / "instance"
+
+# Values people have pasted from tutorials; a production key must not be one.
+_PLACEHOLDER_KEYS = {"", "dev", "changeme", "change-me", "secret", "your-secret-key", "replace-me"}
+MIN_SECRET_KEY_LENGTH = 32
+
+
+class ConfigError(RuntimeError):
+    """The environment describes a service that must not start."""
+
+
+class BaseConfig:
+    APP_ENV = "base"
+    SECRET_KEY: str | None = None
+    SQLALCHEMY_DATABASE_URI = f"sqlite:///{INSTANCE_DIR / 'coordinator.sqlite3'}"
+    SQLALCHEMY_ENGINE_OPTIONS: dict = {"pool_pre_ping": True}
+    PUBLIC_BASE_URL = "http://127.0.0.1:5000"
+
+    # Requests and sessions
+    MAX_CONTENT_LENGTH = 2 * 1024 * 1024
+    MAX_FORM_MEMORY_SIZE = 2 * 1024 * 1024
+    PERMANENT_SESSION_LIFETIME = timedelta(days=30)
+    SESSION_COOKIE_HTTPONLY = True
+    SESSION_COOKIE_SAMESITE = "Lax"
+    SESSION_COOKIE_SECURE = False
+    WTF_CSRF_TIME_LIMIT = None  # tied to the session instead of a clock
+    HSTS_ENABLED = False
+
+    # Passwords (argon2id). Defaults follow RFC 9106's second recommendation.
+    ARGON2_TIME_COST = 3
+    ARGON2_MEMORY_COST = 64 * 1024
+    ARGON2_PARALLELISM = 4
+    PASSWORD_MIN_LENGTH = 10
+    PASSWORD_RESET_TTL = timedelta(hours=1)
+
+    # Throttling (Flask-Limiter). memory:// for one process, redis://... for many.
+    RATELIMIT_ENABLED = True
+    RATELIMIT_STORAGE_URI = "memory://"
+    RATELIMIT_HEADERS_ENABLED = False
+    SIGNIN_LIMIT_PER_ACCOUNT = "5 per minute;20 per hour"
+    SIGNIN_LIMIT_PER_IP = "20 per minute;200 per hour"
+    RESET_LIMIT_PER_ACCOUNT = "3 per hour"
+    RESET_LIMIT_PER_IP = "10 per hour"
+    REGISTER_LIMIT_PER_IP = "10 per hour"
+
+    # Outside world
+    SMS_BACKEND = "console"
+    TWILIO_ACCOUNT_SID: str | None = None
+    TWILIO_AUTH_TOKEN: str | None = None
+    TWILIO_FROM_NUMBER: str | None = None
+    TWILIO_MESSAGING_SERVICE_SID: str | None = None
+    TWILIO_API_BASE_URL: str | None = None
+    MAIL_BACKEND = "console"
+    SMTP_HOST = "127.0.0.1"
+    SMTP_PORT = 25
+    SMTP_USERNAME: str | None = None
+    SMTP_PASSWORD: str | None = None
+    SMTP_STARTTLS = False
+    SMTP_TIMEOUT = 10.0
+    MAIL_FROM = "Coordinator <coordinator@localhost>"
+    DEFAULT_PHONE_REGION = "US"
+    DEFAULT_TIMEZONE = "America/New_York"
+    # How many reverse proxies sit in front of the app (their X-Forwarded-* headers are trusted).
+    TRUSTED_PROXIES = 0
+
+
+class DevelopmentConfig(BaseConfig):
+    APP_ENV = "development"
+
+
+class TestingConfig(BaseConfig):
+    APP_ENV = "testing"
+    TESTING = True
+    SECRET_KEY = "testing-" + "x" * 40
+    SQLALCHEMY_DATABASE_URI = "sqlite://"
+    # Cheap hashes keep the suite fast; the algorithm (argon2id) is the same.
+    ARGON2_TIME_COST = 1
+    ARGON2_MEMORY_COST = 8 * 1024
+    ARGON2_PARALLELISM = 1
+    PUBLIC_BASE_URL = "http://localhost"
+    SERVER_NAME = None
+
+
+class ProductionConfig(BaseConfig):
+    APP_ENV = "production"
+    SESSION_COOKIE_SECURE = True
+    HSTS_ENABLED = True
+
+
+PROFILES = {
+    "development": DevelopmentConfig,
+    "testing": TestingConfig,
+    "production": ProductionConfig,
+}
+
+_STRING_SETTINGS = (
+    "PUBLIC_BASE_URL",
+    "SMS_BACKEND",
+    "TWILIO_ACCOUNT_SID",
+    "TWILIO_AUTH_TOKEN",
+    "TWILIO_FROM_NUMBER",
+    "TWILIO_MESSAGING_SERVICE_SID",
+    "TWILIO_API_BASE_URL",
+    "MAIL_BACKEND",
+    "SMTP_HOST",
+    "SMTP_USERNAME",
+    "SMTP_PASSWORD",
+    "MAIL_FROM",
+    "DEFAULT_PHONE_REGION",
+    "RATELIMIT_STORAGE_URI",
+)
+
+
+def _dev_secret_key() -> str:
+    """A random key kept in instance/ so `make run` sessions survive restarts."""
+    INSTANCE_DIR.mkdir(exist_ok=True)
+    path = INSTANCE_DIR / "dev-secret-key"
+    if not path.exists():
+        path.write_text(secrets.token_hex(32))
+        path.chmod(0o600)
+    return path.read_text().strip()
+
+
+def _normalise_database_url(url: str) -> str:
+    """Accept the postgres:// and postgresql:// URLs hosts hand out; use psycopg 3."""
+    for prefix in ("postgres://", "postgresql://"):
+        if url.startswith(prefix):
+            return "postgresql+psycopg://" + url[len(prefix) :]
+    return url
+
+
+def load_config(environ: dict[str, str] | None = None) -> BaseConfig:
+    """Build the config for this process from `environ` (default: os.environ)."""
+    env = os.environ if environ is None else environ
+    profile = env.get("APP_ENV", "development").strip().lower()
+    if profile not in PROFILES:
+        raise ConfigError(f"APP_ENV must be one of {', '.join(PROFILES)}, not {profile!r}.")
+    config = PROFILES[profile]()
+    for name in _STRING_SETTINGS:
+        if env.get(name):
+            setattr(config, name, env[name].strip())
+    if env.get("SMTP_PORT"):
+        config.SMTP_PORT = int(env["SMTP_PORT"])
+    if env.get("TRUSTED_PROXIES"):
+        config.TRUSTED_PROXIES = int(env["TRUSTED_PROXIES"])
+    if env.get("SMTP_STARTTLS"):
+        config.SMTP_STARTTLS = env["SMTP_STARTTLS"].strip().lower() in {"1", "true", "yes"}
+    if env.get("DATABASE_URL"):
+        config.SQLALCHEMY_DATABASE_URI = _normalise_database_url(env["DATABASE_URL"].strip())
+    config.SECRET_KEY = env.get("SECRET_KEY", "").strip() or None
+    if profile == "production":
+        check_production_secret(config.SECRET_KEY)
+    elif config.SECRET_KEY is None:
+        config.SECRET_KEY = TestingConfig.SECRET_KEY if profile == "testing" else _dev_secret_key()
+    return config
+
+
+def check_production_secret(key: str | None) -> None:
+    if key is None or key.lower() in _PLACEHOLDER_KEYS or len(key) < MIN_SECRET_KEY_LENGTH:
+        raise ConfigError(
+            "Refusing to start in production without a real SECRET_KEY: it signs every "
+            f"session cookie and sign-in link, so it must be at least {MIN_SECRET_KEY_LENGTH} "
+            "random characters. Generate one with: "
+            "python -c 'import secrets; print(secrets.token_hex(32))'"
+        )
+
+
+def database_url_for_tests(environ: dict[str, str] | None = None) -> str | None:
+    """The PostgreSQL URL the suite should also run on, if any (TEST_DATABASE_URL)."""
+    env = os.environ if environ is None else environ
+    url = env.get("TEST_DATABASE_URL", "").strip()
+    return _normalise_database_url(url) if url else None
+
+
+def test_settings(environ: dict[str, str] | None = None) -> dict[str, object]:
+    """Settings only the test suite reads: which browser to drive and whether it must exist."""
+    env = os.environ if environ is None else environ
+    return {
+        "chromium_path": env.get("CHROMIUM_PATH", "/usr/bin/chromium"),
+        "require_browser": env.get("REQUIRE_BROWSER", "") not in ("", "0"),
+    }

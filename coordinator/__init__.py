@@ -1,0 +1,112 @@
+"""coordinator: a support-network coordination service. `create_app` builds the app."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any
+
+from flask import Flask
+from sqlalchemy import event
+from werkzeug.middleware.proxy_fix import ProxyFix
+
+from config import BASE_DIR, ConfigError, check_production_secret, load_config
+
+log = logging.getLogger(__name__)
+
+
+def create_app(config: Any = None) -> Flask:
+    """Build the app from `config` (an object or mapping), or from the environment."""
+    app = Flask(
+        __name__,
+        template_folder=str(BASE_DIR / "templates"),
+        static_folder=str(BASE_DIR / "static"),
+        instance_path=str(BASE_DIR / "instance"),
+    )
+    register_config(app, config)
+    register_proxies(app)
+    register_extensions(app)
+    register_blueprints(app)
+    register_web(app)
+    register_commands(app)
+    return app
+
+
+def register_config(app: Flask, config: Any) -> None:
+    if config is None:
+        config = load_config()
+    if isinstance(config, Mapping):
+        app.config.update(config)
+    else:
+        app.config.from_object(config)
+    if app.config.get("APP_ENV") == "production":
+        check_production_secret(app.config.get("SECRET_KEY"))
+    elif not app.config.get("SECRET_KEY"):
+        raise ConfigError("SECRET_KEY is not set.")
+    uri = app.config["SQLALCHEMY_DATABASE_URI"]
+    if uri.startswith("sqlite:///") and not uri.startswith("sqlite:////:memory"):
+        Path(uri.removeprefix("sqlite:///")).parent.mkdir(parents=True, exist_ok=True)
+
+
+def register_proxies(app: Flask) -> None:
+    """Behind TRUSTED_PROXIES proxies, take the client address and scheme from their headers."""
+    hops = int(app.config.get("TRUSTED_PROXIES") or 0)
+    if hops:
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=hops, x_proto=hops, x_host=hops)
+
+
+def register_extensions(app: Flask) -> None:
+    from coordinator import models  # noqa: F401  (registers every table)
+    from coordinator.extensions import csrf, db, limiter, login_manager, migrate
+
+    db.init_app(app)
+    migrate.init_app(app, db, directory=str(BASE_DIR / "migrations"), render_as_batch=True)
+    csrf.init_app(app)
+    limiter.init_app(app)
+    login_manager.init_app(app)
+    login_manager.login_view = "accounts.sign_in"
+    login_manager.login_message = "Please sign in to see that page."
+    login_manager.login_message_category = "info"
+    login_manager.session_protection = None  # sessions are rows; see services/sessions.py
+
+    with app.app_context():
+        if db.engine.dialect.name == "sqlite":
+            event.listen(db.engine, "connect", _sqlite_pragmas)
+
+    @login_manager.user_loader
+    def load_user(token: str):
+        from coordinator.services.sessions import session_user
+
+        return session_user(token)
+
+
+def register_blueprints(app: Flask) -> None:
+    from coordinator.web import register_blueprints as register
+
+    register(app)
+
+
+def register_web(app: Flask) -> None:
+    from coordinator.errors import register_error_handlers
+    from coordinator.web.security import register_security_headers
+    from coordinator.web.templating import register_templating
+
+    register_error_handlers(app)
+    register_security_headers(app)
+    register_templating(app)
+
+
+def register_commands(app: Flask) -> None:
+    from coordinator.cli import register_cli
+
+    register_cli(app)
+
+
+def _sqlite_pragmas(dbapi_connection, connection_record) -> None:
+    """Foreign keys on, WAL for concurrent readers, and waiting rather than failing on locks."""
+    cursor = dbapi_connection.cursor()
+    cursor.execute("PRAGMA foreign_keys=ON")
+    cursor.execute("PRAGMA busy_timeout=30000")
+    cursor.execute("PRAGMA journal_mode=WAL")
+    cursor.close()

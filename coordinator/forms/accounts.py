@@ -1,0 +1,61 @@
+"""Forms for registering, signing in and managing a password."""
+
+from flask_wtf import FlaskForm
+from wtforms import EmailField, PasswordField, StringField
+from wtforms.validators import DataRequired, Length
+
+from coordinator.services.accounts import PASSWORD_MAX_LENGTH
+
+_email = [DataRequired("Enter your email address."), Length(max=254, message="That email is too long.")]
+_password = [
+    DataRequired("Enter a password."),
+    Length(max=PASSWORD_MAX_LENGTH, message=f"Use at most {PASSWORD_MAX_LENGTH} characters."),
+]
+
+
+class RegisterForm(FlaskForm):
+    name = StringField(
+        "Your name",
+        validators=[
+            DataRequired("Tell us your name."),
+            Length(max=120, message="Keep your name under 120 characters."),
+        ],
+        render_kw={"autocomplete": "name"},
+    )
+    email = EmailField("Email", validators=_email, render_kw={"autocomplete": "email"})
+    password = PasswordField(
+        "Password",
+        validators=_password,
+        description="At least 10 characters. A short phrase is easy to remember.",
+        render_kw={"autocomplete": "new-password"},
+    )
+
+
+class SignInForm(FlaskForm):
+    email = EmailField("Email", validators=_email, render_kw={"autocomplete": "username"})
+    password = PasswordField(
+        "Password",
+        validators=[DataRequired("Enter your password.")],
+        render_kw={"autocomplete": "current-password"},
+    )
+
+
+class ForgotPasswordForm(FlaskForm):
+    email = EmailField("Email", validators=_email, render_kw={"autocomplete": "email"})
+
+
+class ResetPasswordForm(FlaskForm):
+    password = PasswordField("New password", validators=_password, render_kw={"autocomplete": "new-password"})
+
+
+class ChangePasswordForm(FlaskForm):
+    current_password = PasswordField(
+        "Current password",
+        validators=[DataRequired("Enter your current password.")],
+        render_kw={"autocomplete": "current-password"},
+    )
+    password = PasswordField("New password", validators=_password, render_kw={"autocomplete": "new-password"})
+
+
+class ConfirmForm(FlaskForm):
+    """A button with nothing but the CSRF token (sign out, sign out everywhere)."""

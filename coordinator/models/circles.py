@@ -1,0 +1,77 @@
+"""A circle is the people around one patient; a membership gives each a role.
+
+Roles are data checked by the database: at most one patient per circle, one
+membership per person per circle, and only the three known roles and states.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlalchemy import CheckConstraint, ForeignKey, Index, String, UniqueConstraint, text
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from coordinator.clock import now
+from coordinator.models.accounts import User
+from coordinator.models.base import Base, UTCDateTime
+
+PATIENT = "patient"
+COORDINATOR = "coordinator"
+SUPPORTER = "supporter"
+ROLES = (PATIENT, COORDINATOR, SUPPORTER)
+# Roles that run the circle: they see every task, address and message.
+MANAGING_ROLES = (PATIENT, COORDINATOR)
+
+ACTIVE = "active"
+ARCHIVED = "archived"
+REMOVED = "removed"
+MEMBERSHIP_STATES = (ACTIVE, ARCHIVED, REMOVED)
+
+
+class Circle(Base):
+    __tablename__ = "circles"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    name: Mapped[str] = mapped_column(String(120))
+    patient_name: Mapped[str] = mapped_column(String(120))
+    timezone: Mapped[str] = mapped_column(String(64))
+    phone_region: Mapped[str] = mapped_column(String(2))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=now)
+    created_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
+
+    memberships: Mapped[list[Membership]] = relationship(back_populates="circle")
+
+    @property
+    def patient_first_name(self) -> str:
+        return self.patient_name.split()[0] if self.patient_name.strip() else self.patient_name
+
+
+class Membership(Base):
+    __tablename__ = "memberships"
+    __table_args__ = (
+        UniqueConstraint("circle_id", "user_id"),
+        CheckConstraint(f"role IN {ROLES!r}", name="known_role"),
+        CheckConstraint(f"status IN {MEMBERSHIP_STATES!r}", name="known_status"),
+        Index(
+            "uq_memberships_one_patient",
+            "circle_id",
+            unique=True,
+            sqlite_where=text("role = 'patient'"),
+            postgresql_where=text("role = 'patient'"),
+        ),
+        Index("ix_memberships_user_id_status", "user_id", "status"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    circle_id: Mapped[int] = mapped_column(ForeignKey("circles.id", ondelete="CASCADE"))
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"))
+    role: Mapped[str] = mapped_column(String(20))
+    status: Mapped[str] = mapped_column(String(20), default=ACTIVE)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=now)
+
+    circle: Mapped[Circle] = relationship(back_populates="memberships")
+    user: Mapped[User] = relationship()
+
+    @property
+    def manages(self) -> bool:
+        return self.role in MANAGING_ROLES

@@ -1,0 +1,48 @@
+"""Writing to the activity record, the history network health is computed from."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from coordinator.extensions import db
+from coordinator.models.activity import Event
+
+# Every kind of event the service records. A new feature adds its kinds here,
+# so a typo fails loudly instead of silently missing from health figures.
+KINDS = frozenset(
+    {
+        "account.registered",
+        "account.password_changed",
+        "account.password_reset",
+        "circle.created",
+        "member.joined",
+        "member.role_changed",
+        "member.removed",
+    }
+)
+
+
+def activity_record(
+    *,
+    kind: str,
+    circle_id: int | None = None,
+    actor_id: int | None = None,
+    subject_id: int | None = None,
+    object_type: str | None = None,
+    object_id: int | None = None,
+    data: dict[str, Any] | None = None,
+) -> Event:
+    """Append one event; it is written with the change that caused it."""
+    if kind not in KINDS:
+        raise ValueError(f"Unknown activity kind {kind!r}; add it to KINDS")
+    event = Event(
+        kind=kind,
+        circle_id=circle_id,
+        actor_id=actor_id,
+        subject_id=subject_id,
+        object_type=object_type,
+        object_id=object_id,
+        data=data or {},
+    )
+    db.session.add(event)
+    return event

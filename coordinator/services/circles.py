@@ -1,0 +1,127 @@
+"""Circles and who may see them.
+
+`circle_access` is the one gate every circle-scoped page goes through: a
+person who is not an active member gets NotFound, exactly as if the circle did
+not exist, so circle ids reveal nothing.
+"""
+
+from __future__ import annotations
+
+import phonenumbers
+from sqlalchemy import select
+from sqlalchemy.orm import contains_eager, joinedload
+
+from coordinator.clock import is_known_zone
+from coordinator.errors import Invalid, NotFound
+from coordinator.extensions import db
+from coordinator.models.accounts import User
+from coordinator.models.circles import (
+    ACTIVE,
+    COORDINATOR,
+    PATIENT,
+    ROLES,
+    Circle,
+    Membership,
+)
+from coordinator.services.activity import activity_record
+
+NAME_MAX = 120
+
+
+def _clean_name(raw: str, *, field: str, what: str) -> str:
+    name = " ".join((raw or "").split())
+    if not name:
+        raise Invalid(f"Enter {what}.", field=field)
+    if len(name) > NAME_MAX:
+        raise Invalid(f"Keep {what} under {NAME_MAX} characters.", field=field)
+    if any(ord(ch) < 32 for ch in name):
+        raise Invalid(f"Remove the control characters from {what}.", field=field)
+    return name
+
+
+def circle_create(
+    *,
+    creator: User,
+    for_self: bool,
+    patient_name: str,
+    name: str,
+    timezone: str,
+    phone_region: str,
+) -> Circle:
+    """Start a circle. The creator is its patient (for_self) or its first coordinator."""
+    patient = creator.name if for_self else _clean_name(patient_name, field="patient_name", what="their name")
+    title = _clean_name(name, field="name", what="a name for the circle") if name.strip() else None
+    if not is_known_zone(timezone):
+        raise Invalid("Choose a time zone from the list.", field="timezone")
+    region = (phone_region or "").strip().upper()
+    if region not in phonenumbers.SUPPORTED_REGIONS:
+        raise Invalid("Choose a country from the list.", field="phone_region")
+    first = patient.split()[0]
+    circle = Circle(
+        name=title or f"Helping {first}",
+        patient_name=patient,
+        timezone=timezone,
+        phone_region=region,
+        created_by_id=creator.id,
+    )
+    db.session.add(circle)
+    db.session.flush()
+    membership = Membership(circle=circle, user=creator, role=PATIENT if for_self else COORDINATOR)
+    db.session.add(membership)
+    db.session.flush()
+    activity_record(kind="circle.created", circle_id=circle.id, actor_id=creator.id)
+    activity_record(
+        kind="member.joined",
+        circle_id=circle.id,
+        actor_id=creator.id,
+        subject_id=creator.id,
+        data={"role": membership.role},
+    )
+    return circle
+
+
+def circle_access(*, circle_id: int, user: User, roles: tuple[str, ...] = ROLES) -> Membership:
+    """The user's active membership of the circle, if its role is in `roles`; else NotFound.
+
+    Members whose role is not allowed also get NotFound: a supporter learns no
+    more about a coordinator-only page than a stranger does.
+    """
+    if not getattr(user, "is_authenticated", False):
+        raise NotFound("No such circle.")
+    membership = db.session.scalar(
+        select(Membership)
+        .join(Circle, Circle.id == Membership.circle_id)
+        .where(
+            Membership.circle_id == circle_id,
+            Membership.user_id == user.id,
+            Membership.status == ACTIVE,
+        )
+        .options(contains_eager(Membership.circle))
+    )
+    if membership is None or membership.role not in roles:
+        raise NotFound("No such circle.")
+    return membership
+
+
+def circles_for_user(*, user: User) -> list[Membership]:
+    """The user's active memberships with their circles, newest circle first."""
+    return list(
+        db.session.scalars(
+            select(Membership)
+            .join(Circle, Circle.id == Membership.circle_id)
+            .where(Membership.user_id == user.id, Membership.status == ACTIVE)
+            .options(contains_eager(Membership.circle))
+            .order_by(Circle.created_at.desc(), Circle.id.desc())
+        )
+    )
+
+
+def circle_members(*, circle_id: int) -> list[Membership]:
+    return list(
+        db.session.scalars(
+            select(Membership)
+            .where(Membership.circle_id == circle_id, Membership.status == ACTIVE)
+            .options(joinedload(Membership.user))
+            .order_by(Membership.created_at, Membership.id)
+        )
+    )

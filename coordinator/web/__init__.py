@@ -1,0 +1,13 @@
+"""The web edge: blueprints that parse input, call one service, commit and render."""
+
+from flask import Flask
+
+from coordinator.web.accounts import bp as accounts_bp
+from coordinator.web.circles import bp as circles_bp
+from coordinator.web.home import bp as home_bp
+
+
+def register_blueprints(app: Flask) -> None:
+    app.register_blueprint(home_bp)
+    app.register_blueprint(accounts_bp)
+    app.register_blueprint(circles_bp)

@@ -1,0 +1,187 @@
+"""Register, sign in and out, and manage a password (including reset by email)."""
+
+from __future__ import annotations
+
+import logging
+
+from flask import Blueprint, current_app, flash, redirect, render_template, request, session, url_for
+from flask_login import current_user, login_required, login_user, logout_user
+
+from coordinator.errors import DomainError, Expired
+from coordinator.extensions import db, limiter
+from coordinator.forms import form_error
+from coordinator.forms.accounts import (
+    ChangePasswordForm,
+    ConfirmForm,
+    ForgotPasswordForm,
+    RegisterForm,
+    ResetPasswordForm,
+    SignInForm,
+)
+from coordinator.mail import Email, mail_send
+from coordinator.models.accounts import User
+from coordinator.services.accounts import (
+    account_authenticate,
+    account_register,
+    password_change,
+    password_reset_complete,
+    password_reset_lookup,
+    password_reset_request,
+)
+from coordinator.services.sessions import session_start, sessions_end_all
+from coordinator.web.security import safe_next_url
+
+log = logging.getLogger(__name__)
+bp = Blueprint("accounts", __name__)
+INVALID = 422
+
+
+def _limit(name: str):
+    return lambda: current_app.config[name]
+
+
+def _account_key() -> str:
+    return "account:" + (request.form.get("email") or "").strip().lower()
+
+
+def _failed(response) -> bool:
+    return response.status_code != 302
+
+
+def _sign_in(user: User, *, method: str) -> None:
+    session_start(user=user, method=method, user_agent=request.user_agent.string)
+    db.session.commit()
+    session.clear()
+    session.permanent = True
+    login_user(user)
+
+
+@bp.route("/register", methods=["GET", "POST"])
+@limiter.limit(_limit("REGISTER_LIMIT_PER_IP"), methods=["POST"])
+def register():
+    if current_user.is_authenticated:
+        return redirect(url_for("circles.index"))
+    form = RegisterForm()
+    if form.validate_on_submit():
+        try:
+            user = account_register(name=form.name.data, email=form.email.data, password=form.password.data)
+        except DomainError as error:
+            db.session.rollback()
+            form_error(form, error)
+        else:
+            _sign_in(user, method="password")
+            flash(f"Welcome, {user.first_name}. Start a circle for the person you're supporting.", "success")
+            return redirect(url_for("circles.new"))
+    return render_template("accounts/register.html", form=form), INVALID if form.errors else 200
+
+
+@bp.route("/sign-in", methods=["GET", "POST"])
+@limiter.limit(_limit("SIGNIN_LIMIT_PER_IP"), methods=["POST"])
+@limiter.limit(_limit("SIGNIN_LIMIT_PER_ACCOUNT"), methods=["POST"], key_func=_account_key, deduct_when=_failed)
+def sign_in():
+    target = safe_next_url(request.args.get("next"))
+    if current_user.is_authenticated:
+        return redirect(target or url_for("circles.index"))
+    form = SignInForm()
+    if form.validate_on_submit():
+        try:
+            user = account_authenticate(email=form.email.data, password=form.password.data)
+        except DomainError as error:
+            db.session.rollback()
+            form_error(form, error)
+        else:
+            _sign_in(user, method="password")
+            return redirect(target or url_for("circles.index"))
+    status = INVALID if form.errors or form.form_errors else 200
+    return render_template("accounts/sign_in.html", form=form, next=target), status
+
+
+@bp.post("/sign-out")
+@login_required
+def sign_out():
+    form = ConfirmForm()
+    if not form.validate_on_submit():
+        return redirect(url_for("home.index"))
+    sessions_end_all(user=current_user)
+    db.session.commit()
+    logout_user()
+    session.clear()
+    flash("You're signed out, on this device and any other.", "success")
+    return redirect(url_for("home.index"))
+
+
+@bp.route("/password/forgot", methods=["GET", "POST"])
+@limiter.limit(_limit("RESET_LIMIT_PER_IP"), methods=["POST"])
+@limiter.limit(_limit("RESET_LIMIT_PER_ACCOUNT"), methods=["POST"], key_func=_account_key)
+def forgot_password():
+    form = ForgotPasswordForm()
+    if form.validate_on_submit():
+        link = password_reset_request(email=form.email.data)
+        db.session.commit()
+        if link is not None:
+            _send_reset_email(link.user, link.token)
+        flash(
+            "If an account uses that email, we've sent it a link to choose a new password. "
+            "The link works for one hour.",
+            "success",
+        )
+        return redirect(url_for("accounts.sign_in"))
+    return render_template("accounts/forgot.html", form=form), INVALID if form.errors else 200
+
+
+def _send_reset_email(user: User, token: str) -> None:
+    url = current_app.config["PUBLIC_BASE_URL"].rstrip("/") + url_for("accounts.reset_password", token=token)
+    body = render_template("email/password_reset.txt", user=user, url=url)
+    try:
+        mail_send(Email(to=user.email, subject="Reset your Coordinator password", body=body))
+    except OSError:
+        log.exception("Could not send a password reset email (user %s)", user.id)
+
+
+@bp.route("/password/reset/<token>", methods=["GET", "POST"])
+@limiter.limit(_limit("RESET_LIMIT_PER_IP"), methods=["POST"])
+def reset_password(token: str):
+    form = ResetPasswordForm()
+    try:
+        password_reset_lookup(token=token)
+    except Expired as error:
+        response = render_template("accounts/reset_expired.html", message=error.message), 410
+        return _no_referrer(response)
+    if form.validate_on_submit():
+        try:
+            user = password_reset_complete(token=token, new_password=form.password.data)
+        except DomainError as error:
+            db.session.rollback()
+            form_error(form, error)
+        else:
+            _sign_in(user, method="password")
+            flash("Your password is changed, and every other device was signed out.", "success")
+            return redirect(url_for("circles.index"))
+    response = render_template("accounts/reset.html", form=form, token=token), INVALID if form.errors else 200
+    return _no_referrer(response)
+
+
+def _no_referrer(result):
+    body, status = result
+    response = current_app.make_response((body, status))
+    response.headers["Referrer-Policy"] = "no-referrer"
+    return response
+
+
+@bp.route("/account", methods=["GET", "POST"])
+@login_required
+def account():
+    form = ChangePasswordForm()
+    if form.validate_on_submit():
+        try:
+            password_change(
+                user=current_user, current_password=form.current_password.data, new_password=form.password.data
+            )
+        except DomainError as error:
+            db.session.rollback()
+            form_error(form, error)
+        else:
+            db.session.commit()
+            flash("Password changed. Every other device has been signed out.", "success")
+            return redirect(url_for("accounts.account"))
+    return render_template("accounts/account.html", form=form), INVALID if form.errors else 200

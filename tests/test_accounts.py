@@ -1,0 +1,169 @@
+"""Registering, signing in and out, and passwords, as a person using the site sees them."""
+
+from __future__ import annotations
+
+import re
+from datetime import timedelta
+
+import pytest
+import time_machine
+from sqlalchemy import func, select
+
+from coordinator.clock import now
+from coordinator.extensions import db
+from coordinator.models import Event, User, UserSession
+from tests.factories import PASSWORD, make_user
+from tests.web import WebClient
+
+
+def register(client, **fields):
+    data = {"name": "Maria Lopez", "email": "maria@example.org", "password": "a long enough password"}
+    data.update(fields)
+    return client.post("/register", data)
+
+
+def test_registering_signs_you_in_and_leads_to_starting_a_circle(client):
+    response = register(client, email="  Maria@Example.ORG ")
+    assert response.status_code == 302
+    assert response.headers["Location"].endswith("/circles/new")
+    user = db.session.scalar(select(User))
+    assert user.email == "maria@example.org"
+    assert user.password_hash.startswith("$argon2id$")
+    page = client.get("/circles/new")
+    assert page.status_code == 200
+    assert "Start a circle" in page.get_data(as_text=True)
+    assert db.session.scalar(select(Event.kind)) == "account.registered"
+
+
+@pytest.mark.parametrize(
+    ("fields", "message"),
+    [
+        ({"name": ""}, "Tell us your name."),
+        ({"email": "not-an-email"}, "Enter an email address like name@example.com."),
+        ({"password": "short"}, "Use at least 10 characters."),
+        ({"password": "aaaaaaaaaaaa"}, "too easy to guess"),
+        ({"password": "x" * 300}, "Use at most 256 characters."),
+    ],
+)
+def test_bad_registration_says_what_is_wrong_and_keeps_what_was_typed(client, fields, message):
+    response = register(
+        client, name=fields.get("name", "Maria Lopez"), **{k: v for k, v in fields.items() if k != "name"}
+    )
+    html = response.get_data(as_text=True)
+    assert response.status_code == 422
+    assert message in html
+    if fields.get("email"):
+        assert 'value="not-an-email"' in html
+    if "name" not in fields:
+        assert 'value="Maria Lopez"' in html
+    assert db.session.scalar(select(func.count(User.id))) == 0
+
+
+def test_an_email_can_only_register_once(client):
+    make_user(email="maria@example.org")
+    response = register(client, email="MARIA@example.org")
+    assert response.status_code == 422
+    assert "already has an account" in response.get_data(as_text=True)
+    assert db.session.scalar(select(func.count(User.id))) == 1
+
+
+def test_sign_in_with_the_right_password(client):
+    user = make_user()
+    response = client.sign_in(user.email.upper(), PASSWORD)
+    assert response.status_code == 302
+    assert response.headers["Location"].endswith("/circles/")
+    assert client.get("/account").status_code == 200
+
+
+def test_wrong_password_and_unknown_email_get_the_same_answer(client):
+    user = make_user()
+    wrong = client.sign_in(user.email, "not the password")
+    unknown = client.sign_in("nobody@example.org", "not the password")
+    assert wrong.status_code == unknown.status_code == 422
+    strip = lambda html: re.sub(r'value="[^"]*"', "", html)  # noqa: E731 (typed values differ)
+    assert strip(wrong.get_data(as_text=True)) == strip(unknown.get_data(as_text=True))
+    assert "don&#39;t match an account" in wrong.get_data(as_text=True)
+
+
+def test_supporter_without_a_password_cannot_sign_in_with_one(client):
+    user = make_user(password=None)
+    assert client.sign_in(user.email, "").status_code == 422
+    assert client.sign_in(user.email, "anything at all").status_code == 422
+
+
+@pytest.mark.parametrize(
+    ("next_url", "expected"),
+    [
+        ("/account", "/account"),
+        ("https://evil.example/steal", "/circles/"),
+        ("//evil.example/steal", "/circles/"),
+        ("/\\evil.example", "/circles/"),
+        ("javascript:alert(1)", "/circles/"),
+    ],
+)
+def test_next_only_returns_to_this_site(client, next_url, expected):
+    user = make_user()
+    response = client.post(f"/sign-in?next={next_url}", {"email": user.email, "password": PASSWORD})
+    assert response.status_code == 302
+    assert response.headers["Location"] == expected
+
+
+def test_pages_that_need_sign_in_send_you_there_and_back(client):
+    user = make_user()
+    response = client.get("/account")
+    assert response.status_code == 302
+    assert "/sign-in?next=%2Faccount" in response.headers["Location"]
+    signed_in = client.post("/sign-in?next=/account", {"email": user.email, "password": PASSWORD})
+    assert signed_in.headers["Location"] == "/account"
+
+
+def test_a_cookie_copied_before_sign_out_no_longer_works(app, client):
+    user = make_user()
+    client.sign_in(user.email, PASSWORD)
+    copied = client.cookie()
+    assert client.get("/account").status_code == 200
+    client.sign_out()
+    thief = WebClient(app.test_client())
+    thief.set_cookie(copied)
+    response = thief.get("/account")
+    assert response.status_code == 302 and "/sign-in" in response.headers["Location"]
+
+
+def test_sign_out_ends_every_other_session_too(app, client):
+    user = make_user()
+    phone = WebClient(app.test_client())
+    client.sign_in(user.email, PASSWORD)
+    phone.sign_in(user.email, PASSWORD)
+    client.sign_out()
+    assert phone.get("/account").status_code == 302
+    live = db.session.scalar(select(func.count()).where(UserSession.revoked_at.is_(None)))
+    assert live == 0
+
+
+def test_changing_the_password_keeps_this_session_and_ends_the_others(app, client):
+    user = make_user()
+    laptop = WebClient(app.test_client())
+    client.sign_in(user.email, PASSWORD)
+    laptop.sign_in(user.email, PASSWORD)
+    response = client.post("/account", {"current_password": PASSWORD, "password": "a brand new phrase"})
+    assert response.status_code == 302
+    assert client.get("/account").status_code == 200
+    assert laptop.get("/account").status_code == 302
+    fresh = WebClient(app.test_client())
+    assert fresh.sign_in(user.email, PASSWORD).status_code == 422
+    assert fresh.sign_in(user.email, "a brand new phrase").status_code == 302
+
+
+def test_changing_the_password_needs_the_current_one(client):
+    user = make_user()
+    client.sign_in(user.email, PASSWORD)
+    response = client.post("/account", {"current_password": "wrong", "password": "a brand new phrase"})
+    assert response.status_code == 422
+    assert "That isn&#39;t your current password." in response.get_data(as_text=True)
+
+
+def test_sessions_expire(client):
+    user = make_user()
+    client.sign_in(user.email, PASSWORD)
+    with time_machine.travel(now() + timedelta(days=31), tick=False):
+        assert client.get("/account").status_code == 302

@@ -1,0 +1,38 @@
+"""A newcomer on a phone registers, starts a circle and lands on its page."""
+
+from __future__ import annotations
+
+import pytest
+
+from tests.browser import chromium_page
+from tests.live import LiveServer
+
+pytestmark = pytest.mark.browser
+
+
+def test_register_create_a_circle_and_see_it(make_app):
+    app = make_app()
+    with LiveServer(app) as server, chromium_page() as page:
+        page.goto(server.url + "/")
+        page.get_by_role("link", name="Start a circle").click()
+        page.get_by_label("Your name").fill("Daniel Lopez")
+        page.get_by_label("Email").fill("daniel@example.org")
+        page.get_by_label("Password").fill("  ")
+        page.get_by_role("button", name="Create account").click()
+        assert page.get_by_text("Enter a password.").is_visible() or page.get_by_text("Use at least").is_visible()
+        assert page.get_by_label("Your name").input_value() == "Daniel Lopez"
+        page.get_by_label("Password").fill("our family sticks together")
+        page.get_by_role("button", name="Create account").click()
+
+        page.get_by_role("heading", name="Start a circle").wait_for()
+        page.get_by_label("Someone else: I'm organising for them").check()
+        page.get_by_label("Their name").fill("Maria Lopez")
+        page.get_by_label("Time zone").select_option("America/Chicago")
+        page.get_by_role("button", name="Start the circle").click()
+
+        page.get_by_role("heading", name="Helping Maria").wait_for()
+        assert "Supporting Maria Lopez" in page.locator("main").inner_text()
+        assert "America/Chicago" in page.locator("main").inner_text().replace(" ", "_")
+        assert "Daniel Lopez" in page.locator("main").inner_text()
+        headers = page.request.get(server.url + "/circles/").headers
+        assert "frame-ancestors 'none'" in headers["content-security-policy"]
