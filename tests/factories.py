@@ -53,3 +53,32 @@ def add_member(circle: Circle, user: User, role: str = SUPPORTER) -> Membership:
     db.session.add(membership)
     db.session.commit()
     return membership
+
+
+def make_need(circle: Circle, author: User, **fields):
+    """Post a need through the real service; by default a one-off ride tomorrow at 9:00-10:00."""
+    from datetime import time, timedelta
+
+    from coordinator.clock import today_in
+    from coordinator.services.needs import NeedInput, need_post
+
+    values = {
+        "category": "ride",
+        "title": "Ride to the clinic",
+        "start_date": today_in(circle.timezone) + timedelta(days=1),
+        "start_time": time(9, 0),
+        "end_time": time(10, 0),
+        "capacity": 1,
+    }
+    values.update(fields)
+    need = need_post(circle=circle, author=author, data=NeedInput(**values))
+    db.session.commit()
+    return need
+
+
+def first_task(need):
+    from sqlalchemy import select
+
+    from coordinator.models import Task
+
+    return db.session.scalars(select(Task).where(Task.need_id == need.id).order_by(Task.starts_at)).first()

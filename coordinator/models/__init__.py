@@ -4,5 +4,20 @@ from coordinator.models.accounts import PasswordReset, User, UserSession
 from coordinator.models.activity import Event
 from coordinator.models.base import Base
 from coordinator.models.circles import Circle, Membership
+from coordinator.models.claims import Claim
+from coordinator.models.messages import Message
+from coordinator.models.needs import Need, Task
 
-__all__ = ["Base", "Circle", "Event", "Membership", "PasswordReset", "User", "UserSession"]
+__all__ = [
+    "Base",
+    "Circle",
+    "Claim",
+    "Event",
+    "Membership",
+    "Message",
+    "Need",
+    "PasswordReset",
+    "Task",
+    "User",
+    "UserSession",
+]

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import CheckConstraint, ForeignKey, Index, String, UniqueConstraint, text
+from sqlalchemy import Boolean, CheckConstraint, ForeignKey, Index, Integer, String, UniqueConstraint, text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from coordinator.clock import now
@@ -67,6 +67,10 @@ class Membership(Base):
     user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"))
     role: Mapped[str] = mapped_column(String(20))
     status: Mapped[str] = mapped_column(String(20), default=ACTIVE)
+    # The patient's chosen inner circle sees needs marked "inner circle only".
+    inner_circle: Mapped[bool] = mapped_column(Boolean, default=False)
+    # Bumped to reset the member's secret calendar feed address.
+    feed_version: Mapped[int] = mapped_column(Integer, default=1)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=now)
 
     circle: Mapped[Circle] = relationship(back_populates="memberships")

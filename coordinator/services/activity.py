@@ -18,6 +18,17 @@ KINDS = frozenset(
         "member.joined",
         "member.role_changed",
         "member.removed",
+        "need.posted",
+        "need.changed",
+        "need.cancelled",
+        "task.changed",
+        "task.moved",
+        "task.cancelled",
+        "claim.made",
+        "claim.assigned",
+        "claim.released",
+        "claim.unassigned",
+        "claim.done",
     }
 )
 

@@ -1,0 +1,152 @@
+"""Kinds of help, as data: each category names the extra details its needs ask for.
+
+Adding a category means adding one entry to CATEGORIES; forms, pages, texts and
+validation all read from here. A detail marked `private` (an address, a pickup
+point) is shown only to the people who took the task and to coordinators, and
+never goes into a text message.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+from coordinator.errors import Invalid
+
+TEXT_MAX = 500
+
+
+@dataclass(frozen=True)
+class Detail:
+    name: str
+    label: str
+    kind: str = "text"  # text, long_text, number, time, yes_no
+    hint: str = ""
+    private: bool = False
+    minimum: int = 0
+    maximum: int = 50
+
+    def parse(self, raw: Any) -> Any:
+        """The cleaned value of this detail, None when left empty, or Invalid."""
+        if self.kind == "yes_no":
+            return str(raw).lower() in {"y", "yes", "true", "on", "1"}
+        text = " ".join(str(raw or "").split()) if self.kind != "long_text" else str(raw or "").strip()
+        if not text:
+            return None
+        if any(ord(ch) < 32 and ch not in "\n\r\t" for ch in text):
+            raise Invalid("Remove the control characters.", field=f"detail_{self.name}")
+        if self.kind == "number":
+            if not text.isdigit() or not self.minimum <= int(text) <= self.maximum:
+                raise Invalid(f"Enter a number from {self.minimum} to {self.maximum}.", field=f"detail_{self.name}")
+            return int(text)
+        if self.kind == "time":
+            from coordinator.clock import parse_time
+
+            return parse_time(text, field=f"detail_{self.name}").strftime("%H:%M")
+        if len(text) > TEXT_MAX:
+            raise Invalid(f"Keep this under {TEXT_MAX} characters.", field=f"detail_{self.name}")
+        return text
+
+
+@dataclass(frozen=True)
+class Category:
+    key: str
+    label: str
+    noun: str  # how a text message names one task of this kind: "a ride", "a meal"
+    when_label: str = "When"
+    details: tuple[Detail, ...] = field(default_factory=tuple)
+
+    def parse_details(self, raw: dict[str, Any]) -> dict[str, Any]:
+        cleaned = {}
+        for detail in self.details:
+            value = detail.parse(raw.get(detail.name))
+            if value is not None:
+                cleaned[detail.name] = value
+        return cleaned
+
+    def public_details(self, values: dict[str, Any]) -> list[tuple[str, Any]]:
+        return [(d.label, values[d.name]) for d in self.details if not d.private and d.name in values]
+
+    def private_details(self, values: dict[str, Any]) -> list[tuple[str, Any]]:
+        return [(d.label, values[d.name]) for d in self.details if d.private and d.name in values]
+
+
+CATEGORIES: dict[str, Category] = {
+    c.key: c
+    for c in [
+        Category(
+            "meal",
+            "Meals",
+            "a meal",
+            when_label="Drop-off window",
+            details=(
+                Detail("servings", "How many people", "number", minimum=1, maximum=30),
+                Detail("dietary", "Dietary needs", hint="For example: vegetarian, soft foods, low salt"),
+                Detail("allergies", "Allergies", hint="Anything that must not be in the food"),
+                Detail("dropoff", "Drop-off instructions", "long_text", hint="For example: cooler on the porch"),
+            ),
+        ),
+        Category(
+            "ride",
+            "Rides to appointments",
+            "a ride",
+            when_label="Pickup time",
+            details=(
+                Detail("pickup", "Pickup from", private=True, hint="Shown only to the driver and coordinators"),
+                Detail("destination", "Destination", private=True, hint="Clinic or hospital, and the entrance"),
+                Detail("appointment_time", "Appointment time", "time"),
+                Detail("return_trip", "Return trip needed", "yes_no"),
+            ),
+        ),
+        Category(
+            "childcare",
+            "Childcare",
+            "childcare",
+            details=(
+                Detail("children", "How many children", "number", minimum=1, maximum=10),
+                Detail("ages", "Ages"),
+                Detail("instructions", "What to know", "long_text"),
+            ),
+        ),
+        Category(
+            "pets",
+            "Pet care",
+            "pet care",
+            details=(
+                Detail("pets", "Pets", hint="For example: Biscuit, an old beagle"),
+                Detail("instructions", "What to do", "long_text"),
+            ),
+        ),
+        Category(
+            "errands", "Groceries and errands", "an errand", details=(Detail("list", "What's needed", "long_text"),)
+        ),
+        Category("housework", "Housework and yard", "some housework", details=(Detail("jobs", "Jobs", "long_text"),)),
+        Category("visit", "Visits and company", "a visit"),
+        Category(
+            "call",
+            "A phone or video call",
+            "a call",
+            details=(Detail("how", "Phone or video", hint="For example: FaceTime, or a phone call"),),
+        ),
+        Category(
+            "exercise",
+            "Exercise buddy",
+            "a walk",
+            details=(Detail("activity", "Activity", hint="For example: a slow walk, gentle yoga"),),
+        ),
+        Category(
+            "paperwork",
+            "Paperwork and insurance calls",
+            "some paperwork",
+            details=(Detail("topic", "What it's about", hint="Keep medical details out; they stay on paper"),),
+        ),
+        Category("other", "Other", "a task"),
+    ]
+}
+
+
+def category_get(key: str) -> Category:
+    try:
+        return CATEGORIES[key]
+    except KeyError:
+        raise Invalid("Choose a kind of help from the list.", field="category") from None

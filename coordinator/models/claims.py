@@ -1,0 +1,59 @@
+"""Claims: a person holding one spot on a task.
+
+A task with capacity 3 has at most three claims that are held or done; the
+database enforces it twice over: `tasks.claimed` may never pass `capacity`,
+and a person can hold a given task only once.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlalchemy import CheckConstraint, ForeignKey, Index, String, text
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from coordinator.clock import now
+from coordinator.models.accounts import User
+from coordinator.models.base import Base, UTCDateTime
+from coordinator.models.needs import Task
+
+HELD = "held"
+RELEASED = "released"
+DONE = "done"
+CLAIM_STATES = (HELD, RELEASED, DONE)
+
+
+class Claim(Base):
+    __tablename__ = "claims"
+    __table_args__ = (
+        CheckConstraint(f"status IN {CLAIM_STATES!r}", name="known_status"),
+        Index(
+            "uq_claims_one_live_claim_per_person",
+            "task_id",
+            "user_id",
+            unique=True,
+            sqlite_where=text("status <> 'released'"),
+            postgresql_where=text("status <> 'released'"),
+        ),
+        Index("ix_claims_user_id_status", "user_id", "status"),
+        Index("ix_claims_task_id_status", "task_id", "status"),
+        Index("ix_claims_circle_id_created_at", "circle_id", "created_at"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    task_id: Mapped[int] = mapped_column(ForeignKey("tasks.id", ondelete="CASCADE"))
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"))
+    circle_id: Mapped[int] = mapped_column(ForeignKey("circles.id", ondelete="CASCADE"))
+    status: Mapped[str] = mapped_column(String(10), default=HELD)
+    assigned_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
+    release_note: Mapped[str] = mapped_column(String(500), default="")
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=now)
+    released_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    done_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+    task: Mapped[Task] = relationship()
+    user: Mapped[User] = relationship(foreign_keys=[user_id])
+
+    @property
+    def live(self) -> bool:
+        return self.status != RELEASED

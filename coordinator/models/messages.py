@@ -1,0 +1,53 @@
+"""Outgoing messages (texts and emails) as rows.
+
+Every message is written in the same transaction as the change that caused
+it, with an idempotency key so the same reminder or notice is never queued
+twice. A separate dispatcher delivers due rows and records what happened.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlalchemy import CheckConstraint, ForeignKey, Index, Integer, String, Text
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from coordinator.clock import now
+from coordinator.models.accounts import User
+from coordinator.models.base import Base, UTCDateTime
+
+CHANNELS = ("sms", "email")
+MESSAGE_STATES = ("pending", "sending", "sent", "delivered", "failed", "undelivered", "cancelled", "unknown")
+
+
+class Message(Base):
+    __tablename__ = "messages"
+    __table_args__ = (
+        CheckConstraint(f"channel IN {CHANNELS!r}", name="known_channel"),
+        CheckConstraint(f"status IN {MESSAGE_STATES!r}", name="known_status"),
+        Index("ix_messages_status_due_at", "status", "due_at"),
+        Index("ix_messages_circle_id_created_at", "circle_id", "created_at"),
+        Index("ix_messages_task_id", "task_id"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    idempotency_key: Mapped[str] = mapped_column(String(200), unique=True)
+    circle_id: Mapped[int | None] = mapped_column(ForeignKey("circles.id", ondelete="CASCADE"))
+    user_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"))
+    task_id: Mapped[int | None] = mapped_column(ForeignKey("tasks.id", ondelete="SET NULL"))
+    kind: Mapped[str] = mapped_column(String(40))
+    channel: Mapped[str] = mapped_column(String(10))
+    to_address: Mapped[str] = mapped_column(String(254))
+    subject: Mapped[str] = mapped_column(String(200), default="")
+    body: Mapped[str] = mapped_column(Text)
+    status: Mapped[str] = mapped_column(String(12), default="pending")
+    due_at: Mapped[datetime] = mapped_column(UTCDateTime, default=now)
+    send_by: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    provider_id: Mapped[str | None] = mapped_column(String(64))
+    error_code: Mapped[str | None] = mapped_column(String(20))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=now)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=now, onupdate=now)
+    sent_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+    user: Mapped[User | None] = relationship()
