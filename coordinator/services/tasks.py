@@ -10,7 +10,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 
-from sqlalchemy import Select, select, update
+from sqlalchemy import Select, func, select, update
 from sqlalchemy.orm import contains_eager, selectinload
 
 from coordinator.categories import CATEGORIES
@@ -305,3 +305,44 @@ def future_tasks(need: Need) -> list[Task]:
             .order_by(Task.starts_at)
         )
     )
+
+
+def held_overlaps(user_id: int, tasks: list[Task]) -> dict[int, Task]:
+    """For a page of tasks: which ones overlap a timed task the person already holds (one query)."""
+    timed = [t for t in tasks if not t.anytime]
+    if not timed:
+        return {}
+    held = list(
+        db.session.scalars(
+            select(Task)
+            .join(Claim, Claim.task_id == Task.id)
+            .join(Need, Need.id == Task.need_id)
+            .options(contains_eager(Task.need))
+            .where(
+                Claim.user_id == user_id,
+                Claim.status == HELD,
+                Task.status == "open",
+                Task.anytime.is_(False),
+                Task.starts_at < max(t.ends_at for t in timed),
+                Task.ends_at > min(t.starts_at for t in timed),
+            )
+        )
+    )
+    found = {}
+    for task in timed:
+        for other in held:
+            if other.id != task.id and other.starts_at < task.ends_at and other.ends_at > task.starts_at:
+                found[task.id] = other
+                break
+    return found
+
+
+def open_task_count(membership: Membership, *, days: int) -> int:
+    """How many visible tasks in the next `days` days still need someone."""
+    query = visible_tasks(membership).where(
+        Task.status == "open",
+        Task.claimed < Task.capacity,
+        Task.ends_at > now(),
+        Task.starts_at < now() + timedelta(days=days),
+    )
+    return db.session.scalar(select(func.count()).select_from(query.subquery()))

@@ -8,10 +8,12 @@ from flask_login import current_user, login_required
 from coordinator.errors import DomainError
 from coordinator.extensions import db
 from coordinator.forms import form_error
+from coordinator.forms.accounts import ConfirmForm
 from coordinator.forms.circles import CircleForm
 from coordinator.models.circles import Circle, Membership
-from coordinator.services.circles import circle_create, circle_members, circles_for_user
-from coordinator.web.access import circle_view
+from coordinator.services.circles import circle_create, circle_members, circles_for_user, inner_circle_toggle
+from coordinator.services.tasks import open_task_count
+from coordinator.web.access import circle_view, managing_view
 
 bp = Blueprint("circles", __name__, url_prefix="/circles")
 
@@ -54,4 +56,27 @@ def new():
 @circle_view()
 def show(*, membership: Membership, circle: Circle):
     members = circle_members(circle_id=circle.id) if membership.manages else []
-    return render_template("circles/show.html", circle=circle, membership=membership, members=members)
+    return render_template(
+        "circles/show.html",
+        circle=circle,
+        membership=membership,
+        members=members,
+        week_open=open_task_count(membership, days=7),
+        confirm=ConfirmForm(),
+    )
+
+
+@bp.post("/<int:circle_id>/members/<int:member_id>/inner-circle")
+@managing_view()
+def inner_circle(*, membership: Membership, circle: Circle, member_id: int):
+    if ConfirmForm().validate_on_submit():
+        try:
+            member = inner_circle_toggle(circle_id=circle.id, member_id=member_id, actor=current_user)
+        except DomainError as error:
+            db.session.rollback()
+            flash(error.message, "error")
+        else:
+            db.session.commit()
+            where = "in" if member.inner_circle else "out of"
+            flash(f"{member.user.name} is now {where} the inner circle.", "success")
+    return redirect(url_for("circles.show", circle_id=circle.id))

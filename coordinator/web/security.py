@@ -33,7 +33,11 @@ def add_security_headers(response: Response, *, hsts: bool) -> Response:
     headers.setdefault("Cross-Origin-Opener-Policy", "same-origin")
     if hsts:
         headers.setdefault("Strict-Transport-Security", "max-age=63072000; includeSubDomains")
-    if current_user.is_authenticated and request.endpoint != "static":
+    if (
+        current_user.is_authenticated
+        and request.endpoint != "static"
+        and "no-store" not in headers.get("Cache-Control", "")
+    ):
         headers["Cache-Control"] = "no-store"
     return response
 

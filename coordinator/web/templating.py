@@ -1,8 +1,8 @@
-"""Jinja helpers shared by every page."""
+"""Jinja helpers shared by every page: how dates, times and tasks are written."""
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import date, datetime, time
 
 from flask import Flask
 
@@ -15,8 +15,30 @@ def format_local(moment: datetime | None, zone_name: str, pattern: str = "%a %-d
     return local(moment, zone_name).strftime(pattern)
 
 
+def clock(value: time | None) -> str:
+    """9:00am, 2:30pm."""
+    if value is None:
+        return ""
+    return value.strftime("%-I:%M%p").lower()
+
+
+def day(value: date | None) -> str:
+    return value.strftime("%a %-d %b") if value else ""
+
+
+def task_when(task, *, with_day: bool = True) -> str:
+    """When a task happens, in the circle's wall time: "Tue 3 Dec, 9:00am–10:00am"."""
+    if task.anytime:
+        return f"Any time before the end of {day(task.local_date)}"
+    hours = f"{clock(task.start_time)}–{clock(task.end_time)}"
+    return f"{day(task.local_date)}, {hours}" if with_day else hours
+
+
 def register_templating(app: Flask) -> None:
-    app.jinja_env.filters["local"] = format_local
     app.jinja_env.add_extension("jinja2.ext.do")
     app.jinja_env.trim_blocks = True
     app.jinja_env.lstrip_blocks = True
+    app.jinja_env.filters["local"] = format_local
+    app.jinja_env.filters["clock"] = clock
+    app.jinja_env.filters["day"] = day
+    app.jinja_env.globals["task_when"] = task_when

@@ -1,0 +1,122 @@
+"""Taking a task, giving it back, marking it done; coordinators assigning people."""
+
+from __future__ import annotations
+
+from flask import Blueprint, abort, flash, redirect, request, url_for
+
+from coordinator.clock import local
+from coordinator.errors import Conflict, NotFound
+from coordinator.extensions import db
+from coordinator.forms.accounts import ConfirmForm
+from coordinator.forms.tasks import AssignForm, ReleaseForm
+from coordinator.models.circles import Circle, Membership
+from coordinator.services.claims import claim_assign, claim_done, claim_make, claim_release, claim_unassign
+from coordinator.web.access import circle_view, managing_view
+from coordinator.web.security import safe_next_url
+
+bp = Blueprint("claims", __name__, url_prefix="/circles/<int:circle_id>/tasks/<int:task_id>")
+
+
+def _back(circle: Circle, task_id: int):
+    target = safe_next_url(request.form.get("next"))
+    return redirect(target or url_for("tasks.show", circle_id=circle.id, task_id=task_id))
+
+
+@bp.post("/claim")
+@circle_view()
+def claim(*, membership: Membership, circle: Circle, task_id: int):
+    if not ConfirmForm().validate_on_submit():
+        abort(400)
+    try:
+        result = claim_make(membership=membership, task_id=task_id)
+    except NotFound:
+        abort(404)
+    except Conflict as error:
+        db.session.rollback()
+        flash(error.message, "error")
+        return _back(circle, task_id)
+    db.session.commit()
+    flash("Thank you! It's yours. We'll remind you beforehand.", "success")
+    for other in result.overlaps:
+        when = local(other.starts_at, other.timezone)
+        flash(
+            f"Heads up: this overlaps “{other.need.title}” ({when:%a %-d %b %-I:%M%p}) that you already have.",
+            "warning",
+        )
+    return _back(circle, task_id)
+
+
+@bp.post("/release")
+@circle_view()
+def release(*, membership: Membership, circle: Circle, task_id: int):
+    form = ReleaseForm()
+    if not form.validate_on_submit():
+        flash(" ".join(form.note.errors) or "Please try again.", "error")
+        return _back(circle, task_id)
+    try:
+        released = claim_release(membership=membership, task_id=task_id, note=form.note.data or "")
+    except NotFound:
+        abort(404)
+    db.session.commit()
+    if released:
+        flash("Done: you're off this one, and the coordinators know it needs someone.", "success")
+    return _back(circle, task_id)
+
+
+@bp.post("/done")
+@circle_view()
+def done(*, membership: Membership, circle: Circle, task_id: int):
+    if not ConfirmForm().validate_on_submit():
+        abort(400)
+    try:
+        marked = claim_done(membership=membership, task_id=task_id)
+    except NotFound:
+        abort(404)
+    db.session.commit()
+    if marked:
+        flash("Marked as done. Thank you for helping!", "success")
+    return _back(circle, task_id)
+
+
+@bp.post("/assign")
+@managing_view()
+def assign(*, membership: Membership, circle: Circle, task_id: int):
+    form = AssignForm()
+    form.user_id.choices = []
+    if not form.validate_on_submit() or not form.user_id.data:
+        flash("Choose someone to sign up.", "error")
+        return _back(circle, task_id)
+    try:
+        result = claim_assign(manager=membership, task_id=task_id, user_id=form.user_id.data)
+    except NotFound as error:
+        db.session.rollback()
+        if error.field:
+            flash(error.message, "error")
+            return _back(circle, task_id)
+        abort(404)
+    except Conflict as error:
+        db.session.rollback()
+        flash(error.message, "error")
+        return _back(circle, task_id)
+    db.session.commit()
+    flash(f"Signed {result.claim.user.name} up. They'll get a text.", "success")
+    return _back(circle, task_id)
+
+
+@bp.post("/unassign/<int:user_id>")
+@managing_view()
+def unassign(*, membership: Membership, circle: Circle, task_id: int, user_id: int):
+    if not ConfirmForm().validate_on_submit():
+        abort(400)
+    try:
+        released = claim_unassign(manager=membership, task_id=task_id, user_id=user_id)
+    except NotFound as error:
+        db.session.rollback()
+        if error.field:
+            flash(error.message, "error")
+            return _back(circle, task_id)
+        abort(404)
+    db.session.commit()
+    if released:
+        flash("Taken off the task. They'll get a text.", "success")
+    return _back(circle, task_id)

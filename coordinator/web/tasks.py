@@ -1,0 +1,185 @@
+"""Browsing tasks: the list, the week calendar, "my tasks", one task, and editing one occurrence."""
+
+from __future__ import annotations
+
+from datetime import date, timedelta
+
+from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
+from flask_login import current_user
+
+from coordinator.categories import CATEGORIES
+from coordinator.clock import AmbiguousTime, today_in
+from coordinator.errors import DomainError, NotFound
+from coordinator.extensions import db
+from coordinator.forms import form_error
+from coordinator.forms.accounts import ConfirmForm
+from coordinator.forms.tasks import AssignForm, ReleaseForm, TaskEditForm
+from coordinator.models.circles import Circle, Membership
+from coordinator.services.circles import circle_members
+from coordinator.services.tasks import (
+    TaskFilter,
+    claims_by_task,
+    held_overlaps,
+    task_cancel,
+    task_for,
+    task_update,
+    tasks_list,
+    tasks_mine,
+    tasks_week,
+)
+from coordinator.web.access import circle_view, managing_view
+
+bp = Blueprint("tasks", __name__, url_prefix="/circles/<int:circle_id>")
+LIST_LIMIT = 300
+
+
+def _date_arg(name: str) -> date | None:
+    try:
+        return date.fromisoformat(request.args.get(name, ""))
+    except ValueError:
+        return None
+
+
+def _task_or_404(membership: Membership, task_id: int):
+    try:
+        return task_for(membership, task_id)
+    except NotFound:
+        abort(404)
+
+
+@bp.get("/tasks")
+@circle_view()
+def index(*, membership: Membership, circle: Circle):
+    filters = TaskFilter(
+        category=request.args.get("category") or None,
+        start=_date_arg("from"),
+        end=_date_arg("to"),
+        open_only=request.args.get("open") == "1",
+    )
+    tasks = tasks_list(membership, filters, limit=LIST_LIMIT)
+    ids = [t.id for t in tasks]
+    claims = claims_by_task(ids) if membership.manages else claims_by_task(ids, user_id=membership.user_id)
+    return render_template(
+        "tasks/index.html",
+        circle=circle,
+        membership=membership,
+        tasks=tasks,
+        claims=claims,
+        overlaps=held_overlaps(membership.user_id, tasks),
+        filters=filters,
+        categories=CATEGORIES,
+        truncated=len(tasks) == LIST_LIMIT,
+        confirm=ConfirmForm(),
+    )
+
+
+@bp.get("/calendar")
+@circle_view()
+def week(*, membership: Membership, circle: Circle):
+    today = today_in(circle.timezone)
+    start = _date_arg("week") or today
+    start -= timedelta(days=start.weekday())  # weeks start on Monday
+    tasks = tasks_week(membership, start)
+    ids = [t.id for t in tasks]
+    claims = claims_by_task(ids) if membership.manages else claims_by_task(ids, user_id=membership.user_id)
+    days = [start + timedelta(days=n) for n in range(7)]
+    by_day = {day: [t for t in tasks if t.local_date == day] for day in days}
+    return render_template(
+        "tasks/week.html",
+        circle=circle,
+        membership=membership,
+        days=days,
+        by_day=by_day,
+        claims=claims,
+        today=today,
+        previous=start - timedelta(days=7),
+        following=start + timedelta(days=7),
+        categories=CATEGORIES,
+    )
+
+
+@bp.get("/mine")
+@circle_view()
+def mine(*, membership: Membership, circle: Circle):
+    rows = tasks_mine(membership)
+    return render_template(
+        "tasks/mine.html",
+        circle=circle,
+        membership=membership,
+        rows=rows,
+        categories=CATEGORIES,
+        release=ReleaseForm(),
+        confirm=ConfirmForm(),
+    )
+
+
+@bp.get("/tasks/<int:task_id>")
+@circle_view()
+def show(*, membership: Membership, circle: Circle, task_id: int):
+    task = _task_or_404(membership, task_id)
+    claims = claims_by_task([task.id]).get(task.id, [])
+    mine = next((c for c in claims if c.user_id == membership.user_id), None)
+    assign = None
+    if membership.manages:
+        holders = {c.user_id for c in claims}
+        assign = AssignForm()
+        assign.user_id.choices = [
+            (m.user_id, m.user.name) for m in circle_members(circle_id=circle.id) if m.user_id not in holders
+        ]
+    return render_template(
+        "tasks/show.html",
+        circle=circle,
+        membership=membership,
+        task=task,
+        need=task.need,
+        category=CATEGORIES[task.need.category],
+        claims=claims,
+        mine=mine,
+        sees_private=membership.manages or mine is not None,
+        release=ReleaseForm(),
+        assign=assign,
+        confirm=ConfirmForm(),
+    )
+
+
+@bp.route("/tasks/<int:task_id>/edit", methods=["GET", "POST"])
+@managing_view()
+def edit(*, membership: Membership, circle: Circle, task_id: int):
+    task = _task_or_404(membership, task_id)
+    form = TaskEditForm(obj=None if request.method == "POST" else task)
+    if request.method == "GET" and task.notes is None:
+        form.notes.data = ""
+    ambiguous = False
+    if form.validate_on_submit():
+        try:
+            task_update(
+                task=task,
+                actor=current_user,
+                day=form.local_date.data,
+                start=form.start_time.data,
+                end=form.end_time.data,
+                capacity=form.capacity.data,
+                notes=(form.notes.data or "").strip() or None,
+                fold=int(request.form["fold"]) if request.form.get("fold") in ("0", "1") else None,
+            )
+        except DomainError as error:
+            db.session.rollback()
+            ambiguous = isinstance(error, AmbiguousTime)
+            form_error(form, error)
+        else:
+            db.session.commit()
+            flash("Saved this date. Anyone who had it and is affected will be told.", "success")
+            return redirect(url_for("tasks.show", circle_id=circle.id, task_id=task.id))
+    status = 422 if form.errors or form.form_errors else 200
+    return render_template("tasks/edit.html", circle=circle, task=task, form=form, ambiguous=ambiguous), status
+
+
+@bp.post("/tasks/<int:task_id>/cancel")
+@managing_view()
+def cancel(*, membership: Membership, circle: Circle, task_id: int):
+    task = _task_or_404(membership, task_id)
+    if ConfirmForm().validate_on_submit():
+        task_cancel(task=task, actor=current_user)
+        db.session.commit()
+        flash("Cancelled this date. Anyone who had it was told.", "success")
+    return redirect(url_for("tasks.show", circle_id=circle.id, task_id=task.id))
