@@ -5,13 +5,19 @@ Numbers are in the 555-01xx range reserved for fiction, so nothing real is texte
 
 from __future__ import annotations
 
+from datetime import time, timedelta
+
 from sqlalchemy import select
 
+from coordinator.clock import today_in
 from coordinator.extensions import db
 from coordinator.models.accounts import User
 from coordinator.models.circles import COORDINATOR, PATIENT, SUPPORTER, Circle, Membership
 from coordinator.services.accounts import password_hash
 from coordinator.services.activity import activity_record
+from coordinator.services.claims import claim_make
+from coordinator.services.needs import NeedInput, need_post
+from coordinator.services.recurrence import WEEKDAYS, Repeat
 
 DEMO_PASSWORD = "demo-circle-2026"  # noqa: S105 (printed for the demo on purpose)
 PATIENT_EMAIL = "maria@example.org"
@@ -62,4 +68,76 @@ def demo_seed() -> tuple[bool, list[tuple[str, str]]]:
         activity_record(
             kind="member.joined", circle_id=circle.id, actor_id=patient.id, subject_id=user.id, data={"role": role}
         )
+    _demo_needs(circle, coordinator=people[1][0], supporters=[u for u, role in people if role == SUPPORTER])
     return True, logins
+
+
+def _demo_needs(circle: Circle, *, coordinator: User, supporters: list[User]) -> None:
+    """A few weeks of needs, some already taken, so every page has something to show."""
+    soon = today_in(circle.timezone) + timedelta(days=1)
+    home = "12 Elm St, Springfield"
+    needs = [
+        NeedInput(
+            category="ride",
+            title="Ride to chemo",
+            start_date=soon,
+            start_time=time(9),
+            end_time=time(11, 30),
+            address=home,
+            details={"pickup": "Front door", "destination": "Mercy Cancer Center, east entrance", "return_trip": "y"},
+            repeat=Repeat("weekly", (WEEKDAYS[soon.weekday()],), "weeks", weeks=6),
+        ),
+        NeedInput(
+            category="meal",
+            title="Dinner for the family",
+            start_date=soon,
+            start_time=time(17),
+            end_time=time(18, 30),
+            address=home,
+            details={"servings": "4", "allergies": "Peanuts", "dropoff": "Cooler on the porch"},
+            repeat=Repeat("weekly", ("MO", "WE", "FR"), "weeks", weeks=3),
+        ),
+        NeedInput(
+            category="childcare",
+            title="School pickup for Leo",
+            start_date=soon + timedelta(days=2),
+            start_time=time(15),
+            end_time=time(16),
+            details={"children": "1", "ages": "8"},
+            repeat=Repeat("weekly", ("TU", "TH"), "weeks", weeks=2),
+        ),
+        NeedInput(
+            category="errands",
+            title="Groceries",
+            start_date=soon + timedelta(days=3),
+            anytime=True,
+            details={"list": "Milk, bread, ginger tea, soup"},
+        ),
+        NeedInput(
+            category="visit",
+            title="Afternoon company",
+            start_date=soon + timedelta(days=4),
+            start_time=time(14),
+            end_time=time(16),
+            visibility="inner",
+            notes="Tea and a film.",
+        ),
+        NeedInput(
+            category="housework",
+            title="Rake the leaves",
+            start_date=soon + timedelta(days=5),
+            start_time=time(10),
+            end_time=time(12),
+            capacity=2,
+        ),
+    ]
+    members = {m.user_id: m for m in db.session.scalars(select(Membership).where(Membership.circle_id == circle.id))}
+    for helper in supporters[:3]:
+        members[helper.id].inner_circle = True
+    for data in needs:
+        need = need_post(circle=circle, author=coordinator, data=data)
+        pool = supporters[:3] if need.visibility == "inner" else supporters
+        for index, task in enumerate(sorted(need.tasks, key=lambda t: t.starts_at)[:3]):
+            if index % 2 == 0:
+                helper = pool[(need.id + index) % len(pool)]
+                claim_make(membership=members[helper.id], task_id=task.id)
