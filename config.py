@@ -59,6 +59,12 @@ class BaseConfig:
     RESET_LIMIT_PER_ACCOUNT = "3 per hour"
     RESET_LIMIT_PER_IP = "10 per hour"
     REGISTER_LIMIT_PER_IP = "10 per hour"
+    CODE_LIMIT_PER_IP = "10 per hour"
+    CODE_LIMIT_PER_CONTACT = "3 per 10 minutes"
+    CODE_VERIFY_LIMIT_PER_IP = "10 per minute;50 per hour"
+    INVITATION_LIMIT_PER_IP = "30 per minute;300 per day"
+    INVITATION_DAYS = 14
+    NEEDS_HORIZON_DAYS = 56
 
     # Outside world
     SMS_BACKEND = "console"

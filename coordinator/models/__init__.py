@@ -5,18 +5,26 @@ from coordinator.models.activity import Event
 from coordinator.models.base import Base
 from coordinator.models.circles import Circle, Membership
 from coordinator.models.claims import Claim
+from coordinator.models.invitations import ImportBatch, Invitation, JoinRequest, ReopenAnswer, Reopening
 from coordinator.models.messages import Message
 from coordinator.models.needs import Need, Task
+from coordinator.models.sign_in_codes import SignInCode
 
 __all__ = [
     "Base",
     "Circle",
     "Claim",
     "Event",
+    "ImportBatch",
+    "Invitation",
+    "JoinRequest",
     "Membership",
     "Message",
     "Need",
     "PasswordReset",
+    "ReopenAnswer",
+    "Reopening",
+    "SignInCode",
     "Task",
     "User",
     "UserSession",

@@ -8,10 +8,10 @@ a copied cookie stops working at its next request.
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import datetime, time
 
 from flask_login import UserMixin
-from sqlalchemy import CheckConstraint, ForeignKey, Index, String
+from sqlalchemy import Boolean, CheckConstraint, ForeignKey, Index, String, Time
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from coordinator.clock import now
@@ -32,6 +32,16 @@ class User(UserMixin, Base):
     password_hash: Mapped[str | None] = mapped_column(String(255))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=now)
     password_changed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    # How this person wants to be reached. Quiet hours are in their own zone
+    # (empty: the zone of their first circle).
+    timezone: Mapped[str | None] = mapped_column(String(64))
+    quiet_start: Mapped[time] = mapped_column(Time, default=time(21, 0))
+    quiet_end: Mapped[time] = mapped_column(Time, default=time(8, 0))
+    sms_enabled: Mapped[bool] = mapped_column(Boolean, default=True)
+    email_enabled: Mapped[bool] = mapped_column(Boolean, default=True)
+    sms_consent_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    sms_opted_out_at: Mapped[datetime | None] = mapped_column(UTCDateTime)  # replied STOP
+    phone_unreachable_at: Mapped[datetime | None] = mapped_column(UTCDateTime)  # carrier said no
 
     sessions: Mapped[list[UserSession]] = relationship(back_populates="user", passive_deletes=True)
 
@@ -44,6 +54,13 @@ class User(UserMixin, Base):
         if not self.session_token:
             raise RuntimeError("User has no active session token")
         return self.session_token
+
+    @property
+    def can_text(self) -> bool:
+        """Whether the service may text this person at all right now."""
+        return bool(
+            self.phone and self.sms_enabled and self.sms_opted_out_at is None and self.phone_unreachable_at is None
+        )
 
     @property
     def first_name(self) -> str:

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import Boolean, CheckConstraint, ForeignKey, Index, Integer, String, UniqueConstraint, text
+from sqlalchemy import JSON, Boolean, CheckConstraint, ForeignKey, Index, Integer, String, UniqueConstraint, text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from coordinator.clock import now
@@ -38,6 +38,8 @@ class Circle(Base):
     phone_region: Mapped[str] = mapped_column(String(2))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=now)
     created_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
+    # The patient's choice: may supporters see each other's names? (Never numbers or emails.)
+    names_visible: Mapped[bool] = mapped_column(Boolean, default=False)
 
     memberships: Mapped[list[Membership]] = relationship(back_populates="circle")
 
@@ -72,6 +74,11 @@ class Membership(Base):
     # Bumped to reset the member's secret calendar feed address.
     feed_version: Mapped[int] = mapped_column(Integer, default=1)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=now)
+    # What this supporter is glad to do, when, and how often we may ask.
+    help_categories: Mapped[list] = mapped_column(JSON, default=list)  # empty: anything
+    availability: Mapped[dict] = mapped_column(JSON, default=dict)  # {"MO": ["morning", ...]}; empty: any time
+    asks_per_week: Mapped[int] = mapped_column(Integer, default=3)
+    removed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
     circle: Mapped[Circle] = relationship(back_populates="memberships")
     user: Mapped[User] = relationship()

@@ -29,6 +29,21 @@ KINDS = frozenset(
         "claim.released",
         "claim.unassigned",
         "claim.done",
+        "invitation.sent",
+        "invitation.revoked",
+        "invitation.accepted",
+        "join.requested",
+        "join.approved",
+        "join.declined",
+        "member.reactivated",
+        "member.archived",
+        "member.preferences_changed",
+        "circle.settings_changed",
+        "circle.reopen_requested",
+        "circle.reopened",
+        "sms.opted_out",
+        "sms.opted_in",
+        "feed.reset",
     }
 )
 

@@ -1,9 +1,9 @@
-"""`notify`: the one way the service says something to a person.
+"""Queuing texts and emails: `notify` for people we know, `message_queue` for anyone.
 
-It renders a short text from templates/sms/ (or an email when the person has
-no mobile number), and writes it as a pending Message row in the caller's
-transaction. The idempotency key makes repeating a notice harmless: the same
-key is written once. Delivery happens elsewhere (the dispatcher).
+Both render a short text from templates/sms/ and write it as a pending Message
+row in the caller's transaction, so a message exists exactly when the change
+that caused it commits. The idempotency key makes repeating harmless: a key is
+written once. Delivery happens elsewhere (the dispatcher).
 """
 
 from __future__ import annotations
@@ -21,6 +21,46 @@ from coordinator.extensions import db
 from coordinator.models.accounts import User
 from coordinator.models.messages import Message
 
+SMS_FOOTER_FIRST = " Reply STOP to opt out."
+
+
+def message_queue(
+    *,
+    channel: str,
+    to_address: str,
+    kind: str,
+    key: str,
+    body: str,
+    subject: str = "",
+    user_id: int | None = None,
+    circle_id: int | None = None,
+    task_id: int | None = None,
+    due_at: datetime | None = None,
+    send_by: datetime | None = None,
+) -> bool:
+    """Write one pending message unless `key` was already used; True if written."""
+    moment = now()
+    values = {
+        "idempotency_key": key,
+        "circle_id": circle_id,
+        "user_id": user_id,
+        "task_id": task_id,
+        "kind": kind,
+        "channel": channel,
+        "to_address": to_address,
+        "subject": subject,
+        "body": body,
+        "status": "pending",
+        "due_at": due_at or moment,
+        "send_by": send_by,
+        "attempts": 0,
+        "created_at": moment,
+        "updated_at": moment,
+    }
+    insert = pg_insert if db.session.get_bind().dialect.name == "postgresql" else sqlite_insert
+    statement = insert(Message).values(**values).on_conflict_do_nothing(index_elements=["idempotency_key"])
+    return db.session.execute(statement).rowcount == 1
+
 
 def notify(
     *,
@@ -34,43 +74,40 @@ def notify(
     send_by: datetime | None = None,
     subject: str = "",
 ) -> bool:
-    """Queue one message of `kind` to `user`; returns False if it was already queued or can't reach them."""
-    if user.phone:
+    """Queue one message of `kind` to `user` by text, or by email if they can't be texted.
+
+    Returns False if it was already queued, or the person can't be reached at all.
+    """
+    body = render_template(f"sms/{kind}.txt", **context).strip()
+    if user.can_text:
         channel, address = "sms", user.phone
-        body = render_template(f"sms/{kind}.txt", **context).strip()
-    elif user.email:
+    elif user.email and user.email_enabled:
         channel, address = "email", user.email
-        body = render_template(f"sms/{kind}.txt", **context).strip()
         subject = subject or body.split(". ")[0][:120]
     else:
         return False
-    values = {
-        "idempotency_key": key,
-        "circle_id": circle_id,
-        "user_id": user.id,
-        "task_id": task_id,
-        "kind": kind,
-        "channel": channel,
-        "to_address": address,
-        "subject": subject,
-        "body": body,
-        "status": "pending",
-        "due_at": due_at or now(),
-        "send_by": send_by,
-        "attempts": 0,
-        "created_at": now(),
-        "updated_at": now(),
-    }
-    insert = pg_insert if db.session.get_bind().dialect.name == "postgresql" else sqlite_insert
-    result = db.session.execute(
-        insert(Message).values(**values).on_conflict_do_nothing(index_elements=["idempotency_key"])
+    return message_queue(
+        channel=channel,
+        to_address=address,
+        kind=kind,
+        key=key,
+        body=body,
+        subject=subject,
+        user_id=user.id,
+        circle_id=circle_id,
+        task_id=task_id,
+        due_at=due_at,
+        send_by=send_by,
     )
-    return result.rowcount == 1
 
 
-def messages_cancel(*, task_id: int, user_id: int | None = None, kinds: tuple[str, ...] | None = None) -> int:
-    """Cancel pending messages about a task (for one person, of some kinds); returns how many."""
-    query = select(Message).where(Message.task_id == task_id, Message.status == "pending")
+def messages_cancel(
+    *, task_id: int | None = None, user_id: int | None = None, kinds: tuple[str, ...] | None = None
+) -> int:
+    """Cancel pending messages about a task and/or to a person (of some kinds); returns how many."""
+    query = select(Message).where(Message.status == "pending")
+    if task_id is not None:
+        query = query.where(Message.task_id == task_id)
     if user_id is not None:
         query = query.where(Message.user_id == user_id)
     if kinds:

@@ -48,7 +48,8 @@ def _failed(response) -> bool:
     return response.status_code != 302
 
 
-def _sign_in(user: User, *, method: str) -> None:
+def sign_in_user(user: User, *, method: str) -> None:
+    """Open a server-side session for `user`, commit, and set the cookie (a fresh one)."""
     session_start(user=user, method=method, user_agent=request.user_agent.string)
     db.session.commit()
     session.clear()
@@ -69,7 +70,7 @@ def register():
             db.session.rollback()
             form_error(form, error)
         else:
-            _sign_in(user, method="password")
+            sign_in_user(user, method="password")
             flash(f"Welcome, {user.first_name}. Start a circle for the person you're supporting.", "success")
             return redirect(url_for("circles.new"))
     return render_template("accounts/register.html", form=form), INVALID if form.errors else 200
@@ -90,7 +91,7 @@ def sign_in():
             db.session.rollback()
             form_error(form, error)
         else:
-            _sign_in(user, method="password")
+            sign_in_user(user, method="password")
             return redirect(target or url_for("circles.index"))
     status = INVALID if form.errors or form.form_errors else 200
     return render_template("accounts/sign_in.html", form=form, next=target), status
@@ -154,7 +155,7 @@ def reset_password(token: str):
             db.session.rollback()
             form_error(form, error)
         else:
-            _sign_in(user, method="password")
+            sign_in_user(user, method="password")
             flash("Your password is changed, and every other device was signed out.", "success")
             return redirect(url_for("circles.index"))
     response = render_template("accounts/reset.html", form=form, token=token), INVALID if form.errors else 200

@@ -1,0 +1,101 @@
+"""Forms for inviting people, joining, signing in with a code, and supporter preferences."""
+
+from __future__ import annotations
+
+from flask_wtf import FlaskForm
+from wtforms import BooleanField, SelectChoice, SelectField, SelectMultipleField, StringField, TextAreaField
+from wtforms.validators import Length
+from wtforms.widgets import CheckboxInput, ListWidget
+
+from coordinator.categories import CATEGORIES
+from coordinator.forms.circles import zone_choices
+from coordinator.forms.fields import NumberInput, TimeInput
+
+_name = [Length(max=120, message="Keep the name under 120 characters.")]
+
+
+class InviteForm(FlaskForm):
+    name = StringField("Their name", validators=_name, render_kw={"autocomplete": "off"})
+    phone = StringField(
+        "Mobile number",
+        validators=[Length(max=40, message="That number is too long.")],
+        render_kw={"type": "tel", "autocomplete": "off", "inputmode": "tel"},
+        description="We'll text them the invitation. Or leave empty and give an email.",
+    )
+    email = StringField(
+        "Email (optional)", validators=[Length(max=254, message="That email is too long.")], render_kw={"type": "email"}
+    )
+    message = TextAreaField(
+        "Your message",
+        validators=[Length(max=600, message="Keep the message under 600 characters.")],
+        description="Sent with your name and the circle's name, and the link to join.",
+    )
+
+
+class InviteManyForm(FlaskForm):
+    people = TextAreaField(
+        "Several people at once",
+        validators=[Length(max=20_000, message="That's a lot; use the import page for long lists.")],
+        description="One person per line: name, then mobile number or email. For example: Sam Carter, 202-555-0110",
+    )
+    message = TextAreaField(
+        "Your message", validators=[Length(max=600, message="Keep the message under 600 characters.")]
+    )
+
+
+class JoinForm(FlaskForm):
+    name = StringField("Your name", validators=_name, render_kw={"autocomplete": "name"})
+    phone = StringField(
+        "Mobile number",
+        validators=[Length(max=40, message="That number is too long.")],
+        render_kw={"type": "tel", "autocomplete": "tel", "inputmode": "tel"},
+    )
+    email = StringField(
+        "Email (optional)",
+        validators=[Length(max=254, message="That email is too long.")],
+        render_kw={"type": "email", "autocomplete": "email"},
+    )
+    consent = BooleanField(
+        "Yes, text me about ways to help (a few a week at most; reply STOP any time)",
+    )
+
+
+class CodeRequestForm(FlaskForm):
+    contact = StringField(
+        "Your mobile number or email",
+        validators=[Length(max=254, message="That's too long.")],
+        render_kw={"autocomplete": "username"},
+    )
+
+
+class CodeVerifyForm(FlaskForm):
+    code = StringField(
+        "The 6-digit code we texted you",
+        validators=[Length(max=20, message="Enter the 6 digits.")],
+        render_kw={"autocomplete": "one-time-code", "inputmode": "numeric"},
+    )
+
+
+def _multi(label: str, choices: list[SelectChoice], description: str = "") -> SelectMultipleField:
+    return SelectMultipleField(
+        label,
+        choices=choices,
+        widget=ListWidget(prefix_label=False),
+        option_widget=CheckboxInput(),
+        validate_choice=False,
+        description=description,
+    )
+
+
+class PreferencesForm(FlaskForm):
+    categories = _multi(
+        "I'm glad to help with",
+        [SelectChoice(key, c.label) for key, c in CATEGORIES.items()],
+        "Leave all empty if anything is fine.",
+    )
+    asks_per_week = NumberInput("Ask me at most this many times a week", minimum=0, maximum=14)
+    timezone = SelectField("My time zone", choices=zone_choices, validate_choice=False)
+    quiet_start = TimeInput("Quiet from")
+    quiet_end = TimeInput("Quiet until")
+    sms_enabled = BooleanField("Texts")
+    email_enabled = BooleanField("Email")

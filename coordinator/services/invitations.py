@@ -1,0 +1,278 @@
+"""Inviting people into a circle and letting them in, with no app and no password.
+
+A personal invitation is a link sent by text or email, written in the
+inviter's words and naming them, with the circle's name up front so it does
+not read like spam. Its token is random (256 bits), stored only as a hash,
+works once, expires (14 days by default) and can be revoked. Inviting someone
+who already has a live invitation reuses it instead of sending another.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import timedelta
+
+from flask import current_app, url_for
+from sqlalchemy import or_, select, update
+
+from coordinator.clock import now
+from coordinator.errors import Conflict, Expired, Invalid, NotFound
+from coordinator.extensions import db
+from coordinator.models.accounts import User
+from coordinator.models.circles import ACTIVE, REMOVED, Circle, Membership
+from coordinator.models.invitations import PERSONAL, SHARED_LINK, Invitation
+from coordinator.services.accounts import email_normalise
+from coordinator.services.activity import activity_record
+from coordinator.services.phones import phone_parse
+from coordinator.tokens import token_hash, token_new
+
+MESSAGE_MAX = 600
+EXPIRED = "This invitation has expired or was already used. Ask the person who invited you for a new one."
+
+
+def invitation_default_message(*, circle: Circle, inviter: User) -> str:
+    """A warm, specific default the inviter can edit."""
+    patient = circle.patient_first_name
+    who = "I'm" if inviter.name == circle.patient_name else f"{patient} is"
+    return (
+        f"Hi, it's {inviter.first_name}. {who} facing treatment again and we're gathering the people "
+        f"who helped before. Would you join {circle.name}? You'll see what would help (rides, meals, "
+        "company) and only say yes to what suits you. No app or password needed."
+    )
+
+
+def invitation_url(token: str) -> str:
+    return current_app.config["PUBLIC_BASE_URL"].rstrip("/") + url_for("invitations.open_link", token=token)
+
+
+@dataclass(frozen=True)
+class Contact:
+    name: str
+    phone: str | None
+    email: str | None
+
+
+def contact_parse(*, name: str, phone: str, email: str, region: str) -> Contact:
+    """Check a person's name and how to reach them; at least one of phone and email."""
+    cleaned = " ".join((name or "").split())
+    if len(cleaned) > 120:
+        raise Invalid("Keep the name under 120 characters.", field="name")
+    if any(ord(ch) < 32 or 0x7F <= ord(ch) < 0xA0 for ch in cleaned):
+        raise Invalid("Remove the control characters from the name.", field="name")
+    number = phone_parse(phone, region=region) if (phone or "").strip() else None
+    address = email_normalise(email) if (email or "").strip() else None
+    if number is None and address is None:
+        raise Invalid("Enter a mobile number or an email address.", field="phone")
+    return Contact(name=cleaned, phone=number, email=address)
+
+
+def _member_with(circle_id: int, contact: Contact) -> Membership | None:
+    matches = []
+    if contact.phone:
+        matches.append(User.phone == contact.phone)
+    if contact.email:
+        matches.append(User.email == contact.email)
+    return db.session.scalar(
+        select(Membership)
+        .join(User, User.id == Membership.user_id)
+        .where(Membership.circle_id == circle_id, Membership.status == ACTIVE, or_(*matches))
+    )
+
+
+def _live_invitation(circle_id: int, contact: Contact) -> Invitation | None:
+    matches = []
+    if contact.phone:
+        matches.append(Invitation.phone == contact.phone)
+    if contact.email:
+        matches.append(Invitation.email == contact.email)
+    return db.session.scalar(
+        select(Invitation).where(
+            Invitation.circle_id == circle_id,
+            Invitation.status == "pending",
+            Invitation.expires_at > now(),
+            or_(*matches),
+        )
+    )
+
+
+def _expire_stale(circle_id: int, contact: Contact) -> None:
+    """Invitations past their date stop counting as live, so a fresh one can be made."""
+    matches = []
+    if contact.phone:
+        matches.append(Invitation.phone == contact.phone)
+    if contact.email:
+        matches.append(Invitation.email == contact.email)
+    db.session.execute(
+        update(Invitation)
+        .where(
+            Invitation.circle_id == circle_id,
+            Invitation.status == "pending",
+            Invitation.expires_at <= now(),
+            or_(*matches),
+        )
+        .values(status="revoked", revoked_at=now())
+        .execution_options(synchronize_session=False)
+    )
+
+
+@dataclass(frozen=True)
+class InviteResult:
+    invitation: Invitation | None
+    outcome: str  # "sent", "reused", "member"
+    token: str | None = None
+
+
+def invitation_send(*, circle: Circle, inviter: User, contact: Contact, message: str) -> InviteResult:
+    """Invite one person; reuse their live invitation if they have one; skip current members."""
+    text = (message or "").strip()
+    if len(text) > MESSAGE_MAX:
+        raise Invalid(f"Keep the message under {MESSAGE_MAX} characters.", field="message")
+    if _member_with(circle.id, contact) is not None:
+        return InviteResult(None, "member")
+    existing = _live_invitation(circle.id, contact)
+    if existing is not None:
+        return InviteResult(existing, "reused")
+    _expire_stale(circle.id, contact)
+    token = token_new()
+    invitation = Invitation(
+        circle_id=circle.id,
+        inviter_id=inviter.id,
+        kind=PERSONAL,
+        name=contact.name,
+        phone=contact.phone,
+        email=contact.email,
+        message=text,
+        token_hash=token_hash(token),
+        expires_at=now() + timedelta(days=current_app.config.get("INVITATION_DAYS", 14)),
+        sent_at=now(),
+    )
+    db.session.add(invitation)
+    db.session.flush()
+    _queue_invitation(invitation, circle=circle, inviter=inviter, token=token)
+    activity_record(
+        kind="invitation.sent",
+        circle_id=circle.id,
+        actor_id=inviter.id,
+        object_type="invitation",
+        object_id=invitation.id,
+        data={"channel": "sms" if contact.phone else "email"},
+    )
+    return InviteResult(invitation, "sent", token)
+
+
+def _queue_invitation(invitation: Invitation, *, circle: Circle, inviter: User, token: str) -> None:
+    from flask import render_template
+
+    from coordinator.services.messages import message_queue
+
+    context = {
+        "circle": circle,
+        "inviter": inviter,
+        "invitation": invitation,
+        "message": invitation.message or invitation_default_message(circle=circle, inviter=inviter),
+        "url": invitation_url(token),
+    }
+    if invitation.phone:
+        message_queue(
+            channel="sms",
+            to_address=invitation.phone,
+            kind="invitation",
+            key=f"invitation:{invitation.id}:sms",
+            body=render_template("sms/invitation.txt", **context).strip(),
+            circle_id=circle.id,
+        )
+    else:
+        message_queue(
+            channel="email",
+            to_address=invitation.email,
+            kind="invitation",
+            key=f"invitation:{invitation.id}:email",
+            subject=f"{inviter.name} invited you to {circle.name}",
+            body=render_template("email/invitation.txt", **context).strip(),
+            circle_id=circle.id,
+        )
+
+
+def shared_link_create(*, circle: Circle, inviter: User) -> str:
+    """A new shareable link for the circle (any older one stops working); joiners need approval."""
+    db.session.execute(
+        update(Invitation)
+        .where(Invitation.circle_id == circle.id, Invitation.kind == SHARED_LINK, Invitation.status == "pending")
+        .values(status="revoked", revoked_at=now())
+        .execution_options(synchronize_session=False)
+    )
+    token = token_new()
+    db.session.add(
+        Invitation(
+            circle_id=circle.id,
+            inviter_id=inviter.id,
+            kind=SHARED_LINK,
+            token_hash=token_hash(token),
+            expires_at=now() + timedelta(days=current_app.config.get("INVITATION_DAYS", 14)),
+        )
+    )
+    db.session.flush()
+    return token
+
+
+def invitation_revoke(*, circle: Circle, invitation_id: int, actor: User) -> Invitation:
+    invitation = db.session.scalar(
+        select(Invitation).where(Invitation.id == invitation_id, Invitation.circle_id == circle.id)
+    )
+    if invitation is None:
+        raise NotFound("No such invitation.")
+    if invitation.status == "pending":
+        invitation.status, invitation.revoked_at = "revoked", now()
+        activity_record(
+            kind="invitation.revoked",
+            circle_id=circle.id,
+            actor_id=actor.id,
+            object_type="invitation",
+            object_id=invitation.id,
+        )
+    return invitation
+
+
+def invitation_by_token(token: str) -> Invitation:
+    """The live invitation behind a token; Expired for anything else (unknown, used, revoked, old)."""
+    if not token or len(token) > 100:
+        raise Expired(EXPIRED)
+    invitation = db.session.scalar(select(Invitation).where(Invitation.token_hash == token_hash(token)))
+    if invitation is None or not invitation.live:
+        raise Expired(EXPIRED)
+    return invitation
+
+
+def invitation_live(invitation_id: int | None) -> Invitation:
+    invitation = db.session.get(Invitation, invitation_id) if invitation_id else None
+    if invitation is None or not invitation.live:
+        raise Expired(EXPIRED)
+    return invitation
+
+
+def invitations_pending(*, circle_id: int) -> list[Invitation]:
+    return list(
+        db.session.scalars(
+            select(Invitation)
+            .where(Invitation.circle_id == circle_id, Invitation.status == "pending", Invitation.kind == PERSONAL)
+            .order_by(Invitation.created_at.desc())
+        )
+    )
+
+
+def membership_for(*, circle_id: int, user: User, role: str) -> Membership:
+    """Make `user` an active member (reusing an archived or removed membership)."""
+    membership = db.session.scalar(
+        select(Membership).where(Membership.circle_id == circle_id, Membership.user_id == user.id)
+    )
+    if membership is not None and membership.status == ACTIVE:
+        raise Conflict("You're already in this circle.")
+    if membership is None:
+        membership = Membership(circle_id=circle_id, user_id=user.id, role=role)
+        db.session.add(membership)
+    else:
+        if membership.status == REMOVED and membership.role != role:
+            membership.role = role
+        membership.status, membership.removed_at = ACTIVE, None
+    db.session.flush()
+    return membership

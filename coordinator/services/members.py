@@ -1,0 +1,169 @@
+"""People in a circle: roles, removal, and how each supporter wants to help.
+
+Only the patient hands out the coordinator role (or, in a circle run for
+someone without an account, the coordinators). Removing someone takes effect
+at their very next request: their sessions end, invitations to them are
+revoked, their calendar feed stops, their upcoming tasks open up again, and
+texts still waiting to go to them are cancelled.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import time
+
+from sqlalchemy import or_, select, update
+
+from coordinator.categories import CATEGORIES
+from coordinator.clock import is_known_zone, now
+from coordinator.errors import Conflict, Invalid, NotFound
+from coordinator.extensions import db
+from coordinator.models.accounts import User
+from coordinator.models.circles import ACTIVE, COORDINATOR, PATIENT, REMOVED, SUPPORTER, Circle, Membership
+from coordinator.models.claims import HELD, Claim
+from coordinator.models.invitations import Invitation
+from coordinator.models.needs import Task
+from coordinator.services.activity import activity_record
+from coordinator.services.claims import claim_release
+from coordinator.services.messages import messages_cancel
+from coordinator.services.recurrence import WEEKDAYS
+from coordinator.services.sessions import sessions_end_all
+
+PARTS_OF_DAY = ("morning", "afternoon", "evening")
+ASKS_MAX = 14
+
+
+def member_get(*, circle_id: int, member_id: int) -> Membership:
+    member = db.session.scalar(
+        select(Membership).where(
+            Membership.id == member_id, Membership.circle_id == circle_id, Membership.status == ACTIVE
+        )
+    )
+    if member is None:
+        raise NotFound("That person isn't in this circle.")
+    return member
+
+
+def can_grant_roles(actor: Membership) -> bool:
+    """The patient decides who coordinates; without a patient account, the coordinators do."""
+    if actor.role == PATIENT:
+        return True
+    has_patient = db.session.scalar(
+        select(Membership.id).where(
+            Membership.circle_id == actor.circle_id, Membership.role == PATIENT, Membership.status == ACTIVE
+        )
+    )
+    return actor.role == COORDINATOR and has_patient is None
+
+
+def member_set_role(*, actor: Membership, member: Membership, role: str) -> None:
+    if role not in (COORDINATOR, SUPPORTER):
+        raise Invalid("Choose coordinator or supporter.")
+    if not can_grant_roles(actor):
+        raise Conflict("Only the patient can change who coordinates.")
+    if member.role == PATIENT:
+        raise Conflict("The patient's role can't be changed.")
+    if member.role == role:
+        return
+    member.role = role
+    activity_record(
+        kind="member.role_changed",
+        circle_id=member.circle_id,
+        actor_id=actor.user_id,
+        subject_id=member.user_id,
+        data={"role": role},
+    )
+
+
+def member_remove(*, actor: Membership, member: Membership) -> None:
+    """Take someone out of the circle; everything of theirs stops at their next request."""
+    if member.role == PATIENT:
+        raise Conflict("The patient can't be removed from their own circle.")
+    if member.user_id == actor.user_id:
+        raise Conflict("You can't remove yourself here.")
+    if member.role == COORDINATOR and not can_grant_roles(actor):
+        raise Conflict("Only the patient can remove a coordinator.")
+    user = member.user
+    for task_id in db.session.scalars(
+        select(Claim.task_id)
+        .join(Task, Task.id == Claim.task_id)
+        .where(
+            Claim.user_id == user.id, Claim.circle_id == member.circle_id, Claim.status == HELD, Task.ends_at > now()
+        )
+    ):
+        claim_release(membership=member, task_id=task_id, released_by=actor.user)
+    member.status, member.removed_at, member.inner_circle = REMOVED, now(), False
+    member.feed_version += 1
+    contacts = [
+        c
+        for c in (
+            Invitation.phone == user.phone if user.phone else None,
+            Invitation.email == user.email if user.email else None,
+        )
+        if c is not None
+    ]
+    if contacts:
+        db.session.execute(
+            update(Invitation)
+            .where(Invitation.circle_id == member.circle_id, Invitation.status == "pending", or_(*contacts))
+            .values(status="revoked", revoked_at=now())
+            .execution_options(synchronize_session=False)
+        )
+    messages_cancel(user_id=user.id)
+    sessions_end_all(user=user)
+    activity_record(kind="member.removed", circle_id=member.circle_id, actor_id=actor.user_id, subject_id=user.id)
+
+
+@dataclass
+class Preferences:
+    categories: list[str] = field(default_factory=list)
+    availability: dict[str, list[str]] = field(default_factory=dict)
+    asks_per_week: int | None = 3
+    timezone: str = ""
+    quiet_start: time | None = None
+    quiet_end: time | None = None
+    sms_enabled: bool = True
+    email_enabled: bool = True
+
+
+def preferences_update(*, member: Membership, prefs: Preferences) -> None:
+    """Save what a supporter is glad to do, when, how often to ask, and how to reach them."""
+    unknown = [c for c in prefs.categories if c not in CATEGORIES]
+    if unknown:
+        raise Invalid("Choose kinds of help from the list.", field="categories")
+    availability = {}
+    for day, parts in prefs.availability.items():
+        if day not in WEEKDAYS or any(p not in PARTS_OF_DAY for p in parts):
+            raise Invalid("Choose days and times from the grid.", field="availability")
+        if parts:
+            availability[day] = sorted(set(parts), key=PARTS_OF_DAY.index)
+    if prefs.asks_per_week is None or not 0 <= prefs.asks_per_week <= ASKS_MAX:
+        raise Invalid(f"Choose between 0 and {ASKS_MAX} asks a week.", field="asks_per_week")
+    if prefs.timezone and not is_known_zone(prefs.timezone):
+        raise Invalid("Choose a time zone from the list.", field="timezone")
+    if prefs.quiet_start is None or prefs.quiet_end is None:
+        raise Invalid("Choose when quiet hours start and end.", field="quiet_start")
+    user = member.user
+    if not prefs.sms_enabled and not (prefs.email_enabled and user.email):
+        raise Invalid(
+            "Keep texts or email on, or we can't reach you at all. To leave, ask a coordinator.", field="sms_enabled"
+        )
+    member.help_categories = [c for c in CATEGORIES if c in prefs.categories]
+    member.availability = availability
+    member.asks_per_week = prefs.asks_per_week
+    user.timezone = prefs.timezone or None
+    user.quiet_start, user.quiet_end = prefs.quiet_start, prefs.quiet_end
+    user.sms_enabled, user.email_enabled = prefs.sms_enabled, prefs.email_enabled
+    activity_record(kind="member.preferences_changed", circle_id=member.circle_id, actor_id=user.id, subject_id=user.id)
+
+
+def circle_names_visible(*, circle: Circle, actor: User, visible: bool) -> None:
+    """The patient's choice: whether supporters see each other's names (never numbers or emails)."""
+    circle.names_visible = visible
+    activity_record(
+        kind="circle.settings_changed", circle_id=circle.id, actor_id=actor.id, data={"names_visible": visible}
+    )
+
+
+def user_zone(user: User, circle: Circle) -> str:
+    return user.timezone or circle.timezone

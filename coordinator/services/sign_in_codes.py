@@ -1,0 +1,126 @@
+"""Signing in without a password: a six-digit code by text, or a link by email.
+
+Codes last ten minutes, work once and die after five wrong guesses. Asking for
+a code gives the same answer whether or not the number or email is known.
+"""
+
+from __future__ import annotations
+
+import secrets
+from datetime import timedelta
+
+from flask import current_app, render_template, url_for
+from sqlalchemy import select, update
+
+from coordinator.clock import now
+from coordinator.errors import Expired, Invalid
+from coordinator.extensions import db
+from coordinator.models.accounts import User
+from coordinator.models.sign_in_codes import SignInCode
+from coordinator.services.accounts import email_normalise
+from coordinator.services.messages import message_queue
+from coordinator.services.phones import phone_parse
+from coordinator.tokens import token_hash, token_new
+
+CODE_TTL = timedelta(minutes=10)
+MAX_GUESSES = 5
+WRONG = "That code didn't work. Check the digits, or ask for a new code."
+
+
+def contact_normalise(raw: str, *, region: str) -> tuple[str, str]:
+    """("sms", "+12025550110") or ("email", "sam@example.org") from what someone typed."""
+    text = (raw or "").strip()
+    if "@" in text:
+        return "email", email_normalise(text)
+    return "sms", phone_parse(text, region=region)
+
+
+def _user_for(channel: str, contact: str) -> User | None:
+    column = User.phone if channel == "sms" else User.email
+    return db.session.scalar(select(User).where(column == contact))
+
+
+def code_request(*, channel: str, contact: str) -> None:
+    """Send a code (text) or link (email) if someone has this contact; do nothing visible otherwise."""
+    user = _user_for(channel, contact)
+    if user is None:
+        return
+    if channel == "sms" and user.sms_opted_out_at is not None:
+        return  # they said STOP; a sign-in code is not worth breaking that
+    if channel == "sms":
+        secret = f"{secrets.randbelow(1_000_000):06d}"
+        body = render_template("sms/sign_in_code.txt", code=secret).strip()
+        subject = ""
+    else:
+        secret = token_new()
+        url = current_app.config["PUBLIC_BASE_URL"].rstrip("/") + url_for("codes.link", token=secret)
+        body = render_template("email/sign_in_link.txt", user=user, url=url).strip()
+        subject = "Your Coordinator sign-in link"
+    hashed = token_hash(f"{user.id}:{secret}") if channel == "sms" else token_hash(secret)
+    code = SignInCode(user_id=user.id, channel=channel, secret_hash=hashed, expires_at=now() + CODE_TTL)
+    db.session.add(code)
+    db.session.flush()
+    message_queue(
+        channel=channel,
+        to_address=contact,
+        kind="sign_in_code",
+        key=f"sign-in-code:{code.id}",
+        body=body,
+        subject=subject,
+        user_id=user.id,
+        send_by=code.expires_at,
+    )
+
+
+def code_verify(*, channel: str, contact: str, code: str) -> User:
+    """The user a live code belongs to; Invalid (same message every time) otherwise."""
+    digits = "".join(ch for ch in code or "" if ch.isdigit())
+    user = _user_for(channel, contact)
+    if user is None or len(digits) != 6:
+        raise Invalid(WRONG, field="code")
+    live = db.session.scalar(
+        select(SignInCode)
+        .where(
+            SignInCode.user_id == user.id,
+            SignInCode.channel == channel,
+            SignInCode.used_at.is_(None),
+            SignInCode.expires_at > now(),
+        )
+        .order_by(SignInCode.created_at.desc())
+    )
+    if live is None or live.attempts >= MAX_GUESSES:
+        raise Invalid(WRONG, field="code")
+    if not secrets.compare_digest(live.secret_hash, token_hash(f"{user.id}:{digits}")):
+        db.session.execute(update(SignInCode).where(SignInCode.id == live.id).values(attempts=SignInCode.attempts + 1))
+        raise Invalid(WRONG, field="code")
+    _use(live)
+    return user
+
+
+def link_user(*, token: str) -> User:
+    """The user an emailed sign-in link belongs to; it works once."""
+    if not token or len(token) > 100:
+        raise Expired("This sign-in link has expired or was used. Ask for a new one.")
+    code = db.session.scalar(
+        select(SignInCode).where(
+            SignInCode.secret_hash == token_hash(token),
+            SignInCode.channel == "email",
+            SignInCode.used_at.is_(None),
+            SignInCode.expires_at > now(),
+        )
+    )
+    if code is None:
+        raise Expired("This sign-in link has expired or was used. Ask for a new one.")
+    _use(code)
+    return code.user
+
+
+def _use(code: SignInCode) -> None:
+    used = db.session.execute(
+        update(SignInCode)
+        .where(SignInCode.id == code.id, SignInCode.used_at.is_(None))
+        .values(used_at=now())
+        .execution_options(synchronize_session=False)
+    ).rowcount
+    if used != 1:
+        raise Expired("That code was already used. Ask for a new one.")

@@ -1,0 +1,97 @@
+"""Signing in without a password: ask for a code (text) or a link (email), then use it.
+
+Which number or email is being signed in stays in the session between the
+two steps; the answer to "send me a code" is the same whether or not we know it.
+"""
+
+from __future__ import annotations
+
+from flask import Blueprint, current_app, flash, redirect, render_template, request, session, url_for
+from flask_login import current_user
+
+from coordinator.errors import DomainError, Expired
+from coordinator.extensions import db, limiter
+from coordinator.forms import form_error
+from coordinator.forms.accounts import ConfirmForm
+from coordinator.forms.invitations import CodeRequestForm, CodeVerifyForm
+from coordinator.services.sign_in_codes import code_request, code_verify, contact_normalise, link_user
+from coordinator.web.accounts import sign_in_user
+from coordinator.web.security import safe_next_url
+
+bp = Blueprint("codes", __name__, url_prefix="/sign-in")
+SESSION_KEY = "code_contact"
+
+
+def _contact_key() -> str:
+    return "code:" + (request.form.get("contact") or "").strip().lower()
+
+
+def _limit(name: str, default: str):
+    return lambda: current_app.config.get(name, default)
+
+
+@bp.route("/code", methods=["GET", "POST"])
+@limiter.limit(_limit("CODE_LIMIT_PER_IP", "10 per hour"), methods=["POST"])
+@limiter.limit(_limit("CODE_LIMIT_PER_CONTACT", "3 per 10 minutes"), methods=["POST"], key_func=_contact_key)
+def request_code():
+    if current_user.is_authenticated:
+        return redirect(url_for("circles.index"))
+    form = CodeRequestForm()
+    if form.validate_on_submit():
+        try:
+            channel, contact = contact_normalise(form.contact.data, region=current_app.config["DEFAULT_PHONE_REGION"])
+        except DomainError as error:
+            form.contact.errors = [error.message]
+        else:
+            code_request(channel=channel, contact=contact)
+            db.session.commit()
+            session[SESSION_KEY] = [channel, contact, safe_next_url(request.args.get("next"))]
+            if channel == "email":
+                flash("If that email has an account, a sign-in link is on its way. It works for 10 minutes.", "success")
+                return redirect(url_for("accounts.sign_in"))
+            return redirect(url_for("codes.verify"))
+    return render_template("codes/request.html", form=form), 422 if form.errors else 200
+
+
+@bp.route("/code/verify", methods=["GET", "POST"])
+@limiter.limit(_limit("CODE_VERIFY_LIMIT_PER_IP", "10 per minute;50 per hour"), methods=["POST"])
+def verify():
+    pending = session.get(SESSION_KEY)
+    if not pending:
+        return redirect(url_for("codes.request_code"))
+    channel, contact, target = pending
+    form = CodeVerifyForm()
+    if form.validate_on_submit():
+        try:
+            user = code_verify(channel=channel, contact=contact, code=form.code.data)
+        except DomainError as error:
+            db.session.commit()  # keep the wrong-guess count
+            form_error(form, error)
+        else:
+            sign_in_user(user, method="sms_code")
+            return redirect(target or url_for("circles.index"))
+    status = 422 if form.errors or form.form_errors else 200
+    return render_template(
+        "codes/verify.html",
+        form=form,
+        masked=contact[:-4].translate(str.maketrans("0123456789", "••••••••••")) + contact[-4:],
+    ), status
+
+
+@bp.route("/link/<token>", methods=["GET", "POST"])
+@limiter.limit(_limit("CODE_VERIFY_LIMIT_PER_IP", "10 per minute;50 per hour"), methods=["POST"])
+def link(token: str):
+    """GET shows a button (so mail scanners that open links don't use it up); POST signs in."""
+    form = ConfirmForm()
+    if request.method == "POST" and form.validate_on_submit():
+        try:
+            user = link_user(token=token)
+        except Expired as error:
+            db.session.rollback()
+            flash(error.message, "error")
+            return redirect(url_for("codes.request_code"))
+        sign_in_user(user, method="email_link")
+        return redirect(url_for("circles.index"))
+    response = current_app.make_response(render_template("codes/link.html", form=form, token=token))
+    response.headers["Referrer-Policy"] = "no-referrer"
+    return response

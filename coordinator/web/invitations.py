@@ -1,0 +1,224 @@
+"""Inviting people (one, several, or by shared link) and the pages an invitation opens.
+
+The link in an invitation carries its token. The page it opens sends
+`Referrer-Policy: no-referrer`, swaps the token for a session entry on a POST,
+and redirects to /join, whose URL holds no secret.
+"""
+
+from __future__ import annotations
+
+from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, session, url_for
+from flask_login import current_user
+
+from coordinator.errors import DomainError, Expired
+from coordinator.extensions import db, limiter
+from coordinator.forms import form_error
+from coordinator.forms.accounts import ConfirmForm
+from coordinator.forms.invitations import InviteForm, InviteManyForm, JoinForm
+from coordinator.models.circles import Circle, Membership
+from coordinator.services.invitations import (
+    contact_parse,
+    invitation_by_token,
+    invitation_default_message,
+    invitation_live,
+    invitation_revoke,
+    invitation_send,
+    invitation_url,
+    invitations_pending,
+    shared_link_create,
+)
+from coordinator.services.joining import JoinInput, join_accept, join_decide, join_requests_pending
+from coordinator.web.access import managing_view
+from coordinator.web.accounts import sign_in_user
+
+bp = Blueprint("invitations", __name__)
+SESSION_KEY = "invitation_id"
+
+
+def _limit():
+    return current_app.config.get("INVITATION_LIMIT_PER_IP", "30 per minute;300 per day")
+
+
+def _page(circle: Circle, *, form=None, many=None, shared_url=None, report=None, status=200):
+    default = invitation_default_message(circle=circle, inviter=current_user)
+    form = form or InviteForm(message=default)
+    many = many or InviteManyForm(message=default)
+    return render_template(
+        "invitations/index.html",
+        circle=circle,
+        form=form,
+        many=many,
+        pending=invitations_pending(circle_id=circle.id),
+        requests=join_requests_pending(circle_id=circle.id),
+        shared_url=shared_url,
+        report=report,
+        confirm=ConfirmForm(),
+    ), status
+
+
+@bp.route("/circles/<int:circle_id>/invitations", methods=["GET", "POST"])
+@managing_view()
+def index(*, membership: Membership, circle: Circle):
+    form = InviteForm()
+    if request.method == "GET":
+        return _page(circle)
+    if form.validate_on_submit():
+        try:
+            contact = contact_parse(
+                name=form.name.data, phone=form.phone.data, email=form.email.data, region=circle.phone_region
+            )
+            result = invitation_send(circle=circle, inviter=current_user, contact=contact, message=form.message.data)
+        except DomainError as error:
+            db.session.rollback()
+            form_error(form, error)
+        else:
+            db.session.commit()
+            who = contact.name or "them"
+            flash(
+                {
+                    "sent": f"Invitation on its way to {who}.",
+                    "reused": f"{who} already has an invitation that still works, so we didn't send another.",
+                    "member": f"{who} is already in the circle.",
+                }[result.outcome],
+                "success",
+            )
+            return redirect(url_for("invitations.index", circle_id=circle.id))
+    return _page(circle, form=form, status=422)
+
+
+@bp.post("/circles/<int:circle_id>/invitations/many")
+@managing_view()
+def many(*, membership: Membership, circle: Circle):
+    form = InviteManyForm()
+    if not form.validate_on_submit():
+        return _page(circle, many=form, status=422)
+    report = []
+    for number, line in enumerate((form.people.data or "").splitlines(), start=1):
+        if not line.strip():
+            continue
+        name, _, contact_text = line.rpartition(",") if "," in line else ("", "", line)
+        contact_text = contact_text.strip()
+        try:
+            contact = contact_parse(
+                name=name,
+                phone="" if "@" in contact_text else contact_text,
+                email=contact_text if "@" in contact_text else "",
+                region=circle.phone_region,
+            )
+            outcome = invitation_send(
+                circle=circle, inviter=current_user, contact=contact, message=form.message.data
+            ).outcome
+        except DomainError as error:
+            report.append((number, line.strip(), "not sent", error.message))
+        else:
+            report.append((number, line.strip(), outcome, ""))
+    db.session.commit()
+    if not report:
+        form.people.errors = ["Add at least one person, one per line."]
+        return _page(circle, many=form, status=422)
+    return _page(circle, report=report)
+
+
+@bp.post("/circles/<int:circle_id>/invitations/link")
+@managing_view()
+def shared_link(*, membership: Membership, circle: Circle):
+    if not ConfirmForm().validate_on_submit():
+        abort(400)
+    token = shared_link_create(circle=circle, inviter=current_user)
+    db.session.commit()
+    return _page(circle, shared_url=invitation_url(token))
+
+
+@bp.post("/circles/<int:circle_id>/invitations/<int:invitation_id>/revoke")
+@managing_view()
+def revoke(*, membership: Membership, circle: Circle, invitation_id: int):
+    if ConfirmForm().validate_on_submit():
+        try:
+            invitation_revoke(circle=circle, invitation_id=invitation_id, actor=current_user)
+        except DomainError:
+            abort(404)
+        db.session.commit()
+        flash("That invitation link no longer works.", "success")
+    return redirect(url_for("invitations.index", circle_id=circle.id))
+
+
+@bp.post("/circles/<int:circle_id>/invitations/requests/<int:request_id>/<any(approve, decline):decision>")
+@managing_view()
+def decide(*, membership: Membership, circle: Circle, request_id: int, decision: str):
+    if ConfirmForm().validate_on_submit():
+        try:
+            join = join_decide(circle=circle, request_id=request_id, approve=decision == "approve", actor=current_user)
+        except DomainError:
+            abort(404)
+        db.session.commit()
+        flash(f"{join.user.name} is {'in the circle' if decision == 'approve' else 'not added'}.", "success")
+    return redirect(url_for("invitations.index", circle_id=circle.id))
+
+
+def _no_referrer(response):
+    response = current_app.make_response(response)
+    response.headers["Referrer-Policy"] = "no-referrer"
+    return response
+
+
+@bp.route("/i/<token>", methods=["GET", "POST"])
+@limiter.limit(_limit)
+def open_link(token: str):
+    """The page an invitation link opens. A POST swaps the token for the session and moves on."""
+    try:
+        invitation = invitation_by_token(token)
+    except Expired as error:
+        return _no_referrer((render_template("invitations/expired.html", message=error.message), 410))
+    if request.method == "POST" and ConfirmForm().validate_on_submit():
+        session[SESSION_KEY] = invitation.id
+        return redirect(url_for("invitations.join"))
+    return _no_referrer(render_template("invitations/open.html", invitation=invitation, confirm=ConfirmForm()))
+
+
+@bp.route("/join", methods=["GET", "POST"])
+@limiter.limit(_limit, methods=["POST"])
+def join():
+    try:
+        invitation = invitation_live(session.get(SESSION_KEY))
+    except Expired as error:
+        session.pop(SESSION_KEY, None)
+        return render_template("invitations/expired.html", message=error.message), 410
+    form = JoinForm()
+    if request.method == "GET" and not current_user.is_authenticated:
+        form.name.data, form.phone.data, form.email.data = (
+            invitation.name,
+            invitation.phone or "",
+            invitation.email or "",
+        )
+    if form.validate_on_submit():
+        signed_in = current_user._get_current_object() if current_user.is_authenticated else None
+        data = JoinInput(
+            name=form.name.data or "",
+            phone=form.phone.data or "",
+            email=form.email.data or "",
+            consent=form.consent.data,
+        )
+        try:
+            outcome = join_accept(invitation=invitation, data=data, signed_in=signed_in)
+        except DomainError as error:
+            db.session.rollback()
+            form_error(form, error)
+        else:
+            if signed_in is None:
+                sign_in_user(outcome.user, method="invitation")
+            else:
+                db.session.commit()
+            session.pop(SESSION_KEY, None)
+            if outcome.request is not None:
+                flash(
+                    f"Thanks, {outcome.user.first_name}! A coordinator will let you in shortly; we'll text you.",
+                    "success",
+                )
+                return redirect(url_for("circles.index"))
+            flash(
+                f"Welcome, {outcome.user.first_name}! Here's what would help {invitation.circle.patient_first_name}.",
+                "success",
+            )
+            return redirect(url_for("tasks.index", circle_id=invitation.circle_id))
+    status = 422 if form.errors or form.form_errors else 200
+    return render_template("invitations/join.html", form=form, invitation=invitation), status
