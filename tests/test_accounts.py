@@ -167,3 +167,24 @@ def test_sessions_expire(client):
     client.sign_in(user.email, PASSWORD)
     with time_machine.travel(now() + timedelta(days=31), tick=False):
         assert client.get("/account").status_code == 302
+
+
+def test_someone_who_joined_by_text_can_add_a_password_and_sign_in_with_their_number(app):
+    from coordinator.models import User as UserModel
+    from coordinator.services.sessions import session_start
+
+    user = make_user(name="Sam Carter", email=None, phone="+12025550110", password=None)
+    browser = WebClient(app.test_client())
+
+    token = session_start(user=db.session.get(UserModel, user.id), method="sms_code")
+    db.session.commit()
+    with browser.raw.session_transaction() as session:
+        session["_user_id"] = token
+        session["_fresh"] = True
+    page = browser.get("/account").get_data(as_text=True)
+    assert "Set a password (optional)" in page
+    assert browser.post("/account", {"password": "short"}).status_code == 422
+    assert browser.post("/account", {"password": "sam drives on tuesdays"}).status_code == 302
+    fresh = WebClient(app.test_client())
+    assert fresh.sign_in("(202) 555-0110", "sam drives on tuesdays").status_code == 302
+    assert WebClient(app.test_client()).sign_in("(202) 555-0110", "wrong").status_code == 422

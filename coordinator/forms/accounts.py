@@ -32,7 +32,11 @@ class RegisterForm(FlaskForm):
 
 
 class SignInForm(FlaskForm):
-    email = EmailField("Email", validators=_email, render_kw={"autocomplete": "username"})
+    email = StringField(
+        "Email or mobile number",
+        validators=[DataRequired("Enter your email or mobile number."), Length(max=254, message="That's too long.")],
+        render_kw={"autocomplete": "username"},
+    )
     password = PasswordField(
         "Password",
         validators=[DataRequired("Enter your password.")],
@@ -46,6 +50,10 @@ class ForgotPasswordForm(FlaskForm):
 
 class ResetPasswordForm(FlaskForm):
     password = PasswordField("New password", validators=_password, render_kw={"autocomplete": "new-password"})
+
+
+class SetPasswordForm(FlaskForm):
+    password = PasswordField("Choose a password", validators=_password, render_kw={"autocomplete": "new-password"})
 
 
 class ChangePasswordForm(FlaskForm):

@@ -136,6 +136,7 @@ class Reopening(Base):
     requested_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
     approved_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
     message: Mapped[str] = mapped_column(Text, default="")
+    member_ids: Mapped[list] = mapped_column(JSON, default=list)  # who will be asked
     status: Mapped[str] = mapped_column(String(20), default="awaiting_patient")
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=now)
     sent_at: Mapped[datetime | None] = mapped_column(UTCDateTime)

@@ -24,7 +24,7 @@ from coordinator.services.sessions import sessions_end_all
 from coordinator.tokens import token_hash, token_new
 
 PASSWORD_MAX_LENGTH = 256
-WRONG_CREDENTIALS = "That email and password don't match an account. Check both and try again."
+WRONG_CREDENTIALS = "Those details don't match an account. Check both and try again, or sign in with a code."
 
 
 def _hasher() -> PasswordHasher:
@@ -80,13 +80,22 @@ def account_register(*, name: str, email: str, password: str) -> User:
     return user
 
 
-def account_authenticate(*, email: str, password: str) -> User:
-    """The user with this email and password, or Invalid with one message for every failure."""
+def _user_by_login(identifier: str) -> User | None:
+    """Find an account by email, or by mobile number for people who joined by text."""
+    from coordinator.services.phones import phone_parse
+
     try:
-        address = email_normalise(email)
+        if "@" in identifier:
+            return db.session.scalar(select(User).where(User.email == email_normalise(identifier)))
+        number = phone_parse(identifier, region=current_app.config["DEFAULT_PHONE_REGION"])
     except Invalid:
-        address = None
-    user = db.session.scalar(select(User).where(User.email == address)) if address else None
+        return None
+    return db.session.scalar(select(User).where(User.phone == number))
+
+
+def account_authenticate(*, email: str, password: str) -> User:
+    """The user with this email (or mobile number) and password; Invalid with one message for every failure."""
+    user = _user_by_login(email or "")
     if user is None or not user.password_hash:
         _hasher().hash(password[:PASSWORD_MAX_LENGTH])  # spend the same time as a real check
         raise Invalid(WRONG_CREDENTIALS)
@@ -97,6 +106,17 @@ def account_authenticate(*, email: str, password: str) -> User:
     if _hasher().check_needs_rehash(user.password_hash):
         user.password_hash = password_hash(password)
     return user
+
+
+def password_set(*, user: User, new_password: str) -> None:
+    """For people who joined without one: add a password (optional; codes keep working)."""
+    if user.password_hash:
+        raise Invalid("You already have a password; change it below.", field="password")
+    password_check(new_password, email=user.email, name=user.name)
+    user.password_hash = password_hash(new_password)
+    user.password_changed_at = now()
+    sessions_end_all(user=user, keep_token=user.session_token)
+    activity_record(kind="account.password_changed", actor_id=user.id, subject_id=user.id)
 
 
 def password_change(*, user: User, current_password: str, new_password: str) -> None:

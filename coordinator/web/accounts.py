@@ -16,6 +16,7 @@ from coordinator.forms.accounts import (
     ForgotPasswordForm,
     RegisterForm,
     ResetPasswordForm,
+    SetPasswordForm,
     SignInForm,
 )
 from coordinator.mail import Email, mail_send
@@ -27,6 +28,7 @@ from coordinator.services.accounts import (
     password_reset_complete,
     password_reset_lookup,
     password_reset_request,
+    password_set,
 )
 from coordinator.services.sessions import session_start, sessions_end_all
 from coordinator.web.security import safe_next_url
@@ -172,6 +174,8 @@ def _no_referrer(result):
 @bp.route("/account", methods=["GET", "POST"])
 @login_required
 def account():
+    if not current_user.password_hash:
+        return _set_password()
     form = ChangePasswordForm()
     if form.validate_on_submit():
         try:
@@ -186,3 +190,18 @@ def account():
             flash("Password changed. Every other device has been signed out.", "success")
             return redirect(url_for("accounts.account"))
     return render_template("accounts/account.html", form=form), INVALID if form.errors else 200
+
+
+def _set_password():
+    form = SetPasswordForm()
+    if form.validate_on_submit():
+        try:
+            password_set(user=current_user, new_password=form.password.data)
+        except DomainError as error:
+            db.session.rollback()
+            form_error(form, error)
+        else:
+            db.session.commit()
+            flash("Password set. You can still sign in with a code whenever you like.", "success")
+            return redirect(url_for("accounts.account"))
+    return render_template("accounts/account.html", form=form, setting=True), INVALID if form.errors else 200

@@ -80,6 +80,7 @@ def upgrade():
 
     op.create_table('reopenings',
     sa.Column('id', sa.Integer(), nullable=False),
+    sa.Column('member_ids', sa.JSON(), nullable=False),
     sa.Column('circle_id', sa.Integer(), nullable=False),
     sa.Column('requested_by_id', sa.Integer(), nullable=True),
     sa.Column('approved_by_id', sa.Integer(), nullable=True),
