@@ -36,5 +36,15 @@ test: install
 lint: install
 	$(BIN)/ruff check coordinator tests config.py wsgi.py migrations bench
 
+# Seed a large dataset, then load the task pages and claiming with wrk (see bench/README.md).
+# Bigger, or on PostgreSQL: make bench BENCH_CIRCLES=1000 BENCH_DATABASE_URL=postgresql://postgres@127.0.0.1/bench
+BENCH_CIRCLES ?= 200
+BENCH_TASKS ?= 300
+BENCH_SUPPORTERS ?= 30
+BENCH_DATABASE_URL ?=
+BENCH_DB_ARG = $(if $(BENCH_DATABASE_URL),--database-url $(BENCH_DATABASE_URL))
+bench: install
+	$(BIN)/python -m bench.seed --reset --circles $(BENCH_CIRCLES) --tasks-per-circle $(BENCH_TASKS) --supporters $(BENCH_SUPPORTERS) $(BENCH_DB_ARG) && $(BIN)/python -m bench.pages $(BENCH_DB_ARG) $(BENCH_ARGS)
+
 clean:
 	rm -rf $(VENV) .pytest_cache .ruff_cache

@@ -1,0 +1,1 @@
+"""Benchmarks: seed a large dataset and load the busiest pages (see bench/README.md)."""
