@@ -26,8 +26,11 @@ migrate: install
 seed: migrate
 	$(FLASK) seed-demo
 
+# The web server and the scheduler together; Ctrl-C stops both.
 run: seed
-	@echo "Serving http://$(HOST):$(PORT) (Ctrl-C stops it)"
+	@echo "Serving http://$(HOST):$(PORT) with the scheduler running (Ctrl-C stops both)"
+	@$(FLASK) scheduler run & scheduler=$$!; \
+	trap 'kill $$scheduler 2>/dev/null; wait $$scheduler 2>/dev/null' EXIT INT TERM; \
 	$(FLASK) run --host $(HOST) --port $(PORT)
 
 test: install

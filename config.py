@@ -73,6 +73,10 @@ class BaseConfig:
     TWILIO_FROM_NUMBER: str | None = None
     TWILIO_MESSAGING_SERVICE_SID: str | None = None
     TWILIO_API_BASE_URL: str | None = None
+    TWILIO_TIMEOUT = 10.0  # seconds; a timeout is treated as "maybe sent" and reconciled
+    SMS_SENDS_PER_SECOND = 10.0
+    SMS_DEFAULT_QUIET_START = "21:00"
+    SMS_DEFAULT_QUIET_END = "08:00"
     MAIL_BACKEND = "console"
     SMTP_HOST = "127.0.0.1"
     SMTP_PORT = 25

@@ -6,11 +6,16 @@ import click
 from flask import Flask, current_app
 from flask.cli import with_appcontext
 
+from coordinator.cli_imports import invite_import_command
+from coordinator.cli_scheduler import scheduler_group, sms_group
 from coordinator.extensions import db
 
 
 def register_cli(app: Flask) -> None:
     app.cli.add_command(seed_demo_command)
+    app.cli.add_command(invite_import_command)
+    app.cli.add_command(scheduler_group)
+    app.cli.add_command(sms_group)
 
 
 @click.command("seed-demo")

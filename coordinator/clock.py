@@ -122,3 +122,11 @@ def to_utc_lenient(day: date, wall: time, zone_name: str) -> datetime:
 def end_of_day_utc(day: date, zone_name: str) -> datetime:
     """The last moment of `day` in `zone_name` (the start of the next local day, minus nothing)."""
     return to_utc_lenient(day + timedelta(days=1), time(0, 0), zone_name)
+
+
+def short_time(value: time | None) -> str:
+    """How texts and pages write a time: "9am", "2:30pm"."""
+    if value is None:
+        return ""
+    text = value.strftime("%-I:%M%p").lower()
+    return text.replace(":00", "") if value.minute == 0 else text

@@ -21,11 +21,14 @@ def pytest_report_header(config):
 @pytest.fixture(scope="session", params=BACKENDS)
 def database(request, tmp_path_factory):
     if request.param == "sqlite":
-        return SqliteDatabase.prepare(tmp_path_factory.mktemp("sqlite"))
+        yield SqliteDatabase.prepare(tmp_path_factory.mktemp("sqlite"))
+        return
     problem = postgres_reachable(POSTGRES_URL)
     if problem:
         pytest.fail(f"TEST_DATABASE_URL is set but PostgreSQL is unreachable: {problem}", pytrace=False)
-    return PostgresDatabase.prepare(POSTGRES_URL)
+    prepared = PostgresDatabase.prepare(POSTGRES_URL)
+    yield prepared
+    prepared.drop()
 
 
 @pytest.fixture

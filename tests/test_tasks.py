@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import timedelta
+from datetime import time, timedelta
 
 from sqlalchemy import func, select
 
@@ -206,3 +206,31 @@ def test_cancelling_one_date_tells_the_holder(client):
     assert task.status == "cancelled"
     message = db.session.scalar(select(Message).where(Message.user_id == supporter.id))
     assert message.kind == "task_cancelled" and message.channel == "sms" and message.to_address == "+12025550110"
+
+
+def test_a_long_list_continues_on_later_pages_without_gaps_or_repeats(client):
+    import re
+
+    from coordinator.services.recurrence import Repeat
+
+    circle, coordinator, supporter, _, _ = setup_circle()
+    for n in range(3):
+        make_need(
+            circle,
+            coordinator,
+            title=f"Daily {n}",
+            start_time=time(9 + n),
+            end_time=time(10 + n),
+            repeat=Repeat("daily", (), "count", count=45),
+        )
+    total = db.session.scalar(select(func.count(Task.id)))
+    client.sign_in(supporter.email, PASSWORD)
+    seen, url, pages = [], f"/circles/{circle.id}/tasks", 0
+    while url and pages < 5:
+        html = client.get(url).get_data(as_text=True)
+        seen += re.findall(r'href="/circles/\d+/tasks/(\d+)"', html)
+        found = re.search(r'href="(/circles/\d+/tasks\?[^"]*from=[^"]+)"', html)
+        url = found.group(1).replace("&amp;", "&") if found else None
+        pages += 1
+    assert pages >= 2
+    assert len(seen) == len(set(seen)) == total

@@ -5,6 +5,7 @@ from coordinator.models.activity import Event
 from coordinator.models.base import Base
 from coordinator.models.circles import Circle, Membership
 from coordinator.models.claims import Claim
+from coordinator.models.inbound import InboundMessage, PhoneOptOut
 from coordinator.models.invitations import ImportBatch, Invitation, JoinRequest, ReopenAnswer, Reopening
 from coordinator.models.messages import Message
 from coordinator.models.needs import Need, Task
@@ -16,12 +17,14 @@ __all__ = [
     "Claim",
     "Event",
     "ImportBatch",
+    "InboundMessage",
     "Invitation",
     "JoinRequest",
     "Membership",
     "Message",
     "Need",
     "PasswordReset",
+    "PhoneOptOut",
     "ReopenAnswer",
     "Reopening",
     "SignInCode",

@@ -11,7 +11,7 @@ from __future__ import annotations
 from datetime import datetime, time
 
 from flask_login import UserMixin
-from sqlalchemy import Boolean, CheckConstraint, ForeignKey, Index, String, Time
+from sqlalchemy import JSON, Boolean, CheckConstraint, ForeignKey, Index, String, Time
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from coordinator.clock import now
@@ -39,6 +39,8 @@ class User(UserMixin, Base):
     quiet_end: Mapped[time] = mapped_column(Time, default=time(8, 0))
     sms_enabled: Mapped[bool] = mapped_column(Boolean, default=True)
     email_enabled: Mapped[bool] = mapped_column(Boolean, default=True)
+    # When to remind before a task held: "day_before" (an evening check-in), "2h", "30m".
+    reminder_leads: Mapped[list] = mapped_column(JSON, default=lambda: ["day_before", "2h"])
     sms_consent_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     sms_opted_out_at: Mapped[datetime | None] = mapped_column(UTCDateTime)  # replied STOP
     phone_unreachable_at: Mapped[datetime | None] = mapped_column(UTCDateTime)  # carrier said no

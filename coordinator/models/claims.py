@@ -50,6 +50,7 @@ class Claim(Base):
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=now)
     released_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     done_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    confirmed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)  # replied OK to the check-in
 
     task: Mapped[Task] = relationship()
     user: Mapped[User] = relationship(foreign_keys=[user_id])

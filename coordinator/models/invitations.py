@@ -22,7 +22,7 @@ from coordinator.models.circles import Circle
 PERSONAL = "personal"
 SHARED_LINK = "link"
 INVITATION_KINDS = (PERSONAL, SHARED_LINK)
-INVITATION_STATES = ("pending", "accepted", "revoked", "declined")
+INVITATION_STATES = ("pending", "accepted", "revoked", "declined", "expired")
 REQUEST_STATES = ("pending", "approved", "declined")
 
 

@@ -28,6 +28,8 @@ class Message(Base):
         Index("ix_messages_status_due_at", "status", "due_at"),
         Index("ix_messages_circle_id_created_at", "circle_id", "created_at"),
         Index("ix_messages_task_id", "task_id"),
+        Index("ix_messages_user_id_kind_created_at", "user_id", "kind", "created_at"),
+        Index("ix_messages_to_address_created_at", "to_address", "created_at"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -46,6 +48,8 @@ class Message(Base):
     attempts: Mapped[int] = mapped_column(Integer, default=0)
     provider_id: Mapped[str | None] = mapped_column(String(64))
     error_code: Mapped[str | None] = mapped_column(String(20))
+    last_error: Mapped[str] = mapped_column(String(300), default="")
+    claim_id: Mapped[int | None] = mapped_column(ForeignKey("claims.id", ondelete="SET NULL"))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=now)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=now, onupdate=now)
     sent_at: Mapped[datetime | None] = mapped_column(UTCDateTime)

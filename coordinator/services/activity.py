@@ -29,6 +29,7 @@ KINDS = frozenset(
         "claim.released",
         "claim.unassigned",
         "claim.done",
+        "claim.confirmed",
         "invitation.sent",
         "invitation.revoked",
         "invitation.accepted",

@@ -12,8 +12,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import timedelta
 
-from flask import current_app, url_for
-from sqlalchemy import or_, select, update
+from flask import current_app
+from sqlalchemy import select, update
 
 from coordinator.clock import now
 from coordinator.errors import Conflict, Expired, Invalid, NotFound
@@ -25,6 +25,7 @@ from coordinator.services.accounts import email_normalise
 from coordinator.services.activity import activity_record
 from coordinator.services.phones import phone_parse
 from coordinator.tokens import token_hash, token_new
+from coordinator.urls import public_url
 
 MESSAGE_MAX = 600
 EXPIRED = "This invitation has expired or was already used. Ask the person who invited you for a new one."
@@ -42,7 +43,7 @@ def invitation_default_message(*, circle: Circle, inviter: User) -> str:
 
 
 def invitation_url(token: str) -> str:
-    return current_app.config["PUBLIC_BASE_URL"].rstrip("/") + url_for("invitations.open_link", token=token)
+    return public_url("invitations.open_link", token=token)
 
 
 @dataclass(frozen=True)
@@ -66,53 +67,53 @@ def contact_parse(*, name: str, phone: str, email: str, region: str) -> Contact:
     return Contact(name=cleaned, phone=number, email=address)
 
 
+def _by_contact(contact: Contact, *, phone_column, email_column) -> list:
+    """One simple indexed condition per contact detail (an OR across columns defeats the indexes)."""
+    return [
+        c
+        for c in (
+            (phone_column == contact.phone) if contact.phone else None,
+            (email_column == contact.email) if contact.email else None,
+        )
+        if c is not None
+    ]
+
+
 def _member_with(circle_id: int, contact: Contact) -> Membership | None:
-    matches = []
-    if contact.phone:
-        matches.append(User.phone == contact.phone)
-    if contact.email:
-        matches.append(User.email == contact.email)
-    return db.session.scalar(
-        select(Membership)
-        .join(User, User.id == Membership.user_id)
-        .where(Membership.circle_id == circle_id, Membership.status == ACTIVE, or_(*matches))
-    )
+    for match in _by_contact(contact, phone_column=User.phone, email_column=User.email):
+        member = db.session.scalar(
+            select(Membership)
+            .join(User, User.id == Membership.user_id)
+            .where(Membership.circle_id == circle_id, Membership.status == ACTIVE, match)
+        )
+        if member is not None:
+            return member
+    return None
 
 
 def _live_invitation(circle_id: int, contact: Contact) -> Invitation | None:
-    matches = []
-    if contact.phone:
-        matches.append(Invitation.phone == contact.phone)
-    if contact.email:
-        matches.append(Invitation.email == contact.email)
-    return db.session.scalar(
-        select(Invitation).where(
-            Invitation.circle_id == circle_id,
-            Invitation.status == "pending",
-            Invitation.expires_at > now(),
-            or_(*matches),
+    for match in _by_contact(contact, phone_column=Invitation.phone, email_column=Invitation.email):
+        found = db.session.scalar(
+            select(Invitation).where(
+                Invitation.circle_id == circle_id, Invitation.status == "pending", Invitation.expires_at > now(), match
+            )
         )
-    )
+        if found is not None:
+            return found
+    return None
 
 
 def _expire_stale(circle_id: int, contact: Contact) -> None:
     """Invitations past their date stop counting as live, so a fresh one can be made."""
-    matches = []
-    if contact.phone:
-        matches.append(Invitation.phone == contact.phone)
-    if contact.email:
-        matches.append(Invitation.email == contact.email)
-    db.session.execute(
-        update(Invitation)
-        .where(
-            Invitation.circle_id == circle_id,
-            Invitation.status == "pending",
-            Invitation.expires_at <= now(),
-            or_(*matches),
+    for match in _by_contact(contact, phone_column=Invitation.phone, email_column=Invitation.email):
+        db.session.execute(
+            update(Invitation)
+            .where(
+                Invitation.circle_id == circle_id, Invitation.status == "pending", Invitation.expires_at <= now(), match
+            )
+            .values(status="expired")
+            .execution_options(synchronize_session=False)
         )
-        .values(status="revoked", revoked_at=now())
-        .execution_options(synchronize_session=False)
-    )
 
 
 @dataclass(frozen=True)
@@ -276,3 +277,13 @@ def membership_for(*, circle_id: int, user: User, role: str) -> Membership:
         membership.status, membership.removed_at = ACTIVE, None
     db.session.flush()
     return membership
+
+
+def invitations_expire() -> int:
+    """Invitations past their date become "expired" (they already stopped working at that moment)."""
+    return db.session.execute(
+        update(Invitation)
+        .where(Invitation.status == "pending", Invitation.expires_at <= now())
+        .values(status="expired")
+        .execution_options(synchronize_session=False)
+    ).rowcount

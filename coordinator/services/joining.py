@@ -11,7 +11,6 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from flask import current_app, url_for
 from sqlalchemy import or_, select, update
 
 from coordinator.clock import now
@@ -23,6 +22,7 @@ from coordinator.models.invitations import SHARED_LINK, Invitation, JoinRequest
 from coordinator.services.activity import activity_record
 from coordinator.services.invitations import EXPIRED, Contact, contact_parse, membership_for
 from coordinator.services.messages import notify
+from coordinator.urls import public_url
 
 
 @dataclass
@@ -165,7 +165,7 @@ def _request(invitation: Invitation, circle: Circle, user: User) -> JoinRequest:
     db.session.add(request)
     db.session.flush()
     activity_record(kind="join.requested", circle_id=circle.id, actor_id=user.id, subject_id=user.id)
-    url = current_app.config["PUBLIC_BASE_URL"].rstrip("/") + url_for("invitations.index", circle_id=circle.id)
+    url = public_url("invitations.index", circle_id=circle.id)
     for coordinator in db.session.scalars(
         select(Membership).where(
             Membership.circle_id == circle.id, Membership.role == COORDINATOR, Membership.status == ACTIVE

@@ -35,6 +35,7 @@ def message_queue(
     user_id: int | None = None,
     circle_id: int | None = None,
     task_id: int | None = None,
+    claim_id: int | None = None,
     due_at: datetime | None = None,
     send_by: datetime | None = None,
 ) -> bool:
@@ -45,6 +46,7 @@ def message_queue(
         "circle_id": circle_id,
         "user_id": user_id,
         "task_id": task_id,
+        "claim_id": claim_id,
         "kind": kind,
         "channel": channel,
         "to_address": to_address,
@@ -70,6 +72,7 @@ def notify(
     context: dict[str, Any],
     circle_id: int | None = None,
     task_id: int | None = None,
+    claim_id: int | None = None,
     due_at: datetime | None = None,
     send_by: datetime | None = None,
     subject: str = "",
@@ -96,6 +99,7 @@ def notify(
         user_id=user.id,
         circle_id=circle_id,
         task_id=task_id,
+        claim_id=claim_id,
         due_at=due_at,
         send_by=send_by,
     )

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from datetime import timedelta
 
-from flask import current_app, render_template, url_for
+from flask import render_template
 from sqlalchemy import select, update
 
 from coordinator.clock import now
@@ -24,6 +24,7 @@ from coordinator.models.invitations import ReopenAnswer, Reopening
 from coordinator.services.activity import activity_record
 from coordinator.services.messages import message_queue, notify
 from coordinator.tokens import token_hash, token_new
+from coordinator.urls import public_url
 
 QUIET_DAYS = 60
 ANSWER_DAYS = 30
@@ -86,7 +87,7 @@ def reopen_request(*, actor: Membership, member_ids: list[int], message: str) ->
     if patient is None or patient.user_id == actor.user_id:
         reopen_send(reopening=reopening, approver=actor.user)
     else:
-        url = current_app.config["PUBLIC_BASE_URL"].rstrip("/") + url_for("reopen.review", circle_id=actor.circle_id)
+        url = public_url("reopen.review", circle_id=actor.circle_id)
         notify(
             user=patient.user,
             kind="reopen_review",
@@ -120,7 +121,7 @@ def reopen_send(*, reopening: Reopening, approver: User) -> int:
         answer = ReopenAnswer(reopening_id=reopening.id, membership_id=member.id, token_hash=token_hash(token))
         db.session.add(answer)
         db.session.flush()
-        url = current_app.config["PUBLIC_BASE_URL"].rstrip("/") + url_for("reopen.answer", token=token)
+        url = public_url("reopen.answer", token=token)
         context = {"circle": circle, "person": member.user, "message": reopening.message, "url": url}
         body = render_template("sms/reopen_ask.txt", **context).strip()
         user = member.user

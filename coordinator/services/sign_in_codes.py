@@ -9,7 +9,7 @@ from __future__ import annotations
 import secrets
 from datetime import timedelta
 
-from flask import current_app, render_template, url_for
+from flask import render_template
 from sqlalchemy import select, update
 
 from coordinator.clock import now
@@ -21,6 +21,7 @@ from coordinator.services.accounts import email_normalise
 from coordinator.services.messages import message_queue
 from coordinator.services.phones import phone_parse
 from coordinator.tokens import token_hash, token_new
+from coordinator.urls import public_url
 
 CODE_TTL = timedelta(minutes=10)
 MAX_GUESSES = 5
@@ -53,7 +54,7 @@ def code_request(*, channel: str, contact: str) -> None:
         subject = ""
     else:
         secret = token_new()
-        url = current_app.config["PUBLIC_BASE_URL"].rstrip("/") + url_for("codes.link", token=secret)
+        url = public_url("codes.link", token=secret)
         body = render_template("email/sign_in_link.txt", user=user, url=url).strip()
         subject = "Your Coordinator sign-in link"
     hashed = token_hash(f"{user.id}:{secret}") if channel == "sms" else token_hash(secret)

@@ -142,13 +142,14 @@ def overlapping(user_id: int, task: Task) -> list[Task]:
     )
 
 
-def sms_context(task: Task) -> dict:
+def sms_context(task: Task, *, on: date | None = None) -> dict:
     """What a text may say about a task: the patient's first name, the kind of help, the local time, the code.
 
     Never the title or notes (people type medical details there) and never an address.
+    `on` is the local date the text will be read ("tomorrow" is relative to it).
     """
     moment = local(task.starts_at, task.timezone)
-    today = today_in(task.timezone)
+    today = on or today_in(task.timezone)
     if task.anytime:
         when = f"by {moment - timedelta(seconds=1):%a %-d %b}"
     elif task.local_date == today:
@@ -241,6 +242,7 @@ def task_reschedule(
     task.starts_at, task.ends_at = starts_at, ends_at
     db.session.flush()
     if moved:
+        messages_cancel(task_id=task.id, kinds=("reminder", "checkin"))  # re-planned for the new time
         _tell_claimers(task, kind="task_moved", key=f"task-moved:{task.id}:{starts_at:%Y%m%dT%H%M}", actor=actor)
         activity_record(
             kind="task.moved",

@@ -13,6 +13,7 @@ from coordinator.web.invitations import bp as invitations_bp
 from coordinator.web.members import bp as members_bp
 from coordinator.web.needs import bp as needs_bp
 from coordinator.web.reopen import bp as reopen_bp
+from coordinator.web.sms import bp as sms_bp
 from coordinator.web.tasks import bp as tasks_bp
 
 
@@ -29,3 +30,4 @@ def register_blueprints(app: Flask) -> None:
     app.register_blueprint(imports_bp)
     app.register_blueprint(members_bp)
     app.register_blueprint(reopen_bp)
+    app.register_blueprint(sms_bp)

@@ -30,7 +30,7 @@ from coordinator.services.tasks import (
 from coordinator.web.access import circle_view, managing_view
 
 bp = Blueprint("tasks", __name__, url_prefix="/circles/<int:circle_id>")
-LIST_LIMIT = 300
+LIST_LIMIT = 100  # a phone screen's worth of days; "Later tasks" continues from the next day
 
 
 def _date_arg(name: str) -> date | None:
@@ -56,7 +56,11 @@ def index(*, membership: Membership, circle: Circle):
         end=_date_arg("to"),
         open_only=request.args.get("open") == "1",
     )
-    tasks = tasks_list(membership, filters, limit=LIST_LIMIT)
+    tasks = tasks_list(membership, filters, limit=LIST_LIMIT + 1)
+    later = None
+    if len(tasks) > LIST_LIMIT:
+        later = tasks[LIST_LIMIT].local_date
+        tasks = [t for t in tasks[:LIST_LIMIT] if t.local_date < later] or tasks[:LIST_LIMIT]
     ids = [t.id for t in tasks]
     claims = claims_by_task(ids) if membership.manages else claims_by_task(ids, user_id=membership.user_id)
     return render_template(
@@ -66,9 +70,10 @@ def index(*, membership: Membership, circle: Circle):
         tasks=tasks,
         claims=claims,
         overlaps=held_overlaps(membership.user_id, tasks),
+        mine={task_id for task_id, held in claims.items() if any(c.user_id == membership.user_id for c in held)},
         filters=filters,
         categories=CATEGORIES,
-        truncated=len(tasks) == LIST_LIMIT,
+        later=later,
         confirm=ConfirmForm(),
     )
 

@@ -66,7 +66,7 @@ def upgrade():
     sa.Column('revoked_at', sa.DateTime(), nullable=True),
     sa.CheckConstraint("kind = 'link' OR phone IS NOT NULL OR email IS NOT NULL", name=op.f('ck_invitations_personal_has_contact')),
     sa.CheckConstraint("kind IN ('personal', 'link')", name=op.f('ck_invitations_known_kind')),
-    sa.CheckConstraint("status IN ('pending', 'accepted', 'revoked', 'declined')", name=op.f('ck_invitations_known_status')),
+    sa.CheckConstraint("status IN ('pending', 'accepted', 'revoked', 'declined', 'expired')", name=op.f('ck_invitations_known_status')),
     sa.ForeignKeyConstraint(['accepted_user_id'], ['users.id'], name=op.f('fk_invitations_accepted_user_id_users'), ondelete='SET NULL'),
     sa.ForeignKeyConstraint(['circle_id'], ['circles.id'], name=op.f('fk_invitations_circle_id_circles'), ondelete='CASCADE'),
     sa.ForeignKeyConstraint(['inviter_id'], ['users.id'], name=op.f('fk_invitations_inviter_id_users'), ondelete='SET NULL'),

@@ -1,0 +1,104 @@
+"""The weekly digest: one text a week with a couple of open tasks that suit the person.
+
+Sent on Sunday late afternoon in the person's own zone, only if something
+suits them (kind of help, free time, who may see it), only within the asks
+per week they agreed to, and never to someone who opted out. It counts as
+one ask.
+"""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+from sqlalchemy import func, select
+from sqlalchemy.orm import contains_eager
+
+from coordinator.categories import CATEGORIES
+from coordinator.clock import local, now, short_time
+from coordinator.extensions import db
+from coordinator.models.circles import ACTIVE, SUPPORTER, Circle, Membership
+from coordinator.models.claims import RELEASED, Claim
+from coordinator.models.messages import Message
+from coordinator.models.needs import Need, Task
+from coordinator.services.matching import suits
+from coordinator.services.messages import notify
+from coordinator.services.quiet_hours import zone_for
+
+ASK_KINDS = ("digest", "ask")
+DIGEST_WEEKDAY = 6  # Sunday
+DIGEST_HOURS = range(16, 19)  # 16:00-18:59 local
+PER_DIGEST = 2
+
+
+def asks_this_week(*, user_id: int, circle_id: int) -> int:
+    return db.session.scalar(
+        select(func.count(Message.id)).where(
+            Message.user_id == user_id,
+            Message.circle_id == circle_id,
+            Message.kind.in_(ASK_KINDS),
+            Message.status != "cancelled",
+            Message.created_at > now() - timedelta(days=7),
+        )
+    )
+
+
+def _open_tasks(circle_id: int) -> list[Task]:
+    moment = now()
+    return list(
+        db.session.scalars(
+            select(Task)
+            .join(Need, Need.id == Task.need_id)
+            .options(contains_eager(Task.need))
+            .where(
+                Task.circle_id == circle_id,
+                Task.status == "open",
+                Task.claimed < Task.capacity,
+                Task.starts_at > moment + timedelta(hours=12),
+                Task.starts_at < moment + timedelta(days=8),
+            )
+            .order_by(Task.starts_at)
+        )
+    )
+
+
+def digest_line(task: Task) -> str:
+    moment = local(task.starts_at, task.timezone)
+    when = f"by {task.local_date:%a}" if task.anytime else f"{moment:%a} {short_time(moment.time())}"
+    return f"{when} {CATEGORIES[task.need.category].noun.removeprefix('a ').removeprefix('an ')} (TAKE {task.code})"
+
+
+def digests_send() -> int:
+    """Queue this week's digest for every supporter whose digest time it is; returns how many."""
+    queued = 0
+    moment = now()
+    week = moment.isocalendar()
+    members = db.session.scalars(
+        select(Membership)
+        .join(Circle, Circle.id == Membership.circle_id)
+        .options(contains_eager(Membership.circle))
+        .where(Membership.status == ACTIVE, Membership.role == SUPPORTER, Membership.asks_per_week > 0)
+        .order_by(Membership.circle_id)
+    )
+    tasks_by_circle: dict[int, list[Task]] = {}
+    for member in members:
+        user = member.user
+        wall = local(moment, zone_for(user, member.circle.timezone))
+        if wall.weekday() != DIGEST_WEEKDAY or wall.hour not in DIGEST_HOURS or not user.can_text:
+            continue
+        if asks_this_week(user_id=user.id, circle_id=member.circle_id) >= member.asks_per_week:
+            continue
+        if member.circle_id not in tasks_by_circle:
+            tasks_by_circle[member.circle_id] = _open_tasks(member.circle_id)
+        held = set(db.session.scalars(select(Claim.task_id).where(Claim.user_id == user.id, Claim.status != RELEASED)))
+        picks = [t for t in tasks_by_circle[member.circle_id] if t.id not in held and suits(member, t)][:PER_DIGEST]
+        if not picks:
+            continue
+        queued += notify(
+            user=user,
+            kind="digest",
+            key=f"digest:{member.id}:{week.year}-W{week.week:02d}",
+            context={"first_name": member.circle.patient_first_name, "lines": [digest_line(t) for t in picks]},
+            circle_id=member.circle_id,
+            send_by=moment + timedelta(hours=12),
+        )
+    return queued

@@ -1,0 +1,300 @@
+"""Delivering queued messages: nothing lost, nothing sent twice, nobody texted at 3 a.m.
+
+This is the delivery edge, so unlike other services it commits, in steps:
+1. claim due rows (FOR UPDATE SKIP LOCKED on PostgreSQL, so several
+   dispatchers can share the work) and mark them `sending`; commit;
+2. for each, check again right before sending (task still on, person still
+   reachable and not opted out, not in their quiet hours, not too late); a
+   row that must wait goes back to `pending` with a later due time;
+3. send, and record what the provider said; commit.
+A crash between 1 and 3 leaves a row in `sending`; after a lease it becomes
+`unknown`, and an `unknown` row is only ever sent again after asking the
+provider whether it already has it (`reconcile`).
+"""
+
+from __future__ import annotations
+
+import logging
+import random
+import time as wall_clock
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+
+from flask import current_app
+from sqlalchemy import select, update
+
+from coordinator.clock import now
+from coordinator.extensions import db
+from coordinator.mail import Email, mail_send
+from coordinator.models.accounts import User
+from coordinator.models.circles import ACTIVE, Circle, Membership
+from coordinator.models.claims import HELD, Claim
+from coordinator.models.inbound import PhoneOptOut
+from coordinator.models.messages import Message
+from coordinator.models.needs import Task
+from coordinator.services.phones import phone_mask
+from coordinator.services.quiet_hours import next_allowed, window_for, zone_for
+from coordinator.sms import Ambiguous, Permanent, Retryable, SmsGateway, sms_gateway
+
+log = logging.getLogger(__name__)
+
+LEASE = timedelta(seconds=60)  # longer than any send can take; a `sending` row older than this crashed
+RECONCILE_SLACK = timedelta(minutes=2)
+RECONCILE_AFTER = timedelta(seconds=30)  # let a slow provider finish storing before we ask it
+QUIET_EXEMPT = {"sign_in_code"}  # the person asked for it this minute
+TASK_KINDS = {"reminder", "checkin", "ask"}
+UNREACHABLE_CODES = {"21211", "21614", "21612", "21408", "30006"}
+OPTED_OUT_CODES = {"21610"}
+
+
+@dataclass
+class Stats:
+    sent: int = 0
+    deferred: int = 0
+    cancelled: int = 0
+    retried: int = 0
+    failed: int = 0
+    unknown: int = 0
+    reconciled: int = 0
+    notes: list[str] = field(default_factory=list)
+
+
+class Pacer:
+    """Keeps sends under the configured rate (per dispatcher process)."""
+
+    def __init__(self, per_second: float):
+        self.interval = 1.0 / per_second if per_second > 0 else 0.0
+        self.last = 0.0
+
+    def wait(self) -> None:
+        if self.interval:
+            delay = self.last + self.interval - wall_clock.monotonic()
+            if delay > 0:
+                wall_clock.sleep(delay)
+            self.last = wall_clock.monotonic()
+
+
+def dispatch_due(*, limit: int = 100, gateway: SmsGateway | None = None, pacer: Pacer | None = None) -> Stats:
+    """One pass: recover crashed rows, reconcile unknown ones, then deliver what is due."""
+    gateway = gateway or sms_gateway()
+    pacer = pacer or Pacer(float(current_app.config.get("SMS_SENDS_PER_SECOND", 10)))
+    stats = Stats()
+    recover_stale()
+    reconcile(gateway=gateway, stats=stats, older_than=RECONCILE_AFTER)
+    for message_id in claim_due(limit=limit):
+        deliver(message_id, gateway=gateway, pacer=pacer, stats=stats)
+    return stats
+
+
+def recover_stale() -> int:
+    """Rows left in `sending` by a crashed dispatcher become `unknown` (never blindly resent)."""
+    count = db.session.execute(
+        update(Message)
+        .where(Message.status == "sending", Message.updated_at < now() - LEASE)
+        .values(status="unknown", last_error="dispatcher stopped mid-send", updated_at=now())
+        .execution_options(synchronize_session=False)
+    ).rowcount
+    db.session.commit()
+    return count
+
+
+def claim_due(*, limit: int) -> list[int]:
+    """Mark up to `limit` due rows `sending` and commit; returns their ids (ours alone)."""
+    moment = now()
+    candidates = (
+        select(Message.id)
+        .where(Message.status == "pending", Message.due_at <= moment)
+        .order_by(Message.due_at, Message.id)
+        .limit(limit)
+        .with_for_update(skip_locked=True)
+    )
+    ids = list(db.session.scalars(candidates))
+    if not ids:
+        db.session.commit()
+        return []
+    claimed = db.session.scalars(
+        update(Message)
+        .where(Message.id.in_(ids), Message.status == "pending")
+        .values(status="sending", attempts=Message.attempts + 1, updated_at=moment)
+        .returning(Message.id)
+        .execution_options(synchronize_session=False)
+    ).all()
+    db.session.commit()
+    return sorted(claimed)
+
+
+def deliver(message_id: int, *, gateway: SmsGateway, pacer: Pacer, stats: Stats) -> None:
+    message = db.session.get(Message, message_id)
+    if message is None or message.status != "sending":
+        return
+    reason = cancel_reason(message)
+    if reason:
+        _finish(message, "cancelled", error=reason)
+        stats.cancelled += 1
+        return
+    wait_until = _quiet_until(message)
+    if wait_until is not None:
+        if message.send_by is not None and wait_until > message.send_by:
+            _finish(message, "cancelled", error="only possible in quiet hours before it stopped mattering")
+            stats.cancelled += 1
+        else:
+            _finish(message, "pending", due_at=wait_until, attempts=message.attempts - 1)
+            stats.deferred += 1
+        return
+    pacer.wait()
+    if message.channel == "email":
+        _send_email(message, stats)
+    else:
+        _send_sms(message, gateway, stats)
+
+
+def _send_sms(message: Message, gateway: SmsGateway, stats: Stats) -> None:
+    try:
+        result = gateway.send(to=message.to_address, body=message.body)
+    except Retryable as error:
+        _retry_later(message, error.code or "retry", str(error), stats)
+    except Ambiguous as error:
+        _finish(message, "unknown", error=str(error)[:300], code=error.code)
+        stats.unknown += 1
+        log.warning(
+            "SMS %s to %s: outcome unknown (%s); will reconcile", message.id, phone_mask(message.to_address), error.code
+        )
+    except Permanent as error:
+        _refused(message, error.code or "", str(error))
+        stats.failed += 1
+    else:
+        _finish(message, "sent", provider_id=result.provider_id, sent_at=now())
+        stats.sent += 1
+
+
+def _send_email(message: Message, stats: Stats) -> None:
+    try:
+        mail_send(
+            Email(to=message.to_address, subject=message.subject or "A message from Coordinator", body=message.body)
+        )
+    except OSError as error:
+        _retry_later(message, "smtp", str(error), stats)
+    else:
+        _finish(message, "sent", sent_at=now())
+        stats.sent += 1
+
+
+def _retry_later(message: Message, code: str, error: str, stats: Stats) -> None:
+    delay = min(30 * 2 ** max(message.attempts - 1, 0), 1800) * random.uniform(0.75, 1.25)  # noqa: S311
+    retry_at = now() + timedelta(seconds=delay)
+    if message.send_by is not None and retry_at > message.send_by:
+        _finish(message, "failed", error=f"gave up: {error}"[:300], code=code)
+        stats.failed += 1
+        return
+    _finish(message, "pending", due_at=retry_at, error=error[:300], code=code)
+    stats.retried += 1
+
+
+def _refused(message: Message, code: str, error: str) -> None:
+    """Permanent refusals are final, and some say something about the number itself."""
+    _finish(message, "failed", error=error[:300], code=code)
+    if code in OPTED_OUT_CODES:
+        record_opt_out(message.to_address)
+    elif code in UNREACHABLE_CODES:
+        db.session.execute(update(User).where(User.phone == message.to_address).values(phone_unreachable_at=now()))
+        db.session.commit()
+    log.info("SMS %s to %s refused for good (%s)", message.id, phone_mask(message.to_address), code)
+
+
+def record_opt_out(phone: str) -> None:
+    if db.session.get(PhoneOptOut, phone) is None:
+        db.session.add(PhoneOptOut(phone=phone))
+    db.session.execute(
+        update(User).where(User.phone == phone, User.sms_opted_out_at.is_(None)).values(sms_opted_out_at=now())
+    )
+    db.session.commit()
+
+
+def _finish(message: Message, status: str, *, error: str | None = None, code: str | None = None, **values) -> None:
+    message.status = status
+    message.updated_at = now()
+    if error is not None:
+        message.last_error = error
+    if code is not None:
+        message.error_code = code
+    for name, value in values.items():
+        setattr(message, name, value)
+    db.session.commit()
+
+
+def cancel_reason(message: Message) -> str | None:
+    """Why a message must not go out any more, checked right before sending."""
+    moment = now()
+    if message.send_by is not None and moment > message.send_by:
+        return "too late: its moment has passed"
+    if message.channel == "sms":
+        if db.session.get(PhoneOptOut, message.to_address) is not None:
+            return "the number replied STOP"
+        user = db.session.get(User, message.user_id) if message.user_id else None
+        if user is not None and (user.sms_opted_out_at or user.phone_unreachable_at or not user.sms_enabled):
+            return "texts are off for this person"
+    if message.kind in TASK_KINDS and message.task_id:
+        task = db.session.get(Task, message.task_id)
+        if task is None or task.status != "open":
+            return "the task was cancelled"
+        if message.kind == "ask" and task.claimed >= task.capacity:
+            return "somebody already took it"
+        if message.claim_id:
+            claim = db.session.get(Claim, message.claim_id)
+            if claim is None or claim.status != HELD:
+                return "the task was given back"
+    if message.user_id and message.circle_id and message.kind in TASK_KINDS | {"digest", "reopen_ask"}:
+        member = db.session.scalar(
+            select(Membership.status).where(
+                Membership.user_id == message.user_id, Membership.circle_id == message.circle_id
+            )
+        )
+        if member not in (ACTIVE, "archived") or (member == "archived" and message.kind != "reopen_ask"):
+            return "no longer in the circle"
+    return None
+
+
+def _quiet_until(message: Message) -> datetime | None:
+    """When the recipient's quiet hours end, if they're in them now; else None."""
+    if message.channel != "sms" or message.kind in QUIET_EXEMPT:
+        return None
+    user = db.session.get(User, message.user_id) if message.user_id else None
+    circle_zone = (
+        db.session.scalar(select(Circle.timezone).where(Circle.id == message.circle_id)) if message.circle_id else None
+    )
+    start, end = window_for(user)
+    moment = now()
+    allowed = next_allowed(moment, zone=zone_for(user, circle_zone), start=start, end=end)
+    return allowed if allowed > moment else None
+
+
+def reconcile(*, gateway: SmsGateway, stats: Stats | None = None, older_than: timedelta = timedelta(0)) -> int:
+    """Settle `unknown` rows by asking the provider; only what it never got is sent again."""
+    stats = stats or Stats()
+    rows = list(
+        db.session.scalars(
+            select(Message).where(Message.status == "unknown", Message.updated_at <= now() - older_than).limit(200)
+        )
+    )
+    for message in rows:
+        since = message.updated_at - LEASE - RECONCILE_SLACK
+        try:
+            found = [m for m in gateway.sent_to(to=message.to_address, since=since) if m.body == message.body]
+        except (Retryable, Ambiguous, Permanent) as error:
+            log.warning("Could not reconcile message %s yet: %s", message.id, error)
+            continue
+        if found:
+            known = set(
+                db.session.scalars(
+                    select(Message.provider_id).where(Message.provider_id.in_([m.provider_id for m in found]))
+                )
+            )
+            found = [m for m in found if m.provider_id not in known]  # each provider message settles one row
+        if found:
+            _finish(message, "sent", provider_id=found[0].provider_id, sent_at=found[0].created_at or now())
+        elif message.send_by is not None and now() > message.send_by:
+            _finish(message, "failed", error="never reached the provider, and it's now too late")
+        else:
+            _finish(message, "pending", due_at=now(), error="never reached the provider; sending again")
+        stats.reconciled += 1
+    return len(rows)

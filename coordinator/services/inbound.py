@@ -1,0 +1,216 @@
+"""Acting on texts people send: TAKE, OK, DROP, OPEN, MINE, and opt-out words.
+
+Each inbound text is stored by its provider id first, so a webhook retried by
+Twilio finds the stored answer and nothing happens twice. Unknown numbers get
+one generic line and learn nothing. Opt-out and opt-in words are recorded but
+never answered (Twilio answers those itself).
+"""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+from sqlalchemy import delete, select, update
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+from sqlalchemy.orm import contains_eager
+
+from coordinator.clock import now
+from coordinator.errors import Conflict, NotFound
+from coordinator.extensions import db
+from coordinator.models.accounts import User
+from coordinator.models.circles import ACTIVE, Membership
+from coordinator.models.claims import HELD, Claim
+from coordinator.models.inbound import InboundMessage, PhoneOptOut
+from coordinator.models.needs import Need, Task
+from coordinator.services.activity import activity_record
+from coordinator.services.claims import claim_make, claim_release
+from coordinator.services.digests import digest_line
+from coordinator.services.matching import suits
+from coordinator.services.messages import messages_cancel
+from coordinator.services.tasks import sms_context
+from coordinator.sms.commands import Command, parse
+from coordinator.urls import public_url
+
+HELP_LINE = (
+    "Reply TAKE 42 to take task 42, OK 42 to confirm, DROP 42 to give it back, OPEN for what's needed, MINE for yours."
+)
+STRANGER = (
+    "This number sends updates for Coordinator support circles. If you were invited, open the link in your invitation."
+)
+
+
+def inbound_handle(*, provider_id: str, from_number: str, body: str) -> str:
+    """Act on one inbound text (once per provider id) and return the reply ("" for none)."""
+    insert = pg_insert if db.session.get_bind().dialect.name == "postgresql" else sqlite_insert
+    fresh = db.session.execute(
+        insert(InboundMessage)
+        .values(
+            provider_id=provider_id, from_number=from_number, body=body[:1600], received_at=now(), command="", reply=""
+        )
+        .on_conflict_do_nothing(index_elements=["provider_id"])
+    ).rowcount
+    row = db.session.scalar(select(InboundMessage).where(InboundMessage.provider_id == provider_id))
+    if not fresh:
+        return row.reply  # a retried webhook: same answer, nothing done again
+    command = parse(body)
+    user = db.session.scalar(select(User).where(User.phone == from_number))
+    row.user_id = user.id if user else None
+    row.command = command.word
+    row.reply = _act(command, from_number, user)
+    return row.reply
+
+
+def _act(command: Command, from_number: str, user: User | None) -> str:
+    if command.word == "OPT_OUT":
+        _opt_out(from_number, user)
+        return ""
+    if command.word == "OPT_IN":
+        _opt_in(from_number, user)
+        return ""
+    if command.word == "PROVIDER_HELP":
+        return ""
+    if user is None or not _memberships(user):
+        return STRANGER
+    if command.word == "UNKNOWN":
+        return HELP_LINE
+    handler = {"TAKE": _take, "OK": _confirm, "DROP": _drop, "OPEN": _open, "MINE": _mine}[command.word]
+    return handler(user, command.code)
+
+
+def _memberships(user: User) -> list[Membership]:
+    return list(
+        db.session.scalars(select(Membership).where(Membership.user_id == user.id, Membership.status == ACTIVE))
+    )
+
+
+def _membership_for_task(user: User, code: int | None) -> tuple[Membership, Task] | None:
+    task = db.session.get(Task, code) if code else None
+    if task is None:
+        return None
+    member = next((m for m in _memberships(user) if m.circle_id == task.circle_id), None)
+    return (member, task) if member else None
+
+
+def _take(user: User, code: int | None) -> str:
+    found = _membership_for_task(user, code)
+    if found is None:
+        return f"There's no task {code} for you. Reply OPEN to see what's needed."
+    member, task = found
+    try:
+        result = claim_make(membership=member, task_id=task.id)
+    except NotFound:
+        return f"There's no task {code} for you. Reply OPEN to see what's needed."
+    except Conflict as error:
+        if "already have" in error.message:
+            return f"You already have task {code}. Thank you!"
+        return f"Task {code} is already taken or over. Thank you for offering! Reply OPEN for others."
+    c = sms_context(result.task)
+    clash = " Note: it overlaps another task you have." if result.overlaps else ""
+    return f"Thank you! You've got {c['noun']} for {c['first_name']} {c['when']} (task {c['code']}). We'll remind you. Reply DROP {c['code']} if plans change.{clash}"
+
+
+def _confirm(user: User, code: int | None) -> str:
+    claim = db.session.scalar(
+        select(Claim).where(Claim.task_id == (code or 0), Claim.user_id == user.id, Claim.status == HELD)
+    )
+    if claim is None:
+        return f"You don't have task {code} right now. Reply MINE to see yours."
+    if claim.confirmed_at is None:
+        db.session.execute(update(Claim).where(Claim.id == claim.id).values(confirmed_at=now()))
+        activity_record(
+            kind="claim.confirmed",
+            circle_id=claim.circle_id,
+            actor_id=user.id,
+            subject_id=user.id,
+            object_type="task",
+            object_id=claim.task_id,
+        )
+    return "Great, thank you! See you then."
+
+
+def _drop(user: User, code: int | None) -> str:
+    found = _membership_for_task(user, code)
+    if found is None:
+        return f"You don't have task {code} right now. Reply MINE to see yours."
+    member, task = found
+    if not claim_release(membership=member, task_id=task.id, note="Dropped by text"):
+        return f"You don't have task {code} right now. Reply MINE to see yours."
+    c = sms_context(task)
+    return (
+        f"Got it: you're off {c['noun']} {c['when']}. Thanks for letting us know; the coordinators will find someone."
+    )
+
+
+def _open(user: User, code: int | None) -> str:
+    members = _memberships(user)
+    moment = now()
+    tasks = db.session.scalars(
+        select(Task)
+        .join(Need, Need.id == Task.need_id)
+        .options(contains_eager(Task.need))
+        .where(
+            Task.circle_id.in_([m.circle_id for m in members]),
+            Task.status == "open",
+            Task.claimed < Task.capacity,
+            Task.starts_at > moment,
+            Task.starts_at < moment + timedelta(days=14),
+        )
+        .order_by(Task.starts_at)
+        .limit(50)
+    )
+    by_circle = {m.circle_id: m for m in members}
+    picks = [t for t in tasks if suits(by_circle[t.circle_id], t)][:3]
+    if not picks:
+        return "Nothing open that suits you right now. Thank you for checking!"
+    url = public_url("tasks.index", circle_id=picks[0].circle_id, open="1")
+    return "Open: " + "; ".join(digest_line(t) for t in picks) + f". More: {url}"
+
+
+def _mine(user: User, code: int | None) -> str:
+    rows = db.session.scalars(
+        select(Task)
+        .join(Claim, Claim.task_id == Task.id)
+        .join(Need, Need.id == Task.need_id)
+        .options(contains_eager(Task.need))
+        .where(Claim.user_id == user.id, Claim.status == HELD, Task.status == "open", Task.ends_at > now())
+        .order_by(Task.starts_at)
+        .limit(4)
+    ).all()
+    if not rows:
+        return "You have nothing coming up. Reply OPEN to see what's needed."
+    return (
+        "Yours: "
+        + "; ".join(digest_line(t).replace("(TAKE ", "(task ") for t in rows)
+        + ". Reply DROP and the number if plans change."
+    )
+
+
+def _opt_out(phone: str, user: User | None) -> None:
+    if db.session.get(PhoneOptOut, phone) is None:
+        db.session.add(PhoneOptOut(phone=phone))
+    if user is not None:
+        user.sms_opted_out_at = user.sms_opted_out_at or now()
+        messages_cancel(user_id=user.id)
+        for member in _memberships(user):
+            activity_record(kind="sms.opted_out", circle_id=member.circle_id, actor_id=user.id, subject_id=user.id)
+
+
+def _opt_in(phone: str, user: User | None) -> None:
+    db.session.execute(delete(PhoneOptOut).where(PhoneOptOut.phone == phone))
+    if user is not None and user.sms_opted_out_at is not None:
+        user.sms_opted_out_at = None
+        for member in _memberships(user):
+            activity_record(kind="sms.opted_in", circle_id=member.circle_id, actor_id=user.id, subject_id=user.id)
+
+
+def number_refused(phone: str, code: str) -> None:
+    """A carrier's final word on a number: opted out (21610), or not a mobile that exists (30005, 30006)."""
+    if code == "21610":
+        if db.session.get(PhoneOptOut, phone) is None:
+            db.session.add(PhoneOptOut(phone=phone))
+        db.session.execute(
+            update(User).where(User.phone == phone, User.sms_opted_out_at.is_(None)).values(sms_opted_out_at=now())
+        )
+    elif code in {"30005", "30006"}:
+        db.session.execute(update(User).where(User.phone == phone).values(phone_unreachable_at=now()))

@@ -1,0 +1,66 @@
+"""Quiet hours: when a person may be texted, in their own time zone.
+
+Each person has a quiet window (default 21:00 to 08:00) in their zone (theirs,
+else their circle's). A text due inside it waits for the window's end. The
+window may wrap midnight, and daylight-saving days are handled by computing
+the end as a wall time in the zone.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime, time, timedelta
+
+from flask import current_app
+
+from coordinator.clock import local, to_utc_lenient
+from coordinator.models.accounts import User
+
+
+def _parse(value: str) -> time:
+    hours, minutes = value.split(":")
+    return time(int(hours), int(minutes))
+
+
+def window_for(user: User | None) -> tuple[time, time]:
+    if user is not None and user.quiet_start is not None and user.quiet_end is not None:
+        return user.quiet_start, user.quiet_end
+    config = current_app.config
+    return _parse(config["SMS_DEFAULT_QUIET_START"]), _parse(config["SMS_DEFAULT_QUIET_END"])
+
+
+def zone_for(user: User | None, circle_zone: str | None) -> str:
+    return (
+        (user.timezone if user is not None and user.timezone else None)
+        or circle_zone
+        or current_app.config["DEFAULT_TIMEZONE"]
+    )
+
+
+def is_quiet(wall: time, start: time, end: time) -> bool:
+    if start == end:
+        return False
+    if start < end:
+        return start <= wall < end
+    return wall >= start or wall < end
+
+
+def next_allowed(moment: datetime, *, zone: str, start: time, end: time) -> datetime:
+    """`moment` itself if texting is fine then, else the first minute after the quiet window."""
+    wall = local(moment, zone)
+    if not is_quiet(wall.time().replace(tzinfo=None), start, end):
+        return moment
+    day = wall.date()
+    if start > end and wall.time().replace(tzinfo=None) >= start:
+        day += timedelta(days=1)  # quiet started this evening; it ends tomorrow morning
+    return to_utc_lenient(day, end, zone)
+
+
+def latest_allowed(moment: datetime, *, zone: str, start: time, end: time) -> datetime:
+    """`moment` if fine, else the last minute before the quiet window began (for "the evening before")."""
+    wall = local(moment, zone)
+    if not is_quiet(wall.time().replace(tzinfo=None), start, end):
+        return moment
+    day = wall.date()
+    if start > end and wall.time().replace(tzinfo=None) < end:
+        day -= timedelta(days=1)  # it's early morning; quiet began yesterday evening
+    return to_utc_lenient(day, start, zone) - timedelta(minutes=1)

@@ -1,0 +1,161 @@
+"""Replies by text: signed webhooks only, each acted on once, forgiving commands, reserved words respected."""
+
+from __future__ import annotations
+
+import pytest
+from sqlalchemy import func, select
+
+from coordinator.extensions import db
+from coordinator.models import Claim, InboundMessage, Message, PhoneOptOut, User
+from coordinator.services.claims import claim_make
+from tests.factories import add_member, first_task, make_circle, make_need, make_user
+from tests.sms import SMS_SETTINGS, signed_post, text_in
+
+SAM = "+12025550110"
+
+
+@pytest.fixture
+def config_overrides():
+    return SMS_SETTINGS
+
+
+@pytest.fixture
+def circle_with_task(app):
+    coordinator = make_user(name="Daniel Lopez", phone="+12025550101")
+    circle = make_circle(coordinator=coordinator)
+    sam = make_user(name="Sam Carter", phone=SAM)
+    member = add_member(circle, sam)
+    task = first_task(make_need(circle, coordinator, title="Ride to chemo", address="12 Elm St"))
+    return circle, coordinator, sam, member, task
+
+
+def test_forged_or_unsigned_webhooks_get_403_and_change_nothing(client, circle_with_task):
+    *_, task = circle_with_task
+    params = {"MessageSid": "SM1", "From": SAM, "Body": f"TAKE {task.id}"}
+    assert client.raw.post("/sms/inbound", data=params).status_code == 403
+    assert signed_post(client, "/sms/inbound", params, token="wrong-token").status_code == 403
+    assert signed_post(client, "/sms/inbound", params, signature="bm90IGEgc2lnbmF0dXJl").status_code == 403
+    assert db.session.scalar(select(func.count(Claim.id))) == 0
+    assert db.session.scalar(select(func.count(InboundMessage.id))) == 0
+
+
+@pytest.mark.parametrize("typed", ["TAKE {code}", "take {code}", "Take #{code}!", "  take   {code} ", "take{code}"])
+def test_take_is_forgiving_about_case_spaces_and_punctuation(client, circle_with_task, typed):
+    *_, task = circle_with_task
+    reply = text_in(client, SAM, typed.format(code=task.id))
+    assert reply.startswith("Thank you! You've got a ride for Maria")
+    assert f"DROP {task.id}" in reply and "Elm" not in reply
+    assert db.session.scalar(select(Claim.task_id)) == task.id
+
+
+def test_a_retried_webhook_acts_once_and_answers_the_same(client, circle_with_task):
+    *_, task = circle_with_task
+    first = text_in(client, SAM, f"TAKE {task.id}", sid="SMretry")
+    again = text_in(client, SAM, f"TAKE {task.id}", sid="SMretry")
+    assert first == again
+    assert db.session.scalar(select(func.count(Claim.id))) == 1
+    assert db.session.scalar(select(func.count(InboundMessage.id))) == 1
+
+
+def test_the_second_taker_hears_it_is_taken(client, circle_with_task):
+    circle, *_, task = circle_with_task
+    priya = make_user(name="Priya", phone="+12025550111")
+    add_member(circle, priya)
+    text_in(client, SAM, f"TAKE {task.id}")
+    assert "already taken" in text_in(client, "+12025550111", f"take {task.id}")
+
+
+def test_ok_confirms_and_drop_frees_the_slot_and_tells_coordinators(client, circle_with_task):
+    circle, coordinator, sam, member, task = circle_with_task
+    claim_make(membership=member, task_id=task.id)
+    db.session.commit()
+    assert text_in(client, SAM, f"ok {task.id}") == "Great, thank you! See you then."
+    assert db.session.scalar(select(Claim.confirmed_at)) is not None
+    reply = text_in(client, SAM, f"DROP {task.id}")
+    assert reply.startswith("Got it: you're off a ride")
+    db.session.expire_all()
+    assert db.session.scalar(select(Claim.status)) == "released"
+    told = db.session.scalars(select(Message).where(Message.kind == "claim_released")).all()
+    assert [m.to_address for m in told] == ["+12025550101"]
+
+
+def test_open_and_mine(client, circle_with_task):
+    *_, task = circle_with_task
+    assert f"TAKE {task.id}" in text_in(client, SAM, "OPEN")
+    assert "nothing coming up" in text_in(client, SAM, "mine")
+    text_in(client, SAM, f"TAKE {task.id}")
+    assert f"(task {task.id})" in text_in(client, SAM, "MINE")
+
+
+def test_a_task_in_another_circle_is_not_yours_to_take(client, circle_with_task):
+    other_circle = make_circle(coordinator=make_user())
+    other_task = first_task(make_need(other_circle, make_user(), title="Private"))
+    reply = text_in(client, SAM, f"TAKE {other_task.id}")
+    assert reply.startswith(f"There's no task {other_task.id} for you")
+    assert db.session.scalar(select(func.count(Claim.id))) == 0
+
+
+def test_unknown_numbers_get_a_generic_line_and_learn_nothing(client, circle_with_task):
+    *_, task = circle_with_task
+    reply = text_in(client, "+12025550177", f"TAKE {task.id}")
+    assert reply == text_in(client, "+12025550178", "OPEN")
+    assert "invited" in reply and "Maria" not in reply and "ride" not in reply
+
+
+def test_anything_else_gets_one_line_of_help(client, circle_with_task):
+    reply = text_in(client, SAM, "what is this?")
+    assert "TAKE 42" in reply and "DROP 42" in reply and len(reply) <= 160
+
+
+@pytest.mark.parametrize("word", ["STOP", "stop", "Unsubscribe", "CANCEL", "END", "QUIT", "STOPALL"])
+def test_stop_words_are_recorded_never_answered_and_cancel_waiting_texts(client, circle_with_task, word):
+    from coordinator.services.messages import notify
+
+    *_, sam, _, _ = circle_with_task
+    notify(user=sam, kind="welcome", key="waiting", context={"circle_name": "x", "first_name": "y"})
+    db.session.commit()
+    assert text_in(client, SAM, word) == ""
+    db.session.expire_all()
+    assert db.session.get(User, sam.id).sms_opted_out_at is not None
+    assert db.session.get(PhoneOptOut, SAM) is not None
+    assert db.session.scalar(select(Message.status).where(Message.idempotency_key == "waiting")) == "cancelled"
+
+
+def test_start_opts_back_in_silently(client, circle_with_task):
+    *_, sam, _, _ = circle_with_task
+    text_in(client, SAM, "STOP")
+    assert text_in(client, SAM, "START") == ""
+    db.session.expire_all()
+    assert db.session.get(User, sam.id).sms_opted_out_at is None
+    assert db.session.get(PhoneOptOut, SAM) is None
+    assert text_in(client, SAM, "HELP") == ""
+
+
+def test_status_callbacks_only_move_forward(client, circle_with_task):
+    from coordinator.services.messages import message_queue
+
+    message_queue(channel="sms", to_address=SAM, kind="welcome", key="k", body="hi")
+    db.session.commit()
+    message = db.session.scalar(select(Message))
+    message.status, message.provider_id = "sent", "SMabc"
+    db.session.commit()
+    assert client.raw.post("/sms/status", data={"MessageSid": "SMabc", "MessageStatus": "delivered"}).status_code == 403
+    signed_post(client, "/sms/status", {"MessageSid": "SMabc", "MessageStatus": "delivered"})
+    signed_post(client, "/sms/status", {"MessageSid": "SMabc", "MessageStatus": "sent"})
+    db.session.expire_all()
+    assert db.session.get(Message, message.id).status == "delivered"
+
+
+def test_a_landline_receipt_flags_the_number(client, circle_with_task):
+    from coordinator.services.messages import message_queue
+
+    *_, sam, _, _ = circle_with_task
+    message_queue(channel="sms", to_address=SAM, kind="welcome", key="k2", body="hi")
+    db.session.commit()
+    message = db.session.scalar(select(Message))
+    message.status, message.provider_id = "sent", "SMland"
+    db.session.commit()
+    signed_post(client, "/sms/status", {"MessageSid": "SMland", "MessageStatus": "undelivered", "ErrorCode": "30006"})
+    db.session.expire_all()
+    assert db.session.get(User, sam.id).phone_unreachable_at is not None
+    assert db.session.get(Message, message.id).status == "undelivered"
