@@ -6,7 +6,7 @@ PORT ?= 5000
 HOST ?= 127.0.0.1
 FLASK := $(BIN)/flask --app wsgi
 
-.PHONY: run test install migrate seed lint bench clean
+.PHONY: run test install migrate seed lint bench bench-dispatch clean
 
 $(BIN)/python:
 	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 11) else "Python 3.11 or newer is needed (found " + sys.version.split()[0] + "). Set PYTHON=python3.11 or newer.")'
@@ -48,6 +48,9 @@ BENCH_DATABASE_URL ?=
 BENCH_DB_ARG = $(if $(BENCH_DATABASE_URL),--database-url $(BENCH_DATABASE_URL))
 bench: install
 	$(BIN)/python -m bench.seed --reset --circles $(BENCH_CIRCLES) --tasks-per-circle $(BENCH_TASKS) --supporters $(BENCH_SUPPORTERS) $(BENCH_DB_ARG) && $(BIN)/python -m bench.pages $(BENCH_DB_ARG) $(BENCH_ARGS)
+
+bench-dispatch: install
+	$(BIN)/python -m bench.dispatch $(BENCH_DB_ARG)
 
 clean:
 	rm -rf $(VENV) .pytest_cache .ruff_cache

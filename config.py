@@ -75,6 +75,9 @@ class BaseConfig:
     TWILIO_API_BASE_URL: str | None = None
     TWILIO_TIMEOUT = 10.0  # seconds; a timeout is treated as "maybe sent" and reconciled
     SMS_SENDS_PER_SECOND = 10.0
+    SMS_SENDING_LEASE_SECONDS = 60  # a row "sending" longer than this was left by a crashed dispatcher
+    SMS_RECONCILE_AFTER_SECONDS = 30  # how long an "unknown" row waits before asking the provider
+    DELIVER_EVERY_SECONDS = 5
     SMS_DEFAULT_QUIET_START = "21:00"
     SMS_DEFAULT_QUIET_END = "08:00"
     MAIL_BACKEND = "console"
@@ -135,6 +138,18 @@ _STRING_SETTINGS = (
     "MAIL_FROM",
     "DEFAULT_PHONE_REGION",
     "RATELIMIT_STORAGE_URI",
+    "SMS_DEFAULT_QUIET_START",
+    "SMS_DEFAULT_QUIET_END",
+    "DEFAULT_TIMEZONE",
+)
+
+
+_NUMBER_SETTINGS = (
+    "TWILIO_TIMEOUT",
+    "SMS_SENDS_PER_SECOND",
+    "SMS_SENDING_LEASE_SECONDS",
+    "SMS_RECONCILE_AFTER_SECONDS",
+    "DELIVER_EVERY_SECONDS",
 )
 
 
@@ -168,6 +183,9 @@ def load_config(environ: dict[str, str] | None = None) -> BaseConfig:
             setattr(config, name, env[name].strip())
     if env.get("SMTP_PORT"):
         config.SMTP_PORT = int(env["SMTP_PORT"])
+    for name in _NUMBER_SETTINGS:
+        if env.get(name):
+            setattr(config, name, float(env[name]))
     if env.get("TRUSTED_PROXIES"):
         config.TRUSTED_PROXIES = int(env["TRUSTED_PROXIES"])
     if env.get("SMTP_STARTTLS"):

@@ -75,9 +75,10 @@ def _parse_filter_date(text: str) -> datetime:
 
 
 class FakeTwilio:
-    def __init__(self, *, auth_token: str = "secret-token", page_size: int = 50):
+    def __init__(self, *, auth_token: str = "secret-token", page_size: int = 50, latency: float = 0.0):
         self.auth_token = auth_token
         self.page_size = page_size
+        self.latency = latency  # seconds between storing a message and answering (a window to crash in)
         self.received: list[dict] = []
         self.requests = 0
         self._script: deque = deque()
@@ -100,6 +101,10 @@ class FakeTwilio:
     def script(self, *responses) -> None:
         with self._lock:
             self._script.extend(responses)
+
+    def bodies(self) -> list[str]:
+        with self._lock:
+            return [m["body"] for m in self.received]
 
     def messages_to(self, number: str) -> list[dict]:
         with self._lock:
@@ -220,6 +225,8 @@ class _Handler(BaseHTTPRequestHandler):
         if isinstance(response, Error):
             return self.reply_error(response)
         message = self.fake.store(match[1], form)
+        if self.fake.latency:
+            time.sleep(self.fake.latency)
         if response is accept_then_drop:
             self.close_connection = True  # return without a word; the server then closes the socket
             return None

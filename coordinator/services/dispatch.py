@@ -79,18 +79,20 @@ def dispatch_due(*, limit: int = 100, gateway: SmsGateway | None = None, pacer: 
     gateway = gateway or sms_gateway()
     pacer = pacer or Pacer(float(current_app.config.get("SMS_SENDS_PER_SECOND", 10)))
     stats = Stats()
-    recover_stale()
-    reconcile(gateway=gateway, stats=stats, older_than=RECONCILE_AFTER)
+    config = current_app.config
+    recover_stale(lease=timedelta(seconds=float(config.get("SMS_SENDING_LEASE_SECONDS", LEASE.total_seconds()))))
+    after = timedelta(seconds=float(config.get("SMS_RECONCILE_AFTER_SECONDS", RECONCILE_AFTER.total_seconds())))
+    reconcile(gateway=gateway, stats=stats, older_than=after)
     for message_id in claim_due(limit=limit):
         deliver(message_id, gateway=gateway, pacer=pacer, stats=stats)
     return stats
 
 
-def recover_stale() -> int:
+def recover_stale(*, lease: timedelta = LEASE) -> int:
     """Rows left in `sending` by a crashed dispatcher become `unknown` (never blindly resent)."""
     count = db.session.execute(
         update(Message)
-        .where(Message.status == "sending", Message.updated_at < now() - LEASE)
+        .where(Message.status == "sending", Message.updated_at < now() - lease)
         .values(status="unknown", last_error="dispatcher stopped mid-send", updated_at=now())
         .execution_options(synchronize_session=False)
     ).rowcount

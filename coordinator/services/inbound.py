@@ -49,7 +49,8 @@ def inbound_handle(*, provider_id: str, from_number: str, body: str) -> str:
             provider_id=provider_id, from_number=from_number, body=body[:1600], received_at=now(), command="", reply=""
         )
         .on_conflict_do_nothing(index_elements=["provider_id"])
-    ).rowcount
+        .returning(InboundMessage.id)  # not rowcount: PostgreSQL reports -1 for this insert
+    ).first()
     row = db.session.scalar(select(InboundMessage).where(InboundMessage.provider_id == provider_id))
     if not fresh:
         return row.reply  # a retried webhook: same answer, nothing done again

@@ -60,8 +60,14 @@ def message_queue(
         "updated_at": moment,
     }
     insert = pg_insert if db.session.get_bind().dialect.name == "postgresql" else sqlite_insert
-    statement = insert(Message).values(**values).on_conflict_do_nothing(index_elements=["idempotency_key"])
-    return db.session.execute(statement).rowcount == 1
+    statement = (
+        insert(Message)
+        .values(**values)
+        .on_conflict_do_nothing(index_elements=["idempotency_key"])
+        .returning(Message.id)
+    )
+    # RETURNING, not rowcount: an ORM-enabled insert on PostgreSQL reports rowcount -1.
+    return db.session.execute(statement).first() is not None
 
 
 def notify(

@@ -88,7 +88,8 @@ def claims_by_task(task_ids: list[int], *, user_id: int | None = None) -> dict[i
         return {}
     query = (
         select(Claim)
-        .options(selectinload(Claim.user))
+        .join(User, User.id == Claim.user_id)
+        .options(contains_eager(Claim.user))  # one query, whether or not any task has claims
         .where(Claim.task_id.in_(task_ids), Claim.status != RELEASED)
         .order_by(Claim.created_at, Claim.id)
     )

@@ -1,0 +1,73 @@
+"""Texts people can read: one GSM-7 segment where possible, no curly quotes or emoji, no private details."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from flask import render_template
+
+from config import BASE_DIR
+
+# The GSM 03.38 basic character set: anything else forces UCS-2 (70 characters a segment).
+GSM7 = set(
+    "@£$¥èéùìòÇ\nØø\rÅåΔ_ΦΓΛΩΠΨΣΘΞÆæßÉ !\"#¤%&'()*+,-./0123456789:;<=>?"
+    "¡ABCDEFGHIJKLMNOPQRSTUVWXYZÄÖÑÜ§¿abcdefghijklmnopqrstuvwxyzäöñüà"
+)
+LONG = {
+    "first_name": "Maximiliana",
+    "noun": "some paperwork",
+    "when": "tomorrow at 12:45pm",
+    "code": "1234567",
+    "person": "Bartholomew",
+    "by": "Christopher",
+    "circle_name": "Team Maximiliana",
+    "count": 28,
+    "lines": ["Wed 12:45pm paperwork (TAKE 1234567)", "Thu 10:30am housework (TAKE 1234568)"],
+    "url": "https://care.example.org/circles/123456/invitations",
+}
+# Texts that carry a person's own words, or a link, and so may run to a second segment.
+LONGER_BY_DESIGN = {
+    "invitation.txt": "carries the inviter's own message and the full join link",
+    "reopen_ask.txt": "carries the patient-approved message and a personal answer link",
+    "reopen_review.txt": "carries a review link for the patient",
+    "join_requested.txt": "carries a link for the coordinator",
+}
+TEMPLATES = sorted(p.name for p in Path(BASE_DIR, "templates", "sms").glob("*.txt"))
+
+
+def render(app, name: str) -> str:
+    from types import SimpleNamespace
+
+    extra = {
+        "circle": SimpleNamespace(name="Team Maximiliana"),
+        "inviter": SimpleNamespace(name="Christopher Montgomery"),
+        "message": "Maria could use us again. Would you help?",
+        "person": SimpleNamespace(first_name="Bartholomew", name="Bartholomew"),
+    }
+    with app.test_request_context():
+        return render_template(
+            f"sms/{name}", **(LONG | extra if name.startswith(("invitation", "reopen_ask")) else LONG)
+        ).strip()
+
+
+def test_there_are_templates_to_check():
+    assert {"checkin.txt", "reminder.txt", "digest.txt", "welcome.txt", "task_cancelled.txt"} <= set(TEMPLATES)
+
+
+@pytest.mark.parametrize("name", TEMPLATES)
+def test_every_text_is_plain_gsm7_and_fits_one_segment_or_says_why(make_app, name):
+    app = make_app()
+    body = render(app, name)
+    assert set(body) <= GSM7, f"{name}: not GSM-7: {sorted(set(body) - GSM7)}"
+    for sneaky in "‘’“”…–—":
+        assert sneaky not in body
+    if name not in LONGER_BY_DESIGN:
+        assert len(body) <= 160, f"{name} is {len(body)} characters: {body}"
+
+
+@pytest.mark.parametrize("name", TEMPLATES)
+def test_no_address_or_medical_detail_reaches_a_text(name):
+    source = Path(BASE_DIR, "templates", "sms", name).read_text()
+    for forbidden in ("address", "notes", "title", "details", "pickup", "destination", "diagnosis"):
+        assert forbidden not in source, f"{name} uses {forbidden}"
