@@ -5,6 +5,7 @@ from coordinator.models.activity import Event
 from coordinator.models.base import Base
 from coordinator.models.circles import Circle, Membership
 from coordinator.models.claims import Claim
+from coordinator.models.drafts import NeedDraft
 from coordinator.models.inbound import InboundMessage, PhoneOptOut
 from coordinator.models.invitations import ImportBatch, Invitation, JoinRequest, ReopenAnswer, Reopening
 from coordinator.models.messages import Message
@@ -23,6 +24,7 @@ __all__ = [
     "Membership",
     "Message",
     "Need",
+    "NeedDraft",
     "PasswordReset",
     "PhoneOptOut",
     "ReopenAnswer",

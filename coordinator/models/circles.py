@@ -40,6 +40,8 @@ class Circle(Base):
     created_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
     # The patient's choice: may supporters see each other's names? (Never numbers or emails.)
     names_visible: Mapped[bool] = mapped_column(Boolean, default=False)
+    # Network-health settings that differ from the defaults (services/health_settings.py).
+    health_settings: Mapped[dict] = mapped_column(JSON, default=dict)
 
     memberships: Mapped[list[Membership]] = relationship(back_populates="circle")
 
@@ -79,6 +81,8 @@ class Membership(Base):
     availability: Mapped[dict] = mapped_column(JSON, default=dict)  # {"MO": ["morning", ...]}; empty: any time
     asks_per_week: Mapped[int] = mapped_column(Integer, default=3)
     removed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    last_asked_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    reengaged_at: Mapped[datetime | None] = mapped_column(UTCDateTime)  # the one gentle ask after drifting
 
     circle: Mapped[Circle] = relationship(back_populates="memberships")
     user: Mapped[User] = relationship()

@@ -51,6 +51,7 @@ class Claim(Base):
     released_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     done_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     confirmed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)  # replied OK to the check-in
+    thanked_at: Mapped[datetime | None] = mapped_column(UTCDateTime)  # the patient's thank-you went out
 
     task: Mapped[Task] = relationship()
     user: Mapped[User] = relationship(foreign_keys=[user_id])

@@ -107,6 +107,12 @@ class Task(Base):
     status: Mapped[str] = mapped_column(String(10), default="open")
     notes: Mapped[str | None] = mapped_column(Text)  # this occurrence only; None: the need's notes
     detached: Mapped[bool] = mapped_column(Boolean, default=False)  # edited alone; series edits skip it
+    # The escalation ladder for an open task: 0 nobody asked yet, 1 the best few,
+    # 2 the wider circle, 3 coordinators alerted, 4 the backup coordinator alerted.
+    ask_stage: Mapped[int] = mapped_column(SmallInteger, default=0)
+    alerted_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    alert_handled_at: Mapped[datetime | None] = mapped_column(UTCDateTime)  # a coordinator acted on the alert
+    covered_elsewhere_at: Mapped[datetime | None] = mapped_column(UTCDateTime)  # "we've got it another way"
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=now)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=now, onupdate=now)
     cancelled_at: Mapped[datetime | None] = mapped_column(UTCDateTime)

@@ -45,6 +45,18 @@ KINDS = frozenset(
         "sms.opted_out",
         "sms.opted_in",
         "feed.reset",
+        "sms.replied",
+        "ask.sent",
+        "task.escalated",
+        "alert.sent",
+        "alert.handled",
+        "task.covered_elsewhere",
+        "member.reengaged",
+        "thanks.sent",
+        "patient.checkin",
+        "draft.created",
+        "draft.posted",
+        "draft.dismissed",
     }
 )
 

@@ -73,6 +73,14 @@ def _act(command: Command, from_number: str, user: User | None) -> str:
         return ""
     if user is None or not _memberships(user):
         return STRANGER
+    for member in _memberships(user):
+        activity_record(
+            kind="sms.replied",
+            circle_id=member.circle_id,
+            actor_id=user.id,
+            subject_id=user.id,
+            data={"command": command.word},
+        )
     if command.word == "UNKNOWN":
         return HELP_LINE
     handler = {"TAKE": _take, "OK": _confirm, "DROP": _drop, "OPEN": _open, "MINE": _mine}[command.word]
