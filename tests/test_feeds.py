@@ -6,7 +6,6 @@ from datetime import UTC, date, datetime, time, timedelta
 
 import time_machine
 from icalendar import Calendar
-from sqlalchemy import event
 
 from coordinator.extensions import db
 from coordinator.models import Membership
@@ -14,6 +13,7 @@ from coordinator.services.claims import claim_done, claim_make, claim_release
 from coordinator.services.feeds import feed_token
 from coordinator.services.recurrence import Repeat
 from tests.factories import PASSWORD, add_member, first_task, make_circle, make_need, make_user
+from tests.queries import counting
 from tests.web import WebClient
 
 ADDRESS = "12 Elm Street, Springfield"
@@ -174,18 +174,9 @@ def test_a_feed_costs_the_same_queries_for_one_task_or_many(client):
     claim(sam, first_task(make_need(circle, coordinator, capacity=2)))
 
     def queries(membership) -> int:
-        count = 0
-
-        def counter(*args):
-            nonlocal count
-            count += 1
-
-        event.listen(db.engine, "before_cursor_execute", counter)
-        try:
+        with counting(db.engine) as statements:
             assert feed(client, membership).status_code == 200
-        finally:
-            event.remove(db.engine, "before_cursor_execute", counter)
-        return count
+        return len(statements)
 
     few = (queries(sam), queries(managing))
     need = make_need(circle, coordinator, capacity=2, repeat=Repeat("daily", (), "count", count=8))

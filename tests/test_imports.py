@@ -4,10 +4,9 @@ from __future__ import annotations
 
 import io
 import time
-from contextlib import contextmanager
 
 import pytest
-from sqlalchemy import event, func, select
+from sqlalchemy import func, select
 
 from coordinator.errors import Conflict, Invalid
 from coordinator.extensions import db
@@ -15,6 +14,7 @@ from coordinator.models import ImportBatch, Invitation, Message
 from coordinator.services.contact_files import contacts_read
 from coordinator.services.imports import import_confirm, import_counts, import_preview, import_stage
 from tests.factories import PASSWORD, add_member, make_circle, make_user
+from tests.queries import counting
 
 
 @pytest.fixture
@@ -47,20 +47,6 @@ def stage(circle, data: bytes | str, filename: str = "contacts.csv", message: st
 
 def by_line(rows: list[dict]) -> dict[int, dict]:
     return {row["line"]: row for row in rows if row["status"] != "note"}
-
-
-@contextmanager
-def counting(engine):
-    statements: list[str] = []
-
-    def count(conn, cursor, statement, parameters, context, executemany):
-        statements.append(statement)
-
-    event.listen(engine, "before_cursor_execute", count)
-    try:
-        yield statements
-    finally:
-        event.remove(engine, "before_cursor_execute", count)
 
 
 def test_odd_headers_semicolons_and_a_byte_order_mark_are_understood(app, circle):

@@ -3,31 +3,16 @@
 from __future__ import annotations
 
 import itertools
-from contextlib import contextmanager
 
 import pytest
-from sqlalchemy import event, select, update
+from sqlalchemy import select, update
 
 from coordinator.extensions import db
 from coordinator.models import Claim, Membership, Task
 from coordinator.services.recurrence import Repeat
 from tests.factories import PASSWORD, make_circle, make_need, make_user
+from tests.queries import counting
 from tests.web import WebClient
-
-
-@contextmanager
-def counting(engine):
-    statements: list[str] = []
-
-    def count(conn, cursor, statement, parameters, context, executemany):
-        statements.append(statement)
-
-    event.listen(engine, "before_cursor_execute", count)
-    try:
-        yield statements
-    finally:
-        event.remove(engine, "before_cursor_execute", count)
-
 
 _phones = itertools.count(1000)
 

@@ -92,3 +92,23 @@ def test_a_supporter_cannot_reopen(app):
     helper = make_user()
     add_member(circle, helper)
     assert signed_in(app, helper).get(f"/circles/{circle.id}/reopen").status_code == 404
+
+
+def test_former_supporters_can_answer_by_text(app):
+    from tests.sms import SMS_SETTINGS, text_in
+
+    circle, patient, _, members = setup()
+    app.config.update(SMS_SETTINGS)
+    maria = signed_in(app, patient)
+    maria.post(
+        f"/circles/{circle.id}/reopen", {"member_ids": [str(m.id) for m in members], "message": "Could you help again?"}
+    )
+    assert (
+        "Reply BACK if you can help, or NO."
+        in db.session.scalars(select(Message.body).where(Message.kind == "reopen_ask")).first()
+    )
+    texter = WebClient(app.test_client())
+    assert text_in(texter, "+12025550111", "back").startswith("Thank you! You're back in.")
+    assert text_in(texter, "+12025550110", "No").startswith("Thank you for letting us know.")
+    db.session.expire_all()
+    assert [db.session.get(Membership, m.id).status for m in members] == ["archived", "active"]

@@ -15,7 +15,7 @@ from tests.factories import make_circle, make_user
 def test_jobs_have_stable_unique_ids_and_the_contract_ones():
     ids = [job.id for job in JOBS]
     assert len(ids) == len(set(ids))
-    assert {"deliver", "plan_reminders", "send_digests", "extend_needs", "expire_invitations"} <= set(ids)
+    assert {"deliver", "plan_reminders", "send_digests", "outreach", "extend_needs", "expire_invitations"} <= set(ids)
     assert next(j for j in JOBS if j.id == "deliver").seconds <= 10
 
 

@@ -25,6 +25,7 @@ LONG = {
     "count": 28,
     "lines": ["Wed 12:45pm paperwork (TAKE 1234567)", "Thu 10:30am housework (TAKE 1234568)"],
     "url": "https://care.example.org/circles/123456/invitations",
+    "day": "Wed 30 Sep",
 }
 # Texts that carry a person's own words, or a link, and so may run to a second segment.
 LONGER_BY_DESIGN = {
@@ -32,6 +33,8 @@ LONGER_BY_DESIGN = {
     "reopen_ask.txt": "carries the patient-approved message and a personal answer link",
     "reopen_review.txt": "carries a review link for the patient",
     "join_requested.txt": "carries a link for the coordinator",
+    "alert.txt": "carries the one-tap link for the coordinator",
+    "alert_backup.txt": "carries the one-tap link for the coordinator",
 }
 TEMPLATES = sorted(p.name for p in Path(BASE_DIR, "templates", "sms").glob("*.txt"))
 

@@ -43,6 +43,22 @@ def send_digests() -> object:
     return queued
 
 
+def send_patient_checkins() -> object:
+    from coordinator.services.patient_checkins import patient_checkins_send
+
+    queued = patient_checkins_send()
+    db.session.commit()
+    return queued
+
+
+def outreach() -> object:
+    from coordinator.services.outreach import outreach_run
+
+    outcome = outreach_run()
+    db.session.commit()
+    return outcome
+
+
 def extend_needs() -> object:
     from coordinator.services.needs import needs_extend
 
@@ -64,5 +80,12 @@ JOBS = [  # in the order `scheduler tick` runs them: plan first, deliver last
     Job("expire_invitations", 3600, expire_invitations, "mark invitations past their date as expired"),
     Job("plan_reminders", 300, plan_reminders, "check-ins and reminders for tasks in the next two days"),
     Job("send_digests", 1800, send_digests, "the weekly digest, on Sunday afternoon in each person's zone"),
+    Job("outreach", 900, outreach, "ask the right few, escalate, alert coordinators, re-engage the drifting"),
+    Job(
+        "patient_checkins",
+        1800,
+        send_patient_checkins,
+        "the patient's weekly check-in, Monday morning in their zone",
+    ),
     Job("deliver", 5, deliver, "send due texts and emails; settle unknown ones"),
 ]

@@ -1,18 +1,23 @@
 """A demo circle for `make run`: a patient, two coordinators and a dozen supporters.
 
 Numbers are in the 555-01xx range reserved for fiction, so nothing real is texted.
+Three months of made-up history (who helped which week, asks nobody answered)
+give the circle health page something true-to-life to show: steady helpers,
+two who used to help every week and stopped, one who lets asks go by.
 """
 
 from __future__ import annotations
 
-from datetime import time, timedelta
+from datetime import datetime, time, timedelta
 
 from sqlalchemy import select
 
-from coordinator.clock import today_in
+from coordinator.clock import now, today_in
 from coordinator.extensions import db
 from coordinator.models.accounts import User
+from coordinator.models.activity import Event
 from coordinator.models.circles import COORDINATOR, PATIENT, SUPPORTER, Circle, Membership
+from coordinator.models.claims import Claim
 from coordinator.services.accounts import password_hash
 from coordinator.services.activity import activity_record
 from coordinator.services.claims import claim_make
@@ -68,7 +73,9 @@ def demo_seed() -> tuple[bool, list[tuple[str, str]]]:
         activity_record(
             kind="member.joined", circle_id=circle.id, actor_id=patient.id, subject_id=user.id, data={"role": role}
         )
-    _demo_needs(circle, coordinator=people[1][0], supporters=[u for u, role in people if role == SUPPORTER])
+    supporters = [u for u, role in people if role == SUPPORTER]
+    _demo_needs(circle, coordinator=people[1][0], supporters=supporters)
+    _demo_history(circle, supporters=supporters)
     return True, logins
 
 
@@ -141,3 +148,48 @@ def _demo_needs(circle: Circle, *, coordinator: User, supporters: list[User]) ->
             if index % 2 == 0:
                 helper = pool[(need.id + index) % len(pool)]
                 claim_make(membership=members[helper.id], task_id=task.id)
+
+
+# Made-up history, one line per supporter: the weeks ago (1: a week ago) they
+# said yes to something, and the days ago they were asked and did not answer.
+# The first three lines go to supporters holding nothing now, so they read true.
+HISTORY = [
+    (range(4, 12), ()),  # every week, then nothing for three weeks: drifting
+    (range(4, 12), ()),
+    ((6,), (20, 13, 6)),  # helped once, then let three asks go by
+    (range(1, 12), ()),  # steady
+    (range(1, 12), ()),
+    (range(1, 12), ()),
+    (range(1, 12), ()),
+    (range(1, 12, 2), ()),  # every other week
+    (range(2, 12, 2), ()),
+    ((1, 2), ()),  # new and keen
+    ((7,), ()),
+    ((), ()),
+]
+
+
+def _demo_history(circle: Circle, *, supporters: list[User]) -> None:
+    """Past activity written with its own moments (events are append-only, so they are only ever added)."""
+    moment = now()
+    holding = set(db.session.scalars(select(Claim.user_id).where(Claim.circle_id == circle.id)))
+    people = [u for u in supporters if u.id not in holding] + [u for u in supporters if u.id in holding]
+    events = []
+    for offset, (user, (helped_weeks, unanswered_days)) in enumerate(zip(people, HISTORY, strict=False)):
+        for weeks_ago in helped_weeks:
+            at = moment - timedelta(weeks=weeks_ago) + timedelta(hours=1 + offset * 5)
+            events.append(_history_event(circle, user, "claim.made", at))
+        for days_ago in unanswered_days:
+            events.append(_history_event(circle, user, "ask.sent", moment - timedelta(days=days_ago)))
+    db.session.add_all(events)
+
+
+def _history_event(circle: Circle, user: User, kind: str, at: datetime) -> Event:
+    return Event(
+        kind=kind,
+        occurred_at=at,
+        circle_id=circle.id,
+        actor_id=None if kind == "ask.sent" else user.id,
+        subject_id=user.id,
+        data={"demo": "history"},
+    )

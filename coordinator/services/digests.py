@@ -20,6 +20,8 @@ from coordinator.models.circles import ACTIVE, SUPPORTER, Circle, Membership
 from coordinator.models.claims import RELEASED, Claim
 from coordinator.models.messages import Message
 from coordinator.models.needs import Need, Task
+from coordinator.services.health import fair_share_cap, loads
+from coordinator.services.health_settings import health_settings
 from coordinator.services.matching import suits
 from coordinator.services.messages import notify
 from coordinator.services.quiet_hours import zone_for
@@ -80,6 +82,7 @@ def digests_send() -> int:
         .order_by(Membership.circle_id)
     )
     tasks_by_circle: dict[int, list[Task]] = {}
+    caps: dict[int, tuple] = {}
     for member in members:
         user = member.user
         wall = local(moment, zone_for(user, member.circle.timezone))
@@ -89,6 +92,14 @@ def digests_send() -> int:
             continue
         if member.circle_id not in tasks_by_circle:
             tasks_by_circle[member.circle_id] = _open_tasks(member.circle_id)
+            load = loads(circle_id=member.circle_id)
+            caps[member.circle_id] = (
+                load,
+                fair_share_cap(load, factor=health_settings(member.circle).fair_share_factor),
+            )
+        load, cap = caps[member.circle_id]
+        if load[user.id] >= cap:
+            continue  # carrying more than their share already: no nudge this week
         held = set(db.session.scalars(select(Claim.task_id).where(Claim.user_id == user.id, Claim.status != RELEASED)))
         picks = [t for t in tasks_by_circle[member.circle_id] if t.id not in held and suits(member, t)][:PER_DIGEST]
         if not picks:

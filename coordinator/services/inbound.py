@@ -19,7 +19,7 @@ from coordinator.clock import now
 from coordinator.errors import Conflict, NotFound
 from coordinator.extensions import db
 from coordinator.models.accounts import User
-from coordinator.models.circles import ACTIVE, Membership
+from coordinator.models.circles import ACTIVE, PATIENT, Membership
 from coordinator.models.claims import HELD, Claim
 from coordinator.models.inbound import InboundMessage, PhoneOptOut
 from coordinator.models.needs import Need, Task
@@ -28,6 +28,7 @@ from coordinator.services.claims import claim_make, claim_release
 from coordinator.services.digests import digest_line
 from coordinator.services.matching import suits
 from coordinator.services.messages import messages_cancel
+from coordinator.services.patient_checkins import patient_reply
 from coordinator.services.tasks import sms_context
 from coordinator.sms.commands import Command, parse
 from coordinator.urls import public_url
@@ -58,11 +59,11 @@ def inbound_handle(*, provider_id: str, from_number: str, body: str) -> str:
     user = db.session.scalar(select(User).where(User.phone == from_number))
     row.user_id = user.id if user else None
     row.command = command.word
-    row.reply = _act(command, from_number, user)
+    row.reply = _act(command, from_number, user, body)
     return row.reply
 
 
-def _act(command: Command, from_number: str, user: User | None) -> str:
+def _act(command: Command, from_number: str, user: User | None, body: str = "") -> str:
     if command.word == "OPT_OUT":
         _opt_out(from_number, user)
         return ""
@@ -71,8 +72,16 @@ def _act(command: Command, from_number: str, user: User | None) -> str:
         return ""
     if command.word == "PROVIDER_HELP":
         return ""
+    if user is not None and command.word in ("BACK", "NO"):
+        answered = _reopen_reply(user, yes=command.word == "BACK")
+        if answered is not None:
+            return answered
     if user is None or not _memberships(user):
         return STRANGER
+    if command.word == "NO":
+        return "No problem at all. Thanks for letting us know."
+    if command.word == "BACK":
+        return HELP_LINE
     for member in _memberships(user):
         activity_record(
             kind="sms.replied",
@@ -81,6 +90,10 @@ def _act(command: Command, from_number: str, user: User | None) -> str:
             subject_id=user.id,
             data={"command": command.word},
         )
+    patient = next((m for m in _memberships(user) if m.role == PATIENT), None)
+    answer = patient_reply(user=user, membership=patient, text=body) if patient else None
+    if answer is not None:
+        return answer  # the patient answering a weekly check-in ("3", "RIDE TUE 9")
     if command.word == "UNKNOWN":
         return HELP_LINE
     handler = {"TAKE": _take, "OK": _confirm, "DROP": _drop, "OPEN": _open, "MINE": _mine}[command.word]
@@ -223,3 +236,22 @@ def number_refused(phone: str, code: str) -> None:
         )
     elif code in {"30005", "30006"}:
         db.session.execute(update(User).where(User.phone == phone).values(phone_unreachable_at=now()))
+
+
+def _reopen_reply(user: User, *, yes: bool) -> str | None:
+    """An answer by text to "could you help this time?"; None if nobody asked them."""
+    from coordinator.models.invitations import ReopenAnswer
+    from coordinator.services.reopen import reopen_answer
+
+    member_ids = select(Membership.id).where(Membership.user_id == user.id, Membership.status.in_((ACTIVE, "archived")))
+    answer = db.session.scalar(
+        select(ReopenAnswer)
+        .where(ReopenAnswer.membership_id.in_(member_ids), ReopenAnswer.answer == "asked")
+        .order_by(ReopenAnswer.asked_at.desc())
+    )
+    if answer is None:
+        return None
+    reopen_answer(answer=answer, yes=yes)
+    if yes:
+        return "Thank you! You're back in. Reply OPEN to see what would help."
+    return "Thank you for letting us know. We won't ask again."

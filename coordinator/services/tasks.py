@@ -120,27 +120,30 @@ def tasks_mine(membership: Membership, *, include_past_days: int = 7) -> list[tu
     return [(task, claim) for task, claim in rows]
 
 
+def _held_timed(user_id: int, *, starts_before, ends_after):
+    """Open, timed tasks the person holds (in any circle) that overlap the window."""
+    return (
+        select(Task)
+        .join(Claim, Claim.task_id == Task.id)
+        .join(Need, Need.id == Task.need_id)
+        .options(contains_eager(Task.need))
+        .where(
+            Claim.user_id == user_id,
+            Claim.status == HELD,
+            Task.status == "open",
+            Task.anytime.is_(False),
+            Task.starts_at < starts_before,
+            Task.ends_at > ends_after,
+        )
+    )
+
+
 def overlapping(user_id: int, task: Task) -> list[Task]:
     """Timed tasks the person holds (in any circle) that overlap `task`."""
     if task.anytime:
         return []
-    return list(
-        db.session.scalars(
-            select(Task)
-            .join(Claim, Claim.task_id == Task.id)
-            .join(Need, Need.id == Task.need_id)
-            .options(contains_eager(Task.need))
-            .where(
-                Claim.user_id == user_id,
-                Claim.status == HELD,
-                Task.id != task.id,
-                Task.status == "open",
-                Task.anytime.is_(False),
-                Task.starts_at < task.ends_at,
-                Task.ends_at > task.starts_at,
-            )
-        )
-    )
+    query = _held_timed(user_id, starts_before=task.ends_at, ends_after=task.starts_at).where(Task.id != task.id)
+    return list(db.session.scalars(query))
 
 
 def sms_context(task: Task, *, on: date | None = None) -> dict:
@@ -315,22 +318,10 @@ def held_overlaps(user_id: int, tasks: list[Task]) -> dict[int, Task]:
     timed = [t for t in tasks if not t.anytime]
     if not timed:
         return {}
-    held = list(
-        db.session.scalars(
-            select(Task)
-            .join(Claim, Claim.task_id == Task.id)
-            .join(Need, Need.id == Task.need_id)
-            .options(contains_eager(Task.need))
-            .where(
-                Claim.user_id == user_id,
-                Claim.status == HELD,
-                Task.status == "open",
-                Task.anytime.is_(False),
-                Task.starts_at < max(t.ends_at for t in timed),
-                Task.ends_at > min(t.starts_at for t in timed),
-            )
-        )
+    window = _held_timed(
+        user_id, starts_before=max(t.ends_at for t in timed), ends_after=min(t.starts_at for t in timed)
     )
+    held = list(db.session.scalars(window))
     found = {}
     for task in timed:
         for other in held:

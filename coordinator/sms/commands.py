@@ -15,8 +15,8 @@ OPT_IN = {"START", "YES", "UNSTOP", "OPTIN"}
 PROVIDER_HELP = {"HELP", "INFO"}
 RESERVED = OPT_OUT | OPT_IN | PROVIDER_HELP
 WITH_CODE = {"TAKE", "OK", "DROP"}
-ALONE = {"OPEN", "MINE"}
-SYNONYMS = {"CLAIM": "TAKE", "CONFIRM": "OK", "OKAY": "OK", "RELEASE": "DROP", "CANT": "DROP"}
+ALONE = {"OPEN", "MINE", "BACK", "NO"}
+SYNONYMS = {"CLAIM": "TAKE", "CONFIRM": "OK", "OKAY": "OK", "RELEASE": "DROP", "CANT": "DROP", "NOPE": "NO"}
 
 
 @dataclass(frozen=True)
@@ -41,6 +41,6 @@ def parse(text: str) -> Command:
         if len(numbers) == 1 and len(numbers[0]) <= 9:
             return Command(word, int(numbers[0]))
         return Command("UNKNOWN")
-    if word in ALONE and len(words) == 1:
+    if word in ALONE and (len(words) == 1 or word == "NO"):
         return Command(word)
     return Command("UNKNOWN")

@@ -6,12 +6,15 @@ from coordinator.web.accounts import bp as accounts_bp
 from coordinator.web.circles import bp as circles_bp
 from coordinator.web.claims import bp as claims_bp
 from coordinator.web.codes import bp as codes_bp
+from coordinator.web.drafts import bp as drafts_bp
 from coordinator.web.feeds import bp as feeds_bp
+from coordinator.web.health import bp as health_bp
 from coordinator.web.home import bp as home_bp
 from coordinator.web.imports import bp as imports_bp
 from coordinator.web.invitations import bp as invitations_bp
 from coordinator.web.members import bp as members_bp
 from coordinator.web.needs import bp as needs_bp
+from coordinator.web.outreach import bp as outreach_bp
 from coordinator.web.reopen import bp as reopen_bp
 from coordinator.web.sms import bp as sms_bp
 from coordinator.web.tasks import bp as tasks_bp
@@ -25,9 +28,12 @@ def register_blueprints(app: Flask) -> None:
     app.register_blueprint(feeds_bp)
     app.register_blueprint(needs_bp)
     app.register_blueprint(tasks_bp)
+    app.register_blueprint(health_bp)
     app.register_blueprint(claims_bp)
     app.register_blueprint(invitations_bp)
     app.register_blueprint(imports_bp)
     app.register_blueprint(members_bp)
     app.register_blueprint(reopen_bp)
+    app.register_blueprint(drafts_bp)
     app.register_blueprint(sms_bp)
+    app.register_blueprint(outreach_bp)

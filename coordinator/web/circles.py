@@ -10,9 +10,11 @@ from coordinator.extensions import db
 from coordinator.forms import form_error
 from coordinator.forms.accounts import ConfirmForm
 from coordinator.forms.circles import CircleForm
-from coordinator.models.circles import Circle, Membership
+from coordinator.models.circles import PATIENT, Circle, Membership
 from coordinator.services.circles import circle_create, circle_members, circles_for_user, inner_circle_toggle
+from coordinator.services.patient_checkins import drafts_pending_count
 from coordinator.services.tasks import open_task_count
+from coordinator.services.thanks import thanks_allowed, thanks_suggestions
 from coordinator.web.access import circle_view, managing_view
 
 bp = Blueprint("circles", __name__, url_prefix="/circles")
@@ -56,6 +58,7 @@ def new():
 @circle_view()
 def show(*, membership: Membership, circle: Circle):
     members = circle_members(circle_id=circle.id) if membership.manages else []
+    may_thank = thanks_allowed(membership, circle_has_patient=any(m.role == PATIENT for m in members))
     return render_template(
         "circles/show.html",
         circle=circle,
@@ -63,6 +66,8 @@ def show(*, membership: Membership, circle: Circle):
         members=members,
         week_open=open_task_count(membership, days=7),
         confirm=ConfirmForm(),
+        thanks=thanks_suggestions(circle_id=circle.id, exclude_user_id=membership.user_id) if may_thank else [],
+        drafts_waiting=drafts_pending_count(circle_id=circle.id) if membership.manages else 0,
     )
 
 

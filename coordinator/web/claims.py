@@ -22,20 +22,37 @@ def _back(circle: Circle, task_id: int):
     return redirect(target or url_for("tasks.show", circle_id=circle.id, task_id=task_id))
 
 
+class _Refused(Exception):
+    """A service said no; the message is already flashed."""
+
+
+def _commit(action):
+    """Run one service call and commit; refusals become a message, unseen things a 404."""
+    try:
+        result = action()
+    except NotFound as error:
+        db.session.rollback()
+        if not error.field:
+            abort(404)
+        flash(error.message, "error")
+        raise _Refused from None
+    except Conflict as error:
+        db.session.rollback()
+        flash(error.message, "error")
+        raise _Refused from None
+    db.session.commit()
+    return result
+
+
 @bp.post("/claim")
 @circle_view()
 def claim(*, membership: Membership, circle: Circle, task_id: int):
     if not ConfirmForm().validate_on_submit():
         abort(400)
     try:
-        result = claim_make(membership=membership, task_id=task_id)
-    except NotFound:
-        abort(404)
-    except Conflict as error:
-        db.session.rollback()
-        flash(error.message, "error")
+        result = _commit(lambda: claim_make(membership=membership, task_id=task_id))
+    except _Refused:
         return _back(circle, task_id)
-    db.session.commit()
     flash("Thank you! It's yours. We'll remind you beforehand.", "success")
     for other in result.overlaps:
         when = local(other.starts_at, other.timezone)
@@ -87,18 +104,9 @@ def assign(*, membership: Membership, circle: Circle, task_id: int):
         flash("Choose someone to sign up.", "error")
         return _back(circle, task_id)
     try:
-        result = claim_assign(manager=membership, task_id=task_id, user_id=form.user_id.data)
-    except NotFound as error:
-        db.session.rollback()
-        if error.field:
-            flash(error.message, "error")
-            return _back(circle, task_id)
-        abort(404)
-    except Conflict as error:
-        db.session.rollback()
-        flash(error.message, "error")
+        result = _commit(lambda: claim_assign(manager=membership, task_id=task_id, user_id=form.user_id.data))
+    except _Refused:
         return _back(circle, task_id)
-    db.session.commit()
     flash(f"Signed {result.claim.user.name} up. They'll get a text.", "success")
     return _back(circle, task_id)
 
@@ -109,14 +117,9 @@ def unassign(*, membership: Membership, circle: Circle, task_id: int, user_id: i
     if not ConfirmForm().validate_on_submit():
         abort(400)
     try:
-        released = claim_unassign(manager=membership, task_id=task_id, user_id=user_id)
-    except NotFound as error:
-        db.session.rollback()
-        if error.field:
-            flash(error.message, "error")
-            return _back(circle, task_id)
-        abort(404)
-    db.session.commit()
+        released = _commit(lambda: claim_unassign(manager=membership, task_id=task_id, user_id=user_id))
+    except _Refused:
+        return _back(circle, task_id)
     if released:
         flash("Taken off the task. They'll get a text.", "success")
     return _back(circle, task_id)

@@ -1,0 +1,233 @@
+"""Acting on the thinning: the right few first, then wider, then coordinators; caps, re-engagement, archiving."""
+
+from __future__ import annotations
+
+from datetime import UTC, date, datetime, time, timedelta
+
+import pytest
+import time_machine
+from sqlalchemy import select
+
+from coordinator.extensions import db
+from coordinator.models import Membership, Message, Task
+from coordinator.services.activity import activity_record
+from coordinator.services.claims import claim_make
+from coordinator.services.outreach import outreach_run
+from tests.factories import PASSWORD, add_member, make_circle, make_need, make_user
+from tests.web import WebClient
+
+START = datetime(2026, 6, 1, 14, tzinfo=UTC)  # Monday 10:00 in New York
+TASK_DAY = date(2026, 6, 11)  # Thursday, ten days on
+
+
+def person(circle, name, phone, **prefs):
+    user = make_user(name=name, phone=phone)
+    member = add_member(circle, user)
+    for key, value in prefs.items():
+        setattr(member, key, value)
+    db.session.commit()
+    return member
+
+
+def asked(kind="ask") -> list[str]:
+    db.session.expire_all()
+    return [m.user.name for m in db.session.scalars(select(Message).where(Message.kind == kind).order_by(Message.id))]
+
+
+@pytest.fixture
+def circle_setup(app):
+    with time_machine.travel(START, tick=False):
+        daniel = make_user(name="Daniel", phone="+12025550101")
+        aisha = make_user(name="Aisha", phone="+12025550102")
+        circle = make_circle(coordinator=daniel, timezone="America/New_York")
+        add_member(circle, aisha, role="coordinator")
+        people = {
+            "Ana": person(circle, "Ana", "+12025550110", last_asked_at=START - timedelta(days=30)),
+            "Ben": person(circle, "Ben", "+12025550111"),  # never answered anything
+            "Cat": person(circle, "Cat", "+12025550112", help_categories=["meal"]),  # rides aren't her thing
+            "Dev": person(circle, "Dev", "+12025550113", availability={"TH": ["evening"]}),  # not free mornings
+            "Eli": person(circle, "Eli", "+12025550114", asks_per_week=0),  # asked not to be asked
+            "Fay": person(circle, "Fay", "+12025550115", last_asked_at=START - timedelta(days=2)),
+            "Gus": person(circle, "Gus", "+12025550116"),
+        }
+        for name in ("Ana", "Fay", "Gus"):
+            activity_record(kind="claim.made", circle_id=circle.id, subject_id=people[name].user_id)
+        db.session.commit()
+        task = make_need(
+            circle, daniel, title="Ride to chemo", start_date=TASK_DAY, start_time=time(9), end_time=time(11)
+        ).tasks[0]
+    return circle, daniel, aisha, people, task
+
+
+def run_at(moment: datetime):
+    with time_machine.travel(moment, tick=False):
+        outcome = outreach_run()
+        db.session.commit()
+    return outcome
+
+
+def test_nothing_happens_while_the_task_is_far_off(circle_setup):
+    run_at(START + timedelta(days=2))
+    assert asked() == []
+
+
+def test_the_best_few_are_those_who_suit_it_answered_before_and_were_asked_least_recently(circle_setup):
+    *_, task = circle_setup
+    run_at(datetime(2026, 6, 4, 14, tzinfo=UTC))  # seven days before
+    assert asked() == ["Gus", "Ana", "Fay"]  # answered before; never asked, then asked longest ago
+    assert db.session.get(Task, task.id).ask_stage == 1
+    run_at(datetime(2026, 6, 4, 18, tzinfo=UTC))
+    assert asked() == ["Gus", "Ana", "Fay"]  # nobody asked twice
+    body = db.session.scalars(select(Message.body).where(Message.kind == "ask")).first()
+    assert (
+        body
+        == f"Could you do a ride for Maria Thu 11 Jun at 9am? Reply TAKE {task.id} if you can. No need to reply if not."
+    )
+
+
+def test_then_the_wider_circle_then_a_coordinator_then_the_backup(circle_setup, client):
+    circle, daniel, aisha, people, task = circle_setup
+    run_at(datetime(2026, 6, 4, 14, tzinfo=UTC))
+    run_at(datetime(2026, 6, 8, 14, tzinfo=UTC))  # three days before: everyone else who suits it
+    assert asked() == ["Gus", "Ana", "Fay", "Ben"]  # never Cat (meals), Dev (evenings), Eli (no asks)
+    run_at(datetime(2026, 6, 10, 14, tzinfo=UTC))  # one day before: the first coordinator
+    assert asked("alert") == ["Daniel"]
+    alert = db.session.scalar(select(Message.body).where(Message.kind == "alert"))
+    assert f"/circles/{circle.id}/tasks/{task.id}/help" in alert
+    run_at(datetime(2026, 6, 10, 20, tzinfo=UTC))
+    assert asked("alert_backup") == []  # not yet: twelve hours
+    run_at(datetime(2026, 6, 11, 2, 30, tzinfo=UTC))
+    assert asked("alert_backup") == ["Aisha"]
+    assert db.session.get(Task, task.id).ask_stage == 4
+
+
+def test_acting_on_the_alert_stops_the_backup(app, circle_setup):
+    circle, daniel, aisha, people, task = circle_setup
+    run_at(datetime(2026, 6, 10, 14, tzinfo=UTC))
+    with time_machine.travel(datetime(2026, 6, 10, 15, tzinfo=UTC), tick=True):
+        browser = WebClient(app.test_client())
+        browser.sign_in(daniel.email, PASSWORD)
+        page = browser.get(f"/circles/{circle.id}/tasks/{task.id}/help")
+        assert "Ask everyone in the circle" in page.get_data(as_text=True)
+        browser.post(
+            f"/circles/{circle.id}/tasks/{task.id}/help/covered", form_url=f"/circles/{circle.id}/tasks/{task.id}/help"
+        )
+    run_at(datetime(2026, 6, 11, 4, tzinfo=UTC))
+    assert asked("alert_backup") == []
+    assert db.session.get(Task, task.id).covered_elsewhere_at is not None
+
+
+def test_ask_everyone_reaches_people_not_yet_asked(app, circle_setup):
+    circle, daniel, aisha, people, task = circle_setup
+    run_at(datetime(2026, 6, 4, 14, tzinfo=UTC))
+    with time_machine.travel(datetime(2026, 6, 5, 15, tzinfo=UTC), tick=True):
+        browser = WebClient(app.test_client())
+        browser.sign_in(daniel.email, PASSWORD)
+        browser.post(
+            f"/circles/{circle.id}/tasks/{task.id}/help/everyone", form_url=f"/circles/{circle.id}/tasks/{task.id}/help"
+        )
+    assert sorted(asked()) == ["Ana", "Ben", "Cat", "Dev", "Fay", "Gus"]  # all but Eli, who asked never to be asked
+
+
+def test_a_taken_task_stops_climbing_and_pending_asks_are_dropped(circle_setup):
+    from coordinator.services.dispatch import Pacer, dispatch_due
+    from coordinator.sms.console import ConsoleGateway
+
+    circle, daniel, aisha, people, task = circle_setup
+    run_at(datetime(2026, 6, 4, 14, tzinfo=UTC))
+    with time_machine.travel(datetime(2026, 6, 4, 14, 5, tzinfo=UTC), tick=False):
+        claim_make(membership=people["Ben"], task_id=task.id)
+        db.session.commit()
+        with open("/dev/null", "w") as sink:
+            stats = dispatch_due(gateway=ConsoleGateway(stream=sink), pacer=Pacer(0))
+    assert stats.cancelled == 3 and stats.sent == 0  # the three asks: somebody already took it
+    run_at(datetime(2026, 6, 10, 14, tzinfo=UTC))
+    assert asked("alert") == []
+
+
+def test_the_fair_share_cap_and_weekly_limits_keep_people_from_being_overloaded(circle_setup):
+    from coordinator.services.messages import notify
+
+    circle, daniel, aisha, people, task = circle_setup
+    with time_machine.travel(START, tick=False):
+
+        def errand(n):
+            return make_need(
+                circle,
+                daniel,
+                title=f"Errand {n}",
+                category="errands",
+                start_date=date(2026, 6, 2 + n % 5),
+                start_time=time(13 + n // 5),
+                end_time=time(14 + n // 5),
+            ).tasks[0]
+
+        for n in range(6):  # Gus already carries six tasks; most others carry one
+            claim_make(membership=people["Gus"], task_id=errand(n).id)
+        for n, name in enumerate(("Ana", "Ben", "Fay"), start=6):
+            claim_make(membership=people[name], task_id=errand(n).id)
+        people["Fay"].asks_per_week = 1  # and she already had her one ask this week
+        notify(
+            user=people["Fay"].user,
+            kind="digest",
+            key="fay-digest",
+            context={"first_name": "Maria", "lines": []},
+            circle_id=circle.id,
+        )
+        db.session.commit()
+    run_at(datetime(2026, 6, 4, 14, tzinfo=UTC))
+    assert asked() == ["Ben", "Ana"]  # not Gus (over twice the median), not Fay (at her limit); Ben never asked yet
+
+
+def test_a_drifting_supporter_gets_one_gentle_ask_then_is_left_in_peace_and_archived(app):
+    with time_machine.travel(datetime(2026, 3, 2, 15, tzinfo=UTC), tick=False):
+        daniel = make_user(name="Daniel", phone="+12025550101")
+        circle = make_circle(coordinator=daniel)
+        sam = person(circle, "Sam", "+12025550110")
+        steady = person(circle, "Pat", "+12025550111")
+    for week in range(8):  # both helped weekly for two months
+        with time_machine.travel(datetime(2026, 3, 2, 15, tzinfo=UTC) + timedelta(weeks=week), tick=False):
+            for member in (sam, steady):
+                activity_record(kind="claim.made", circle_id=circle.id, subject_id=member.user_id)
+            db.session.commit()
+    for week in range(8, 12):  # then Sam stopped; Pat carried on
+        with time_machine.travel(datetime(2026, 3, 2, 15, tzinfo=UTC) + timedelta(weeks=week), tick=False):
+            activity_record(kind="claim.made", circle_id=circle.id, subject_id=steady.user_id)
+            db.session.commit()
+    later = datetime(2026, 3, 2, 15, tzinfo=UTC) + timedelta(weeks=12)
+    run_at(later)
+    assert asked("reengage") == ["Sam"]
+    body = db.session.scalar(select(Message.body).where(Message.kind == "reengage"))
+    assert body.startswith("Hi Sam, Maria's circle is thinking of you.") and len(body) <= 160
+    run_at(later + timedelta(days=3))
+    assert asked("reengage") == ["Sam"]  # never nagged
+    run_at(later + timedelta(weeks=7))
+    db.session.expire_all()
+    assert db.session.get(Membership, sam.id).status == "archived"
+    assert db.session.get(Membership, steady.id).status == "active"
+
+
+def test_someone_who_answers_the_gentle_ask_is_not_archived(app):
+    start = datetime(2026, 3, 2, 15, tzinfo=UTC)
+    with time_machine.travel(start, tick=False):
+        circle = make_circle(coordinator=make_user(phone="+12025550101"))
+        sam = person(circle, "Sam", "+12025550110")
+    for week in range(8):
+        with time_machine.travel(start + timedelta(weeks=week), tick=False):
+            activity_record(kind="claim.made", circle_id=circle.id, subject_id=sam.user_id)
+            db.session.commit()
+    run_at(start + timedelta(weeks=12))
+    with time_machine.travel(start + timedelta(weeks=13), tick=False):
+        activity_record(kind="sms.replied", circle_id=circle.id, subject_id=sam.user_id)
+        db.session.commit()
+    run_at(start + timedelta(weeks=19))
+    db.session.expire_all()
+    assert db.session.get(Membership, sam.id).status == "active"
+
+
+def test_if_the_best_few_stay_quiet_the_next_few_are_asked_before_the_wider_circle(circle_setup):
+    run_at(datetime(2026, 6, 4, 14, tzinfo=UTC))
+    run_at(datetime(2026, 6, 5, 14, tzinfo=UTC))
+    assert asked() == ["Gus", "Ana", "Fay"]  # a day later: still waiting on them
+    run_at(datetime(2026, 6, 6, 4, tzinfo=UTC))
+    assert asked() == ["Gus", "Ana", "Fay", "Ben"]  # 38 hours of silence: the next best (only Ben is left)
