@@ -115,6 +115,7 @@ def test_preferences_are_saved_and_bad_values_refused(app):
         "quiet_end": "07:30",
         "sms_enabled": "y",
         "email_enabled": "y",
+        "reminder_leads": ["30m"],
     }
     assert sam_view.post(url, good).status_code == 302
     db.session.expire_all()
@@ -122,11 +123,13 @@ def test_preferences_are_saved_and_bad_values_refused(app):
     assert member.help_categories == ["meal", "ride"]
     assert member.availability == {"TU": ["morning", "evening"], "SA": ["afternoon"]}
     assert member.asks_per_week == 2 and member.user.timezone == "America/Chicago"
+    assert member.user.reminder_leads == ["30m"]
     for field, value, message in [
         ("asks_per_week", "99", "Choose between 0 and 14 asks a week."),
         ("categories", ["teleport"], "Choose kinds of help from the list."),
         ("timezone", "Mars/Base", "Choose a time zone from the list."),
         ("quiet_start", "9 o'clock", "Enter a time like"),
+        ("reminder_leads", ["3 days"], "Choose reminders from the list."),
     ]:
         response = sam_view.post(url, good | {field: value})
         assert response.status_code == 422 and message in response.get_data(as_text=True), field

@@ -150,3 +150,12 @@ def test_weekly_digest_suits_the_person_and_respects_their_ask_limit(app):
     assert "Wed 5pm meal (TAKE" in digest.body and "ride" not in digest.body
     with time_machine.travel(datetime(2026, 6, 8, 21, tzinfo=UTC), tick=False):  # Monday: not digest day
         assert digests_send() == 0
+
+
+def test_the_supporters_own_choice_of_reminders_is_used(app):
+    circle, coordinator, sam, member, task = setup(date(2026, 6, 10), time(12), claimed_at=datetime(2026, 6, 1, 15, tzinfo=UTC))
+    sam.reminder_leads = ["30m"]
+    db.session.commit()
+    with time_machine.travel(datetime(2026, 6, 9, 12, tzinfo=UTC), tick=False):
+        reminders_plan()
+    assert [(m.kind, m.due_at) for m in planned()] == [("reminder", datetime(2026, 6, 10, 15, 30, tzinfo=UTC))]

@@ -10,6 +10,7 @@ from wtforms.widgets import CheckboxInput, ListWidget
 from coordinator.categories import CATEGORIES
 from coordinator.forms.circles import zone_choices
 from coordinator.forms.fields import NumberInput, TimeInput
+from coordinator.services.reminders import LEAD_CHOICES
 
 _name = [Length(max=120, message="Keep the name under 120 characters.")]
 
@@ -94,6 +95,11 @@ class PreferencesForm(FlaskForm):
         "Leave all empty if anything is fine.",
     )
     asks_per_week = NumberInput("Ask me at most this many times a week", minimum=0, maximum=14)
+    reminder_leads = _multi(
+        "Remind me before tasks I've taken",
+        [SelectChoice(key, label) for key, label in LEAD_CHOICES.items()],
+        "Leave all empty for no reminders.",
+    )
     timezone = SelectField("My time zone", choices=zone_choices, validate_choice=False)
     quiet_start = TimeInput("Quiet from")
     quiet_end = TimeInput("Quiet until")

@@ -27,6 +27,7 @@ from coordinator.services.activity import activity_record
 from coordinator.services.claims import claim_release
 from coordinator.services.messages import messages_cancel
 from coordinator.services.recurrence import WEEKDAYS
+from coordinator.services.reminders import LEAD_CHOICES
 from coordinator.services.sessions import sessions_end_all
 
 PARTS_OF_DAY = ("morning", "afternoon", "evening")
@@ -124,6 +125,7 @@ class Preferences:
     quiet_end: time | None = None
     sms_enabled: bool = True
     email_enabled: bool = True
+    reminder_leads: list[str] | None = None  # None: leave as they are
 
 
 def preferences_update(*, member: Membership, prefs: Preferences) -> None:
@@ -141,6 +143,8 @@ def preferences_update(*, member: Membership, prefs: Preferences) -> None:
         raise Invalid(f"Choose between 0 and {ASKS_MAX} asks a week.", field="asks_per_week")
     if prefs.timezone and not is_known_zone(prefs.timezone):
         raise Invalid("Choose a time zone from the list.", field="timezone")
+    if prefs.reminder_leads is not None and any(lead not in LEAD_CHOICES for lead in prefs.reminder_leads):
+        raise Invalid("Choose reminders from the list.", field="reminder_leads")
     if prefs.quiet_start is None or prefs.quiet_end is None:
         raise Invalid("Choose when quiet hours start and end.", field="quiet_start")
     user = member.user
@@ -154,6 +158,8 @@ def preferences_update(*, member: Membership, prefs: Preferences) -> None:
     user.timezone = prefs.timezone or None
     user.quiet_start, user.quiet_end = prefs.quiet_start, prefs.quiet_end
     user.sms_enabled, user.email_enabled = prefs.sms_enabled, prefs.email_enabled
+    if prefs.reminder_leads is not None:
+        user.reminder_leads = [lead for lead in LEAD_CHOICES if lead in prefs.reminder_leads]
     activity_record(kind="member.preferences_changed", circle_id=member.circle_id, actor_id=user.id, subject_id=user.id)
 
 

@@ -109,6 +109,7 @@ def preferences(*, membership: Membership, circle: Circle):
     if request.method == "GET":
         form.categories.data = list(membership.help_categories or [])
         form.asks_per_week.data = membership.asks_per_week
+        form.reminder_leads.data = list(user.reminder_leads or [])
         form.timezone.data = user.timezone or circle.timezone
         form.quiet_start.data, form.quiet_end.data = user.quiet_start, user.quiet_end
         form.sms_enabled.data, form.email_enabled.data = user.sms_enabled, user.email_enabled
@@ -127,6 +128,7 @@ def preferences(*, membership: Membership, circle: Circle):
             quiet_end=form.quiet_end.data,
             sms_enabled=form.sms_enabled.data,
             email_enabled=form.email_enabled.data,
+            reminder_leads=list(form.reminder_leads.data or []),
         )
         try:
             preferences_update(member=membership, prefs=prefs)
