@@ -9,35 +9,33 @@ from __future__ import annotations
 import math
 
 from flask_wtf import FlaskForm
-from wtforms import BooleanField, RadioField, SelectChoice, StringField
+from wtforms import BooleanField, RadioField, SelectChoice
 
-from coordinator.forms.fields import NumberInput
+from coordinator.forms.fields import NumberInput, TypedInput
 
 
-class DecimalInput(StringField):
+class DecimalInput(TypedInput):
     """A number that may have a decimal point, like 2 or 2.5; anything else gets a message."""
 
+    input_type = "number"
+
     def __init__(self, *args, minimum: float = 0, maximum: float = 100, step: float = 0.5, **kwargs):
-        render = kwargs.setdefault("render_kw", {})
-        render.update({"inputmode": "decimal", "type": "number", "min": minimum, "max": maximum, "step": step})
+        kwargs.setdefault("render_kw", {}).update(
+            {"inputmode": "decimal", "min": minimum, "max": maximum, "step": step}
+        )
         super().__init__(*args, **kwargs)
 
-    def process_formdata(self, valuelist):
-        self.raw = (valuelist[0] if valuelist else "").strip()
-        self.data = None
-        if self.raw:
-            try:
-                value = float(self.raw)
-            except ValueError:
-                raise ValueError("Enter a number like 2 or 2.5.") from None
-            if not math.isfinite(value) or len(self.raw) > 8:
-                raise ValueError("Enter a number like 2 or 2.5.")
-            self.data = value
+    def read(self, text: str) -> float:
+        try:
+            value = float(text)
+        except ValueError:
+            raise ValueError("Enter a number like 2 or 2.5.") from None
+        if not math.isfinite(value) or len(text) > 8:
+            raise ValueError("Enter a number like 2 or 2.5.")
+        return value
 
-    def _value(self):
-        if self.data is not None:
-            return f"{self.data:g}"
-        return getattr(self, "raw", "") or ""
+    def show(self, value) -> str:
+        return f"{value:g}"
 
 
 class HealthSettingsForm(FlaskForm):

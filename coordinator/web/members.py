@@ -54,36 +54,33 @@ def _member_or_404(circle: Circle, member_id: int) -> Membership:
         abort(404)
 
 
-@bp.post("/people/<int:member_id>/role/<any(coordinator, supporter):role>")
-@managing_view()
-def role(*, membership: Membership, circle: Circle, member_id: int, role: str):
+def _change_member(circle: Circle, member_id: int, change, success: str):
+    """A confirmed button about one member: run the service, commit, say what happened (or why not)."""
     member = _member_or_404(circle, member_id)
     if ConfirmForm().validate_on_submit():
         try:
-            member_set_role(actor=membership, member=member, role=role)
+            change(member)
         except DomainError as error:
             db.session.rollback()
             flash(error.message, "error")
         else:
             db.session.commit()
-            flash(f"{member.user.name} is now a {role}.", "success")
+            flash(success.format(name=member.user.name), "success")
     return redirect(url_for("members.index", circle_id=circle.id))
+
+
+@bp.post("/people/<int:member_id>/role/<any(coordinator, supporter):role>")
+@managing_view()
+def role(*, membership: Membership, circle: Circle, member_id: int, role: str):
+    change = lambda member: member_set_role(actor=membership, member=member, role=role)  # noqa: E731
+    return _change_member(circle, member_id, change, "{name} is now a " + role + ".")
 
 
 @bp.post("/people/<int:member_id>/remove")
 @managing_view()
 def remove(*, membership: Membership, circle: Circle, member_id: int):
-    member = _member_or_404(circle, member_id)
-    if ConfirmForm().validate_on_submit():
-        try:
-            member_remove(actor=membership, member=member)
-        except DomainError as error:
-            db.session.rollback()
-            flash(error.message, "error")
-        else:
-            db.session.commit()
-            flash(f"{member.user.name} is no longer in the circle. Their tasks are open again.", "success")
-    return redirect(url_for("members.index", circle_id=circle.id))
+    change = lambda member: member_remove(actor=membership, member=member)  # noqa: E731
+    return _change_member(circle, member_id, change, "{name} is no longer in the circle. Their tasks are open again.")
 
 
 @bp.post("/people/names/<any(shown, hidden):choice>")
