@@ -6,7 +6,7 @@ PORT ?= 5000
 HOST ?= 127.0.0.1
 FLASK := $(BIN)/flask --app wsgi
 
-.PHONY: run test install migrate seed lint bench bench-dispatch clean
+.PHONY: run test install migrate seed lint bench bench-dispatch simulate clean
 
 $(BIN)/python:
 	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 11) else "Python 3.11 or newer is needed (found " + sys.version.split()[0] + "). Set PYTHON=python3.11 or newer.")'
@@ -51,6 +51,9 @@ bench: install
 
 bench-dispatch: install
 	$(BIN)/python -m bench.dispatch $(BENCH_DB_ARG)
+
+simulate: install
+	$(BIN)/python -m bench.simulate
 
 clean:
 	rm -rf $(VENV) .pytest_cache .ruff_cache

@@ -15,6 +15,13 @@ from tests.web import WebClient
 SAME_ANSWER = "If an account uses that email"
 
 
+def deliver():
+    """What the scheduler does every few seconds: send what is due (emails included)."""
+    from coordinator.jobs import deliver as deliver_job
+
+    deliver_job()
+
+
 @pytest.fixture
 def smtp_app(make_app, smtp_server):
     app = make_app(MAIL_BACKEND="smtp", SMTP_HOST="127.0.0.1", SMTP_PORT=smtp_server.port)
@@ -35,6 +42,8 @@ def test_reset_by_emailed_link_then_sign_in_with_the_new_password(smtp_app, smtp
     other_device.sign_in(user.email, PASSWORD)
 
     response = client.post("/password/forgot", {"email": user.email})
+
+    deliver()
     assert response.status_code == 302
     assert SAME_ANSWER in client.get("/sign-in").get_data(as_text=True)
     message = smtp_server.inbox.messages[0]
@@ -59,6 +68,7 @@ def test_a_reset_link_works_once(smtp_app, smtp_server):
     user = make_user()
     client = WebClient(smtp_app.test_client())
     client.post("/password/forgot", {"email": user.email})
+    deliver()
     link = reset_link(smtp_server, user.email)
     assert client.post(link, {"password": "a fresh new phrase"}).status_code == 302
     again = WebClient(smtp_app.test_client()).get(link)
@@ -70,6 +80,7 @@ def test_a_reset_link_expires_after_an_hour(smtp_app, smtp_server):
     user = make_user()
     client = WebClient(smtp_app.test_client())
     client.post("/password/forgot", {"email": user.email})
+    deliver()
     link = reset_link(smtp_server, user.email)
     with time_machine.travel(now() + timedelta(minutes=61), tick=False):
         assert client.post(link, {"password": "a fresh new phrase"}).status_code == 410
@@ -79,6 +90,7 @@ def test_a_reset_link_expires_after_an_hour(smtp_app, smtp_server):
 def test_unknown_email_gets_the_same_answer_and_no_email(smtp_app, smtp_server):
     client = WebClient(smtp_app.test_client())
     response = client.post("/password/forgot", {"email": "nobody@example.org"})
+    deliver()
     assert response.status_code == 302
     assert SAME_ANSWER in client.get("/sign-in").get_data(as_text=True)
     assert smtp_server.inbox.messages == []
@@ -88,6 +100,7 @@ def test_a_weak_new_password_is_refused_and_the_link_still_works(smtp_app, smtp_
     user = make_user()
     client = WebClient(smtp_app.test_client())
     client.post("/password/forgot", {"email": user.email})
+    deliver()
     link = reset_link(smtp_server, user.email)
     weak = client.post(link, {"password": "short"})
     assert weak.status_code == 422
@@ -98,6 +111,27 @@ def test_a_weak_new_password_is_refused_and_the_link_still_works(smtp_app, smtp_
 def test_console_mailer_prints_the_email(client, capsys):
     user = make_user()
     client.post("/password/forgot", {"email": user.email})
+    deliver()
     printed = capsys.readouterr().out
     assert f"To: {user.email}" in printed
     assert "/password/reset/" in printed
+
+
+def test_a_reset_email_survives_the_mail_server_being_down(make_app, smtp_server):
+    from sqlalchemy import select
+
+    from coordinator.extensions import db
+    from coordinator.models import Message
+    from tests.smtp import free_port
+
+    down = make_app(MAIL_BACKEND="smtp", SMTP_HOST="127.0.0.1", SMTP_PORT=free_port(), SMTP_TIMEOUT=1)
+    with down.app_context():
+        email = make_user().email
+        WebClient(down.test_client()).post("/password/forgot", {"email": email})
+        deliver()
+        message = db.session.scalar(select(Message).where(Message.kind == "password_reset"))
+        assert message.status == "pending" and message.attempts == 1 and message.error_code == "smtp"
+    up = make_app(MAIL_BACKEND="smtp", SMTP_HOST="127.0.0.1", SMTP_PORT=smtp_server.port)
+    with up.app_context(), time_machine.travel(now() + timedelta(minutes=2), tick=False):
+        deliver()
+    assert len(smtp_server.inbox.bodies_to(email)) == 1

@@ -153,7 +153,9 @@ def test_weekly_digest_suits_the_person_and_respects_their_ask_limit(app):
 
 
 def test_the_supporters_own_choice_of_reminders_is_used(app):
-    circle, coordinator, sam, member, task = setup(date(2026, 6, 10), time(12), claimed_at=datetime(2026, 6, 1, 15, tzinfo=UTC))
+    circle, coordinator, sam, member, task = setup(
+        date(2026, 6, 10), time(12), claimed_at=datetime(2026, 6, 1, 15, tzinfo=UTC)
+    )
     sam.reminder_leads = ["30m"]
     db.session.commit()
     with time_machine.travel(datetime(2026, 6, 9, 12, tzinfo=UTC), tick=False):

@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
 from email_validator import EmailNotValidError, validate_email
-from flask import current_app
+from flask import current_app, render_template
 from sqlalchemy import select, update
 
 from coordinator.clock import now
@@ -20,8 +20,10 @@ from coordinator.errors import Expired, Invalid
 from coordinator.extensions import db
 from coordinator.models.accounts import PasswordReset, User
 from coordinator.services.activity import activity_record
+from coordinator.services.messages import message_queue
 from coordinator.services.sessions import sessions_end_all
 from coordinator.tokens import token_hash, token_new
+from coordinator.urls import public_url
 
 PASSWORD_MAX_LENGTH = 256
 WRONG_CREDENTIALS = "Those details don't match an account. Check both and try again, or sign in with a code."
@@ -139,9 +141,10 @@ class ResetLink:
 
 
 def password_reset_request(*, email: str) -> ResetLink | None:
-    """A reset token for the account with this email, or None if there is none.
+    """Queue an email with a reset link for the account with this email; None if there is none.
 
-    The caller shows the same message either way.
+    The caller shows the same message either way. The email is a message row like every
+    other, written with the token, so a mail server that is down loses nothing.
     """
     try:
         address = email_normalise(email)
@@ -152,8 +155,22 @@ def password_reset_request(*, email: str) -> ResetLink | None:
         return None
     token = token_new()
     ttl = current_app.config["PASSWORD_RESET_TTL"]
-    db.session.add(PasswordReset(user=user, token_hash=token_hash(token), expires_at=now() + ttl))
+    reset = PasswordReset(user=user, token_hash=token_hash(token), expires_at=now() + ttl)
+    db.session.add(reset)
     db.session.flush()
+    body = render_template(
+        "email/password_reset.txt", user=user, url=public_url("accounts.reset_password", token=token)
+    )
+    message_queue(
+        channel="email",
+        to_address=user.email,
+        kind="password_reset",
+        key=f"password-reset:{reset.id}",
+        subject="Reset your Coordinator password",
+        body=body,
+        user_id=user.id,
+        send_by=reset.expires_at,
+    )
     return ResetLink(user=user, token=token)
 
 

@@ -19,7 +19,6 @@ from coordinator.forms.accounts import (
     SetPasswordForm,
     SignInForm,
 )
-from coordinator.mail import Email, mail_send
 from coordinator.models.accounts import User
 from coordinator.services.accounts import (
     account_authenticate,
@@ -119,10 +118,8 @@ def sign_out():
 def forgot_password():
     form = ForgotPasswordForm()
     if form.validate_on_submit():
-        link = password_reset_request(email=form.email.data)
+        password_reset_request(email=form.email.data)  # queues the email with the link, if there's an account
         db.session.commit()
-        if link is not None:
-            _send_reset_email(link.user, link.token)
         flash(
             "If an account uses that email, we've sent it a link to choose a new password. "
             "The link works for one hour.",
@@ -130,15 +127,6 @@ def forgot_password():
         )
         return redirect(url_for("accounts.sign_in"))
     return render_template("accounts/forgot.html", form=form), INVALID if form.errors else 200
-
-
-def _send_reset_email(user: User, token: str) -> None:
-    url = current_app.config["PUBLIC_BASE_URL"].rstrip("/") + url_for("accounts.reset_password", token=token)
-    body = render_template("email/password_reset.txt", user=user, url=url)
-    try:
-        mail_send(Email(to=user.email, subject="Reset your Coordinator password", body=body))
-    except OSError:
-        log.exception("Could not send a password reset email (user %s)", user.id)
 
 
 @bp.route("/password/reset/<token>", methods=["GET", "POST"])
