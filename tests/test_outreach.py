@@ -129,6 +129,30 @@ def test_ask_everyone_reaches_people_not_yet_asked(app, circle_setup):
     assert sorted(asked()) == ["Ana", "Ben", "Cat", "Dev", "Fay", "Gus"]  # all but Eli, who asked never to be asked
 
 
+def test_ask_everyone_still_spares_whoever_carries_too_much(app, circle_setup):
+    circle, daniel, aisha, people, task = circle_setup
+    with time_machine.travel(START, tick=False):
+        for n, name in enumerate(("Gus", "Gus", "Gus", "Gus", "Ana", "Ben", "Fay")):
+            other = make_need(
+                circle,
+                daniel,
+                title=f"Errand {n}",
+                category="errands",
+                start_date=date(2026, 6, 2 + n % 5),
+                start_time=time(13 + n // 5),
+                end_time=time(14 + n // 5),
+            ).tasks[0]
+            claim_make(membership=people[name], task_id=other.id)
+        db.session.commit()
+    with time_machine.travel(datetime(2026, 6, 10, 15, tzinfo=UTC), tick=True):
+        browser = WebClient(app.test_client())
+        browser.sign_in(daniel.email, PASSWORD)
+        browser.post(
+            f"/circles/{circle.id}/tasks/{task.id}/help/everyone", form_url=f"/circles/{circle.id}/tasks/{task.id}/help"
+        )
+    assert "Gus" not in asked() and "Ana" in asked()  # four tasks against a cap of two: not asked even now
+
+
 def test_a_taken_task_stops_climbing_and_pending_asks_are_dropped(circle_setup):
     from coordinator.services.dispatch import Pacer, dispatch_due
     from coordinator.sms.console import ConsoleGateway

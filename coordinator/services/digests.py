@@ -98,7 +98,7 @@ def digests_send() -> int:
                 fair_share_cap(load, factor=health_settings(member.circle).fair_share_factor),
             )
         load, cap = caps[member.circle_id]
-        if load[user.id] >= cap:
+        if load[user.id] + 1 > cap:
             continue  # carrying more than their share already: no nudge this week
         held = set(db.session.scalars(select(Claim.task_id).where(Claim.user_id == user.id, Claim.status != RELEASED)))
         picks = [t for t in tasks_by_circle[member.circle_id] if t.id not in held and suits(member, t)][:PER_DIGEST]

@@ -144,7 +144,7 @@ class CircleState:
             and (task.id, m.user_id) not in self.asked
             and (task.id, m.user_id) not in self.holders
             and self.asks_week[m.user_id] < m.asks_per_week
-            and self.load[m.user_id] < self.cap
+            and self.load[m.user_id] + 1 <= self.cap  # saying yes must not take them past it
             and m.user_id not in self.asked_now  # one ask per person per pass: one clear message, not three
             and suits(m, task)
         ]
@@ -331,6 +331,8 @@ def reengage(circle: Circle, outcome: Outcome) -> None:
     }
     _archive_silent(circle, members, settings, outcome)
     drifts = drifting(circle_id=circle.id)
+    load = loads(circle_id=circle.id)
+    cap = fair_share_cap(load, factor=settings.fair_share_factor)
     small = [
         t for t in open_tasks(circle.id) if t.need.category in SMALL_KINDS and t.starts_at < moment + timedelta(days=14)
     ]
@@ -340,7 +342,8 @@ def reengage(circle: Circle, outcome: Outcome) -> None:
             continue
         if member.reengaged_at is not None and member.reengaged_at > moment - REENGAGE_EVERY:
             continue
-        task = next((t for t in small if suits(member, t)), None)
+        # A concrete small task, unless even that would take them past their fair share.
+        task = next((t for t in small if suits(member, t)), None) if load[member.user_id] + 1 <= cap else None
         context = (sms_context(task) if task else {"first_name": circle.patient_first_name}) | {
             "name": member.user.first_name,
             "has_task": task is not None,
@@ -399,6 +402,7 @@ def ask_everyone(*, task: Task, actor: Membership) -> int:
         for m in state.supporters
         if m.user.can_text
         and m.asks_per_week > 0
+        and state.load[m.user_id] + 1 <= state.cap  # even now, not past their fair share
         and (task.id, m.user_id) not in state.asked
         and (task.id, m.user_id) not in state.holders
     ]
