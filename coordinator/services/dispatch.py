@@ -17,7 +17,7 @@ from __future__ import annotations
 import logging
 import random
 import time as wall_clock
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from flask import current_app
@@ -56,7 +56,6 @@ class Stats:
     failed: int = 0
     unknown: int = 0
     reconciled: int = 0
-    notes: list[str] = field(default_factory=list)
 
 
 class Pacer:

@@ -169,7 +169,3 @@ def circle_names_visible(*, circle: Circle, actor: User, visible: bool) -> None:
     activity_record(
         kind="circle.settings_changed", circle_id=circle.id, actor_id=actor.id, data={"names_visible": visible}
     )
-
-
-def user_zone(user: User, circle: Circle) -> str:
-    return user.timezone or circle.timezone

@@ -21,8 +21,6 @@ from coordinator.extensions import db
 from coordinator.models.accounts import User
 from coordinator.models.messages import Message
 
-SMS_FOOTER_FIRST = " Reply STOP to opt out."
-
 
 def message_queue(
     *,

@@ -80,17 +80,6 @@ def occurrence_dates(rule: str, *, start: date, through: date, after: date | Non
     return [moment.date() for moment in expanded.between(first, last, inc=True)][: MAX_OCCURRENCES * 2]
 
 
-def last_date(rule: str, *, start: date) -> date | None:
-    """The date of the final occurrence, or None if the rule has no end."""
-    if not rule:
-        return start
-    expanded = rrulestr(rule, dtstart=datetime.combine(start, time(0, 0)))
-    if "COUNT=" not in rule and "UNTIL=" not in rule:
-        return None
-    occurrences = list(expanded)  # bounded: every rule we store has COUNT or UNTIL
-    return occurrences[-1].date() if occurrences else None
-
-
 def describe(rule: str, *, start: date) -> str:
     """A short human description: "Every Tue, 6 times", "Mon, Wed, Fri until 20 Dec"."""
     if not rule:

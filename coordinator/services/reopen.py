@@ -146,7 +146,7 @@ def reopen_send(*, reopening: Reopening, approver: User) -> int:
     return asked
 
 
-def reopen_withdraw(*, reopening: Reopening, actor: User) -> None:
+def reopen_withdraw(*, reopening: Reopening) -> None:
     reopening.status = "withdrawn"
 
 

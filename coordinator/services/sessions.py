@@ -54,14 +54,6 @@ def session_user(token: str) -> User | None:
     return user
 
 
-def session_end(*, token: str) -> None:
-    db.session.execute(
-        update(UserSession)
-        .where(UserSession.token_hash == token_hash(token), UserSession.revoked_at.is_(None))
-        .values(revoked_at=now())
-    )
-
-
 def sessions_end_all(*, user: User, keep_token: str | None = None) -> int:
     """End every session of `user` except the one holding `keep_token`; returns how many ended."""
     statement = update(UserSession).where(UserSession.user_id == user.id, UserSession.revoked_at.is_(None))

@@ -71,7 +71,7 @@ def review(*, membership: Membership, circle: Circle):
             asked = reopen_send(reopening=pending, approver=current_user)
             flash(f"Sent to {asked} people. We'll tell the coordinators who says yes.", "success")
         else:
-            reopen_withdraw(reopening=pending, actor=current_user)
+            reopen_withdraw(reopening=pending)
             flash("Nothing was sent.", "success")
         db.session.commit()
         return redirect(url_for("circles.show", circle_id=circle.id))
