@@ -255,3 +255,43 @@ def test_if_the_best_few_stay_quiet_the_next_few_are_asked_before_the_wider_circ
     assert asked() == ["Gus", "Ana", "Fay"]  # a day later: still waiting on them
     run_at(datetime(2026, 6, 6, 4, tzinfo=UTC))
     assert asked() == ["Gus", "Ana", "Fay", "Ben"]  # 38 hours of silence: the next best (only Ben is left)
+
+
+def _reads_for(supporters: int, *, job) -> int:
+    """SELECTs one pass makes for a circle with `supporters` people (writes grow with whom it texts)."""
+    from coordinator.services.recurrence import Repeat
+    from tests.queries import counting
+
+    with time_machine.travel(START, tick=False):
+        daniel = make_user(phone=f"+1202555{supporters:04d}")
+        circle = make_circle(coordinator=daniel, timezone="America/New_York")
+        for n in range(supporters):
+            person(circle, f"P{supporters}-{n}", f"+1312555{supporters:02d}{n:02d}")
+        make_need(
+            circle,
+            daniel,
+            start_date=TASK_DAY,
+            start_time=time(9),
+            end_time=time(11),
+            repeat=Repeat("daily", (), "count", count=3),
+        )
+    with time_machine.travel(datetime(2026, 6, 7, 21, tzinfo=UTC), tick=False), counting(db.engine) as statements:
+        job(circle.id)
+        db.session.commit()
+    db.session.expire_all()
+    return sum(1 for s in statements if s.lstrip().upper().startswith("SELECT"))
+
+
+def test_outreach_and_digests_read_the_same_whatever_the_circle_size(app):
+    from coordinator.services.digests import digests_send
+
+    def outreach(circle_id):
+        outreach_run(circle_id=circle_id)
+
+    def digests(circle_id):
+        others = Membership.__table__.update().where(Membership.circle_id != circle_id).values(status="archived")
+        db.session.execute(others)  # only this circle's people are due a digest
+        digests_send()
+
+    assert _reads_for(4, job=outreach) == _reads_for(40, job=outreach)
+    assert _reads_for(5, job=digests) == _reads_for(50, job=digests)

@@ -13,6 +13,7 @@ from dataclasses import dataclass
 
 from sqlalchemy import select, update
 from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import joinedload
 
 from coordinator.clock import now
 from coordinator.errors import Conflict, NotFound
@@ -127,9 +128,9 @@ def claim_release(*, membership: Membership, task_id: int, note: str = "", relea
 def _tell_coordinators(task: Task, *, about: User, actor: User, claim: Claim) -> None:
     """Coordinators hear when a held task opens up again, so nothing quietly goes unmet."""
     coordinators = db.session.scalars(
-        select(Membership).where(
-            Membership.circle_id == task.circle_id, Membership.role == COORDINATOR, Membership.status == ACTIVE
-        )
+        select(Membership)
+        .options(joinedload(Membership.user))
+        .where(Membership.circle_id == task.circle_id, Membership.role == COORDINATOR, Membership.status == ACTIVE)
     )
     context = sms_context(task) | {"person": about.first_name}
     for coordinator in coordinators:

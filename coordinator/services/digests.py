@@ -8,10 +8,12 @@ one ask.
 
 from __future__ import annotations
 
+from collections import Counter
+from dataclasses import dataclass
 from datetime import timedelta
 
 from sqlalchemy import func, select
-from sqlalchemy.orm import contains_eager
+from sqlalchemy.orm import contains_eager, joinedload
 
 from coordinator.categories import CATEGORIES
 from coordinator.clock import local, now, short_time
@@ -69,6 +71,41 @@ def digest_line(task: Task) -> str:
     return f"{when} {CATEGORIES[task.need.category].noun.removeprefix('a ').removeprefix('an ')} (TAKE {task.code})"
 
 
+@dataclass
+class _CircleFacts:
+    """What every digest in one circle needs, loaded once per circle (not once per person)."""
+
+    tasks: list[Task]
+    load: Counter
+    cap: float
+    asks: Counter
+    held: set[tuple[int, int]]
+
+    @classmethod
+    def load_for(cls, circle: Circle) -> _CircleFacts:
+        load = loads(circle_id=circle.id)
+        asks = db.session.execute(
+            select(Message.user_id, func.count())
+            .where(
+                Message.circle_id == circle.id,
+                Message.kind.in_(ASK_KINDS),
+                Message.status != "cancelled",
+                Message.created_at > now() - timedelta(days=7),
+            )
+            .group_by(Message.user_id)
+        ).all()
+        held = db.session.execute(
+            select(Claim.user_id, Claim.task_id).where(Claim.circle_id == circle.id, Claim.status != RELEASED)
+        ).all()
+        return cls(
+            tasks=_open_tasks(circle.id),
+            load=load,
+            cap=fair_share_cap(load, factor=health_settings(circle).fair_share_factor),
+            asks=Counter(dict(asks)),
+            held={(user_id, task_id) for user_id, task_id in held},
+        )
+
+
 def digests_send() -> int:
     """Queue this week's digest for every supporter whose digest time it is; returns how many."""
     queued = 0
@@ -77,31 +114,22 @@ def digests_send() -> int:
     members = db.session.scalars(
         select(Membership)
         .join(Circle, Circle.id == Membership.circle_id)
-        .options(contains_eager(Membership.circle))
+        .options(contains_eager(Membership.circle), joinedload(Membership.user))
         .where(Membership.status == ACTIVE, Membership.role == SUPPORTER, Membership.asks_per_week > 0)
         .order_by(Membership.circle_id)
     )
-    tasks_by_circle: dict[int, list[Task]] = {}
-    caps: dict[int, tuple] = {}
+    facts: dict[int, _CircleFacts] = {}
     for member in members:
         user = member.user
         wall = local(moment, zone_for(user, member.circle.timezone))
         if wall.weekday() != DIGEST_WEEKDAY or wall.hour not in DIGEST_HOURS or not user.can_text:
             continue
-        if asks_this_week(user_id=user.id, circle_id=member.circle_id) >= member.asks_per_week:
-            continue
-        if member.circle_id not in tasks_by_circle:
-            tasks_by_circle[member.circle_id] = _open_tasks(member.circle_id)
-            load = loads(circle_id=member.circle_id)
-            caps[member.circle_id] = (
-                load,
-                fair_share_cap(load, factor=health_settings(member.circle).fair_share_factor),
-            )
-        load, cap = caps[member.circle_id]
-        if load[user.id] + 1 > cap:
-            continue  # carrying more than their share already: no nudge this week
-        held = set(db.session.scalars(select(Claim.task_id).where(Claim.user_id == user.id, Claim.status != RELEASED)))
-        picks = [t for t in tasks_by_circle[member.circle_id] if t.id not in held and suits(member, t)][:PER_DIGEST]
+        if member.circle_id not in facts:
+            facts[member.circle_id] = _CircleFacts.load_for(member.circle)
+        circle = facts[member.circle_id]
+        if circle.asks[user.id] >= member.asks_per_week or circle.load[user.id] + 1 > circle.cap:
+            continue  # asked enough this week, or carrying more than their share already
+        picks = [t for t in circle.tasks if (user.id, t.id) not in circle.held and suits(member, t)][:PER_DIGEST]
         if not picks:
             continue
         queued += notify(

@@ -22,7 +22,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
 from sqlalchemy import func, select, update
-from sqlalchemy.orm import contains_eager
+from sqlalchemy.orm import contains_eager, joinedload
 
 from coordinator.clock import now
 from coordinator.extensions import db
@@ -79,6 +79,7 @@ class CircleState:
         members = list(
             db.session.scalars(
                 select(Membership)
+                .options(joinedload(Membership.user))
                 .where(Membership.circle_id == circle.id, Membership.status == ACTIVE)
                 .order_by(Membership.created_at, Membership.id)
             )
@@ -324,9 +325,9 @@ def reengage(circle: Circle, outcome: Outcome) -> None:
     members = {
         m.user_id: m
         for m in db.session.scalars(
-            select(Membership).where(
-                Membership.circle_id == circle.id, Membership.role == SUPPORTER, Membership.status == ACTIVE
-            )
+            select(Membership)
+            .options(joinedload(Membership.user))
+            .where(Membership.circle_id == circle.id, Membership.role == SUPPORTER, Membership.status == ACTIVE)
         )
     }
     _archive_silent(circle, members, settings, outcome)
