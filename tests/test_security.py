@@ -111,3 +111,10 @@ def test_behind_a_trusted_proxy_the_client_address_comes_from_x_forwarded_for(ma
 
 def test_health_check_answers(client):
     assert client.get("/healthz").get_json() == {"status": "ok"}
+
+
+def test_pages_whose_address_holds_a_secret_never_pass_it_on_even_when_they_fail(client):
+    for url in ("/feeds/1-0123.ics", "/i/not-a-real-token", "/password/reset/nope", "/sign-in/link/nope", "/r/nope"):
+        response = client.get(url)
+        assert response.headers["Referrer-Policy"] == "no-referrer", url
+    assert client.get("/sign-in").headers["Referrer-Policy"] == "same-origin"

@@ -136,8 +136,7 @@ def reset_password(token: str):
     try:
         password_reset_lookup(token=token)
     except Expired as error:
-        response = render_template("accounts/reset_expired.html", message=error.message), 410
-        return _no_referrer(response)
+        return render_template("accounts/reset_expired.html", message=error.message), 410
     if form.validate_on_submit():
         try:
             user = password_reset_complete(token=token, new_password=form.password.data)
@@ -148,15 +147,7 @@ def reset_password(token: str):
             sign_in_user(user, method="password")
             flash("Your password is changed, and every other device was signed out.", "success")
             return redirect(url_for("circles.index"))
-    response = render_template("accounts/reset.html", form=form, token=token), INVALID if form.errors else 200
-    return _no_referrer(response)
-
-
-def _no_referrer(result):
-    body, status = result
-    response = current_app.make_response((body, status))
-    response.headers["Referrer-Policy"] = "no-referrer"
-    return response
+    return render_template("accounts/reset.html", form=form, token=token), INVALID if form.errors else 200
 
 
 @bp.route("/account", methods=["GET", "POST"])

@@ -92,6 +92,4 @@ def link(token: str):
             return redirect(url_for("codes.request_code"))
         sign_in_user(user, method="email_link")
         return redirect(url_for("circles.index"))
-    response = current_app.make_response(render_template("codes/link.html", form=form, token=token))
-    response.headers["Referrer-Policy"] = "no-referrer"
-    return response
+    return render_template("codes/link.html", form=form, token=token)

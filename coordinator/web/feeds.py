@@ -23,7 +23,6 @@ def ics(token: str):
     membership = feed_membership(token)
     response = Response(feed_ics(membership), mimetype="text/calendar")
     response.headers["Cache-Control"] = "no-store, private"
-    response.headers["Referrer-Policy"] = "no-referrer"
     response.headers["X-Robots-Tag"] = "noindex"
     return response
 

@@ -155,12 +155,6 @@ def decide(*, membership: Membership, circle: Circle, request_id: int, decision:
     return redirect(url_for("invitations.index", circle_id=circle.id))
 
 
-def _no_referrer(response):
-    response = current_app.make_response(response)
-    response.headers["Referrer-Policy"] = "no-referrer"
-    return response
-
-
 @bp.route("/i/<token>", methods=["GET", "POST"])
 @limiter.limit(_limit)
 def open_link(token: str):
@@ -168,11 +162,11 @@ def open_link(token: str):
     try:
         invitation = invitation_by_token(token)
     except Expired as error:
-        return _no_referrer((render_template("invitations/expired.html", message=error.message), 410))
+        return render_template("invitations/expired.html", message=error.message), 410
     if request.method == "POST" and ConfirmForm().validate_on_submit():
         session[SESSION_KEY] = invitation.id
         return redirect(url_for("invitations.join"))
-    return _no_referrer(render_template("invitations/open.html", invitation=invitation, confirm=ConfirmForm()))
+    return render_template("invitations/open.html", invitation=invitation, confirm=ConfirmForm())
 
 
 @bp.route("/join", methods=["GET", "POST"])

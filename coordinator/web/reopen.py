@@ -107,8 +107,4 @@ def answer(token: str):
             return redirect(url_for("tasks.index", circle_id=membership.circle_id))
         db.session.commit()
         return render_template("reopen/thanks.html", circle=membership.circle)
-    response = current_app.make_response(
-        render_template("reopen/answer.html", membership=membership, circle=membership.circle, confirm=ConfirmForm())
-    )
-    response.headers["Referrer-Policy"] = "no-referrer"
-    return response
+    return render_template("reopen/answer.html", membership=membership, circle=membership.circle, confirm=ConfirmForm())

@@ -28,6 +28,9 @@ def add_security_headers(response: Response, *, hsts: bool) -> Response:
     headers.setdefault("Content-Security-Policy", CONTENT_SECURITY_POLICY)
     headers.setdefault("X-Content-Type-Options", "nosniff")
     headers.setdefault("X-Frame-Options", "DENY")
+    if request.view_args and "token" in request.view_args:
+        # The address carries a secret (reset, invitation, sign-in, answer and feed links): never send it on.
+        headers["Referrer-Policy"] = "no-referrer"
     headers.setdefault("Referrer-Policy", "same-origin")
     headers.setdefault("Permissions-Policy", "camera=(), microphone=(), geolocation=()")
     headers.setdefault("Cross-Origin-Opener-Policy", "same-origin")
