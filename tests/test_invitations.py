@@ -211,3 +211,19 @@ def test_a_shared_link_needs_a_coordinators_yes(app, coordinator_client):
     )
     assert joiner.get(f"/circles/{circle.id}").status_code == 200
     assert db.session.scalar(select(func.count(JoinRequest.id)).where(JoinRequest.status == "pending")) == 1
+
+
+def test_a_line_may_give_number_and_email_in_any_order(coordinator_client):
+    circle = coordinator_client.circle
+    people = "priya@example.org, Priya Natarajan, 202-555-0111\nGrace Okafor, 202 555 0113, grace@example.org\n"
+    page = coordinator_client.post(
+        f"/circles/{circle.id}/invitations/many",
+        {"people": people, "message": "Hi!"},
+        form_url=f"/circles/{circle.id}/invitations",
+    )
+    assert page.get_data(as_text=True).count("invited</strong>") == 2
+    invitations = db.session.scalars(select(Invitation).order_by(Invitation.id)).all()
+    assert [(i.name, i.phone, i.email) for i in invitations] == [
+        ("Priya Natarajan", "+12025550111", "priya@example.org"),
+        ("Grace Okafor", "+12025550113", "grace@example.org"),
+    ]

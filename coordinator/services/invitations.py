@@ -287,3 +287,41 @@ def invitations_expire() -> int:
         .values(status="expired")
         .execution_options(synchronize_session=False)
     ).rowcount
+
+
+@dataclass(frozen=True)
+class LineResult:
+    line: int
+    text: str
+    outcome: str  # sent, reused, member, or "not sent"
+    reason: str = ""
+
+
+def _line_contact(line: str) -> tuple[str, str, str]:
+    """ "Sam Carter, 202-555-0110, sam@example.org" (any order) -> name, phone, email."""
+    name_parts, phone, email = [], "", ""
+    for part in (p.strip() for p in line.split(",")):
+        if "@" in part and not email:
+            email = part
+        elif any(ch.isdigit() for ch in part) and not any(ch.isalpha() for ch in part) and not phone:
+            phone = part
+        elif part:
+            name_parts.append(part)
+    return " ".join(name_parts), phone, email
+
+
+def invitations_send_lines(*, circle: Circle, inviter: User, text: str, message: str) -> list[LineResult]:
+    """Invite one person per line; every line gets an outcome, and a bad line never stops the rest."""
+    results = []
+    for number, line in enumerate((text or "").splitlines(), start=1):
+        if not line.strip():
+            continue
+        name, phone, email = _line_contact(line)
+        try:
+            contact = contact_parse(name=name, phone=phone, email=email, region=circle.phone_region)
+            outcome = invitation_send(circle=circle, inviter=inviter, contact=contact, message=message).outcome
+        except Invalid as error:
+            results.append(LineResult(number, line.strip(), "not sent", error.message))
+        else:
+            results.append(LineResult(number, line.strip(), outcome))
+    return results

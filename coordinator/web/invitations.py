@@ -25,6 +25,7 @@ from coordinator.services.invitations import (
     invitation_send,
     invitation_url,
     invitations_pending,
+    invitations_send_lines,
     shared_link_create,
 )
 from coordinator.services.joining import JoinInput, join_accept, join_decide, join_requests_pending
@@ -92,26 +93,9 @@ def many(*, membership: Membership, circle: Circle):
     form = InviteManyForm()
     if not form.validate_on_submit():
         return _page(circle, many=form, status=422)
-    report = []
-    for number, line in enumerate((form.people.data or "").splitlines(), start=1):
-        if not line.strip():
-            continue
-        name, _, contact_text = line.rpartition(",") if "," in line else ("", "", line)
-        contact_text = contact_text.strip()
-        try:
-            contact = contact_parse(
-                name=name,
-                phone="" if "@" in contact_text else contact_text,
-                email=contact_text if "@" in contact_text else "",
-                region=circle.phone_region,
-            )
-            outcome = invitation_send(
-                circle=circle, inviter=current_user, contact=contact, message=form.message.data
-            ).outcome
-        except DomainError as error:
-            report.append((number, line.strip(), "not sent", error.message))
-        else:
-            report.append((number, line.strip(), outcome, ""))
+    report = invitations_send_lines(
+        circle=circle, inviter=current_user, text=form.people.data, message=form.message.data
+    )
     db.session.commit()
     if not report:
         form.people.errors = ["Add at least one person, one per line."]
