@@ -14,7 +14,7 @@ from sqlalchemy import Select, func, select, update
 from sqlalchemy.orm import contains_eager, selectinload
 
 from coordinator.categories import CATEGORIES
-from coordinator.clock import end_of_day_utc, local, now, to_utc, to_utc_lenient, today_in
+from coordinator.clock import end_of_day_utc, local, now, short_time, to_utc, to_utc_lenient, today_in
 from coordinator.errors import Conflict, Invalid, NotFound
 from coordinator.extensions import db
 from coordinator.models.accounts import User
@@ -157,25 +157,17 @@ def sms_context(task: Task, *, on: date | None = None) -> dict:
     if task.anytime:
         when = f"by {moment - timedelta(seconds=1):%a %-d %b}"
     elif task.local_date == today:
-        when = f"today at {_clock(moment)}"
+        when = f"today at {short_time(moment.time())}"
     elif task.local_date == today + timedelta(days=1):
-        when = f"tomorrow at {_clock(moment)}"
+        when = f"tomorrow at {short_time(moment.time())}"
     else:
-        when = f"{moment:%a %-d %b} at {_clock(moment)}"
+        when = f"{moment:%a %-d %b} at {short_time(moment.time())}"
     return {
         "first_name": task.need.circle.patient_first_name,
         "noun": CATEGORIES[task.need.category].noun,
         "when": when,
         "code": task.code,
     }
-
-
-def _clock(moment: datetime) -> str:
-    return (
-        moment.strftime("%-I:%M%p").lower().replace(":00", "")
-        if moment.minute == 0
-        else moment.strftime("%-I:%M%p").lower()
-    )
 
 
 def live_claims(task: Task) -> list[Claim]:
