@@ -22,7 +22,10 @@ The people (each assumption is a parameter below):
   BROADCAST_DISCOUNT of the personal rate (everyone assumes someone else will).
 - A gentle re-engagement ask restores REENGAGE_BOOST of a drifted person's
   willingness with probability REENGAGE_TAKES.
-- Each week a person may also browse and take a task unasked (BROWSE).
+- Each week a person may also browse and take a task unasked (BROWSE). With the
+  service, someone already past their fair share is first offered a rest ("leave
+  it for others?") and takes it with HEEDS_REST: told plainly they have done more
+  than their share, and that others will be asked, most people accept the break.
 - A coordinator alerted a day before taps "ask everyone" with COORDINATOR_ACTS.
 - A weekly digest (service only) is answered like one ask, for its first task.
 - After a task, its helper marks it done (MARKS_DONE). With the service's one-tap
@@ -53,7 +56,7 @@ from coordinator.extensions import db
 from coordinator.jobs import deliver, extend_needs, plan_reminders, send_digests
 from coordinator.models import Circle, Claim, Membership, Message, Task, User
 from coordinator.services.claims import claim_done, claim_make
-from coordinator.services.health import fair_share_cap, loads
+from coordinator.services.health import circle_load, share_check
 from coordinator.services.inbound import inbound_handle
 from coordinator.services.needs import NeedInput, need_post
 from coordinator.services.outreach import ask_everyone, outreach_run
@@ -70,6 +73,7 @@ EMAIL_READ = 0.6
 BROADCAST_DISCOUNT = 0.4
 REENGAGE_BOOST, REENGAGE_TAKES = 0.5, 0.4
 BROWSE = 0.05
+HEEDS_REST = 0.75
 COORDINATOR_ACTS = 0.7
 MARKS_DONE, PATIENT_THANKS, GRATITUDE_BOOST = 0.8, 0.6, 0.15
 STEP = timedelta(hours=3)
@@ -196,7 +200,7 @@ def simulate(seed: int, strategy: str, supporters: int, weeks: int) -> dict:
                 if strategy == "broadcast":
                     broadcast_asks += _broadcast(circle_id, people, emailed, held, limits, rng)
                 if moment.hour == 16 and moment.weekday() == 2:
-                    _browse(circle_id, people, held, limits, rng)
+                    _browse(circle_id, people, held, limits, rng, strategy)
                 _finish_tasks(circle_id, by_phone, strategy, thanked, rng)
                 db.session.remove()
             clock.shift(STEP)
@@ -279,7 +283,9 @@ def _broadcast(
     return sent
 
 
-def _browse(circle_id: int, people: list[Person], held: Counter, limits: dict, rng: random.Random) -> None:
+def _browse(
+    circle_id: int, people: list[Person], held: Counter, limits: dict, rng: random.Random, strategy: str
+) -> None:
     members = {
         m.user_id: m
         for m in db.session.scalars(
@@ -301,8 +307,11 @@ def _browse(circle_id: int, people: list[Person], held: Counter, limits: dict, r
             and rng.random()
             < BROWSE * person.willingness(now(), held[person.user_id], limits.get(person.user_id, 3)) / BASE_MEAN
         ):
+            member, task = members[person.user_id], rng.choice(open_tasks)
+            if strategy == "service" and share_check(membership=member, task_id=task.id) and rng.random() < HEEDS_REST:
+                continue  # offered a rest before taking more, they leave it for others
             try:
-                claim_make(membership=members[person.user_id], task_id=rng.choice(open_tasks).id)
+                claim_make(membership=member, task_id=task.id)
                 db.session.commit()
             except Exception:  # noqa: BLE001
                 db.session.rollback()
@@ -366,9 +375,8 @@ def _measure(circle_id: int, broadcast_asks: int) -> dict:
 
 def _over_cap_now(circle_id: int) -> int:
     """How many people carry more than the fair-share cap right now, as the service itself sees it."""
-    load = loads(circle_id=circle_id)
-    cap = fair_share_cap(load, factor=2.0)
-    return sum(1 for n in load.values() if n > cap)
+    load = circle_load(circle_id=circle_id, factor=2.0)
+    return sum(1 for user_id in load.counts if load.above(user_id))
 
 
 def main() -> None:

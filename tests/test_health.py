@@ -17,6 +17,7 @@ from coordinator.models import Claim, Event, Membership, Task, User
 from coordinator.services.activity import activity_record
 from coordinator.services.charts import bar_chart_svg
 from coordinator.services.claims import claim_make
+from coordinator.services.health import circle_load
 from coordinator.services.health_page import coverage, drift_table, load_table, weekly_active
 from coordinator.services.health_settings import HealthSettings, health_settings, health_settings_update
 from coordinator.services.recurrence import Repeat
@@ -140,7 +141,9 @@ def busy_circle():
 
 def test_load_flags_whoever_carries_more_than_the_fair_share(app, noon):
     circle, _, _, people = busy_circle()
-    rows = load_table(circle_id=circle.id, factor=2.0)  # median 2, so the cap is 4
+    load = circle_load(circle_id=circle.id, factor=2.0)
+    assert (load.slots, load.helpers, load.cap) == (10, 8, 3)  # ten spots for 7 supporters and a coordinator
+    rows = load_table(load)
     assert [(r.name, r.count, r.above_cap) for r in rows] == [
         ("Olga Overloaded", 5, True),
         ("Bea Brown", 2, False),
@@ -148,7 +151,27 @@ def test_load_flags_whoever_carries_more_than_the_fair_share(app, noon):
         ("Dee Diaz", 1, False),
     ]
     assert rows[0].share == pytest.approx(0.5)
-    assert not any(r.above_cap for r in load_table(circle_id=circle.id, factor=3.0))
+    assert not any(r.above_cap for r in load_table(circle_load(circle_id=circle.id, factor=4.0)))  # cap 5
+
+
+def test_three_people_carrying_everything_are_flagged_and_a_newcomer_pushes_nobody_over(app, noon):
+    """The fair share is an even split of the work, so it sees what a median of helpers would hide."""
+    coordinator = make_user(name="Daniel Coordinator")
+    circle = make_circle(coordinator=coordinator)
+    people = [make_user(name=f"Helper {n}") for n in range(9)]
+    for helper in people:
+        add_member(circle, helper)
+    need = make_need(circle, coordinator, repeat=Repeat("daily", (), "count", count=13))
+    tasks = db.session.scalars(select(Task.id).where(Task.need_id == need.id).order_by(Task.starts_at)).all()
+    for n, task_id in enumerate(tasks[:12]):  # Helpers 0-2 carry four each; six others carry nothing
+        claim(people[n % 3], task_id)
+    load = circle_load(circle_id=circle.id, factor=2.0)
+    assert load.cap == 3  # twice 13 spots over 10 people; a helpers' median would be 4, its cap 8: nobody flagged
+    assert sorted(r.name for r in load_table(load) if r.above_cap) == ["Helper 0", "Helper 1", "Helper 2"]
+    claim(people[3], tasks[12])  # someone new steps in: the same need, more spread, the same line
+    after = circle_load(circle_id=circle.id, factor=2.0)
+    assert after.cap == load.cap and not after.above(people[3].id)
+    assert sorted(r.name for r in load_table(after) if r.above_cap) == ["Helper 0", "Helper 1", "Helper 2"]
 
 
 def test_the_page_shows_load_and_follows_a_changed_fair_share(app, client, noon):
@@ -157,10 +180,43 @@ def test_the_page_shows_load_and_follows_a_changed_fair_share(app, client, noon)
     page = text(client.get(f"/circles/{circle.id}/health").get_data(as_text=True))
     assert "Olga Overloaded Above fair share Consider asking others first. 5 tasks · 50%" in page
     assert page.count("Above fair share") == 1
-    health_settings_update(circle=circle, values={"fair_share_factor": 3.0})
+    assert (
+        "Shared evenly among the 8 people who can help, the 10 spots needed then come to about 1.2 each. "
+        "Anyone past 3 (2 times that, rounded)" in page
+    )
+    health_settings_update(circle=circle, values={"fair_share_factor": 4.0})
     db.session.commit()
     page = text(client.get(f"/circles/{circle.id}/health").get_data(as_text=True))
     assert "Olga Overloaded 5 tasks" in page and "Above fair share" not in page
+
+
+def test_someone_past_their_share_is_offered_a_rest_before_taking_more_and_may_take_it_anyway(app, client, noon):
+    circle, coordinator, _, people = busy_circle()  # Olga carries 5; the cap is 3
+    next_week = first_task(make_need(circle, coordinator, title="Groceries", start_date=date(2026, 6, 10)))
+    tomorrow = first_task(make_need(circle, coordinator, title="Pharmacy run", start_date=date(2026, 6, 4)))
+    client.sign_in(people["olga"].email, PASSWORD)
+
+    def take(task, **extra):
+        return client.post(
+            f"/circles/{circle.id}/tasks/{task.id}/claim",
+            {"next": f"/circles/{circle.id}/tasks"} | extra,
+            form_url=f"/circles/{circle.id}/tasks",
+        )
+
+    offered = take(next_week)
+    page = text(offered.get_data(as_text=True))
+    assert offered.status_code == 200 and "You've been carrying a lot" in page
+    assert "You have 5 tasks from the last 8 weeks to the next two, more than your fair share" in page
+    assert "(up to 3)" in page and "Leave it for others" in page
+    assert db.session.scalar(select(Task.claimed).where(Task.id == next_week.id)) == 0  # nothing taken yet
+    assert take(next_week, anyway="1").status_code == 302
+    assert db.session.scalar(select(Task.claimed).where(Task.id == next_week.id)) == 1
+    assert take(tomorrow).status_code == 302  # too near to find someone else: no second thoughts asked
+    assert db.session.scalar(select(Task.claimed).where(Task.id == tomorrow.id)) == 1
+    client.sign_out()
+    client.sign_in(people["bea"].email, PASSWORD)  # Bea carries 2: one more stays within 3
+    later = first_task(make_need(circle, coordinator, title="Library books", start_date=date(2026, 6, 11)))
+    assert take(later).status_code == 302
 
 
 def test_drift_lists_who_stopped_and_who_lets_asks_go_by_but_not_a_steady_helper(app, client, noon):
@@ -331,7 +387,9 @@ def test_the_health_page_runs_a_fixed_number_of_queries_whatever_the_size(app, n
     big = big_circle(supporters=300, tasks=3000, events_each=12)
     counts = []
     for circle, coordinator, patient in (small, big):
-        assert drift_table(circle_id=circle.id) and load_table(circle_id=circle.id, factor=2.0)  # all of it shows
+        assert drift_table(circle_id=circle.id) and load_table(
+            circle_load(circle_id=circle.id, factor=2.0)
+        )  # all of it shows
         found = {}
         for role, user in (("coordinator", coordinator), ("patient", patient)):
             browser, url = WebClient(app.test_client()), f"/circles/{circle.id}/health"

@@ -200,7 +200,37 @@ def test_the_fair_share_cap_and_weekly_limits_keep_people_from_being_overloaded(
         )
         db.session.commit()
     run_at(datetime(2026, 6, 4, 14, tzinfo=UTC))
-    assert asked() == ["Ben", "Ana"]  # not Gus (over twice the median), not Fay (at her limit); Ben never asked yet
+    assert asked() == ["Ben", "Ana"]  # not Gus (over twice an even split), not Fay (at her limit); Ben never asked yet
+
+
+def test_an_unanswered_ask_counts_toward_the_cap_until_it_goes_stale(app):
+    """Two asks out to someone with room for one more: a yes to both would take them past their share."""
+    with time_machine.travel(START, tick=False):
+        daniel = make_user(name="Daniel", phone="+12025550101")
+        circle = make_circle(coordinator=daniel, timezone="America/New_York")
+        ana = person(circle, "Ana", "+12025550110")
+        ben = person(circle, "Ben", "+12025550111")
+        for n in range(5):  # they help with meals only, so the rides are never theirs to be asked about
+            person(circle, f"Cook {n}", f"+1202555012{n}", help_categories=["meal"])
+        for member, count in ((ana, 1), (ben, 2)):  # five spots in all among eight helpers: the cap is 2
+            for n in range(count):
+                claim_make(
+                    membership=member, task_id=make_need(circle, daniel, category="meal", title=f"Meal {n}").tasks[0].id
+                )
+        db.session.commit()
+        thursday = make_need(circle, daniel, start_date=TASK_DAY, start_time=time(9), end_time=time(11)).tasks[0]
+        friday = make_need(circle, daniel, start_date=TASK_DAY + timedelta(days=1), start_time=time(9)).tasks[0]
+
+    def asked_about(task):
+        db.session.expire_all()
+        return [m.user.name for m in db.session.scalars(select(Message).where(Message.task_id == task.id))]
+
+    run_at(datetime(2026, 6, 4, 14, tzinfo=UTC))  # a week before Thursday
+    assert asked_about(thursday) == ["Ana"]  # Ben is at his share already
+    run_at(datetime(2026, 6, 5, 14, tzinfo=UTC))  # a week before Friday; Ana has not answered yet
+    assert asked_about(friday) == []
+    run_at(datetime(2026, 6, 9, 14, tzinfo=UTC))  # three days before Friday; the Thursday ask has gone stale
+    assert asked_about(friday) == ["Ana"]
 
 
 def test_a_drifting_supporter_gets_one_gentle_ask_then_is_left_in_peace_and_archived(app):
@@ -229,6 +259,27 @@ def test_a_drifting_supporter_gets_one_gentle_ask_then_is_left_in_peace_and_arch
     db.session.expire_all()
     assert db.session.get(Membership, sam.id).status == "archived"
     assert db.session.get(Membership, steady.id).status == "active"
+
+
+def test_a_drifting_supporter_asked_about_a_task_in_the_same_pass_gets_that_one_text_only(app):
+    start = datetime(2026, 3, 2, 15, tzinfo=UTC)
+    with time_machine.travel(start, tick=False):
+        daniel = make_user(name="Daniel", phone="+12025550101")
+        circle = make_circle(coordinator=daniel, timezone="America/New_York")
+        sam = person(circle, "Sam", "+12025550110")
+    for week in range(8):  # Sam helped weekly, then stopped four weeks ago
+        with time_machine.travel(start + timedelta(weeks=week), tick=False):
+            activity_record(kind="claim.made", circle_id=circle.id, subject_id=sam.user_id)
+            db.session.commit()
+    later = start + timedelta(weeks=12)
+    with time_machine.travel(later, tick=False):
+        call = make_need(circle, daniel, category="call", title="A call", start_date=later.date() + timedelta(days=7))
+    run_at(later)
+    texts = db.session.scalars(select(Message.kind).where(Message.user_id == sam.user_id)).all()
+    assert texts == ["ask"]  # drifting, but just asked about the call: no second text in the same breath
+    run_at(later + timedelta(days=1))
+    texts = db.session.execute(select(Message.kind, Message.task_id).where(Message.user_id == sam.user_id)).all()
+    assert texts == [("ask", call.tasks[0].id), ("reengage", None)]  # the next day, a kind word, not the same ask
 
 
 def test_someone_who_answers_the_gentle_ask_is_not_archived(app):

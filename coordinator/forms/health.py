@@ -64,10 +64,10 @@ class HealthSettingsForm(FlaskForm):
         maximum=168,
     )
     fair_share_factor = DecimalInput(
-        "Fair share: at most this many times the usual load",
+        "Fair share: at most this many times an even split",
         minimum=1,
         maximum=10,
-        description="2 means nobody is asked once they carry twice what most people do.",
+        description="2 means nobody is asked for more once they carry twice what everyone would if the work were shared evenly.",
     )
     reengage = BooleanField("Send one gentle, concrete ask to someone who is drifting away")
     archive_after_weeks = NumberInput(

@@ -22,7 +22,7 @@ from coordinator.models.circles import ACTIVE, SUPPORTER, Circle, Membership
 from coordinator.models.claims import RELEASED, Claim
 from coordinator.models.messages import Message
 from coordinator.models.needs import Need, Task
-from coordinator.services.health import fair_share_cap, loads
+from coordinator.services.health import Load, circle_load
 from coordinator.services.health_settings import health_settings
 from coordinator.services.matching import suits
 from coordinator.services.messages import notify
@@ -76,14 +76,12 @@ class _CircleFacts:
     """What every digest in one circle needs, loaded once per circle (not once per person)."""
 
     tasks: list[Task]
-    load: Counter
-    cap: float
+    load: Load
     asks: Counter
     held: set[tuple[int, int]]
 
     @classmethod
     def load_for(cls, circle: Circle) -> _CircleFacts:
-        load = loads(circle_id=circle.id)
         asks = db.session.execute(
             select(Message.user_id, func.count())
             .where(
@@ -99,8 +97,7 @@ class _CircleFacts:
         ).all()
         return cls(
             tasks=_open_tasks(circle.id),
-            load=load,
-            cap=fair_share_cap(load, factor=health_settings(circle).fair_share_factor),
+            load=circle_load(circle_id=circle.id, factor=health_settings(circle).fair_share_factor),
             asks=Counter(dict(asks)),
             held={(user_id, task_id) for user_id, task_id in held},
         )
@@ -127,7 +124,7 @@ def digests_send() -> int:
         if member.circle_id not in facts:
             facts[member.circle_id] = _CircleFacts.load_for(member.circle)
         circle = facts[member.circle_id]
-        if circle.asks[user.id] >= member.asks_per_week or circle.load[user.id] + 1 > circle.cap:
+        if circle.asks[user.id] >= member.asks_per_week or not circle.load.room_for(user.id):
             continue  # asked enough this week, or carrying more than their share already
         picks = [t for t in circle.tasks if (user.id, t.id) not in circle.held and suits(member, t)][:PER_DIGEST]
         if not picks:

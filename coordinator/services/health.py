@@ -7,49 +7,115 @@ outreach cost the same for a circle of ten or of three hundred.
 
 from __future__ import annotations
 
+import math
 from collections import Counter, defaultdict
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from statistics import median
 
 from sqlalchemy import func, select
 
 from coordinator.clock import now
 from coordinator.extensions import db
 from coordinator.models.activity import Event
-from coordinator.models.circles import ACTIVE, SUPPORTER, Membership
+from coordinator.models.circles import ACTIVE, PATIENT, SUPPORTER, Membership
 from coordinator.models.claims import RELEASED, Claim
 from coordinator.models.needs import Task
+from coordinator.services.health_settings import health_settings
+from coordinator.services.tasks import task_for
 
 # What counts as helping or saying yes.
 ACTIVE_KINDS = ("claim.made", "claim.assigned", "claim.confirmed", "claim.done", "sms.replied", "member.reactivated")
 LOAD_WEEKS = 8
 DRIFT_RECENT = timedelta(weeks=3)
 UNANSWERED_IN_A_ROW = 3
+MIN_CAP = 2  # however small the circle's load, two tasks is never "too much"
 
 
-def loads(*, circle_id: int, weeks: int = LOAD_WEEKS) -> Counter:
-    """Tasks each person held or did, among tasks in the last `weeks` weeks and the next two."""
+@dataclass(frozen=True)
+class Load:
+    """Who carries what, and the most anyone should: `factor` times a fair share.
+
+    The fair share is the spots the patient needed in the window, split evenly
+    among everyone who could take them (active members but the patient). It
+    depends on the need and the circle, not on who happened to help: so it
+    does not drop when a newcomer takes their first task, nor when tasks go
+    unfilled (which would shut out the willing just when they are needed); and
+    it flags the case a median of helpers hides, where three people carry it
+    all. The cap is a whole number of tasks, so it does not flicker.
+    """
+
+    counts: Counter
+    slots: int
+    helpers: int
+    factor: float
+
+    @property
+    def even_share(self) -> float:
+        return self.slots / self.helpers if self.helpers else 0.0
+
+    @property
+    def cap(self) -> float:
+        if not self.helpers:
+            return float("inf")
+        return max(MIN_CAP, math.floor(self.factor * self.even_share + 0.5))
+
+    def above(self, user_id: int) -> bool:
+        return self.counts[user_id] > self.cap
+
+    def room_for(self, user_id: int, *, pending: int = 0) -> bool:
+        """Whether saying yes to one more (and to the `pending` asks already out) keeps them within the cap."""
+        return self.counts[user_id] + pending + 1 <= self.cap
+
+
+def circle_load(*, circle_id: int, factor: float, weeks: int = LOAD_WEEKS) -> Load:
+    """Spots held or done by each person among tasks from `weeks` weeks ago to two weeks ahead; two queries."""
     moment = now()
+    in_window = (
+        Task.circle_id == circle_id,
+        Task.status == "open",
+        Task.starts_at >= moment - timedelta(weeks=weeks),
+        Task.starts_at < moment + timedelta(weeks=2),
+    )
     rows = db.session.execute(
         select(Claim.user_id, func.count())
         .join(Task, Task.id == Claim.task_id)
-        .where(
-            Claim.circle_id == circle_id,
-            Claim.status != RELEASED,
-            Task.status == "open",
-            Task.starts_at >= moment - timedelta(weeks=weeks),
-            Task.starts_at < moment + timedelta(weeks=2),
-        )
+        .where(Claim.status != RELEASED, *in_window)
         .group_by(Claim.user_id)
     ).all()
-    return Counter(dict(rows))
+    slots = select(func.coalesce(func.sum(Task.capacity), 0)).where(*in_window).scalar_subquery()
+    helpers = (
+        select(func.count())
+        .where(Membership.circle_id == circle_id, Membership.status == ACTIVE, Membership.role != PATIENT)
+        .scalar_subquery()
+    )
+    total, people = db.session.execute(select(slots, helpers)).one()
+    return Load(Counter(dict(rows)), int(total), int(people), factor)
 
 
-def fair_share_cap(load: Counter, *, factor: float) -> float:
-    """The most anyone should carry: `factor` times the median of those who carry anything (at least 2)."""
-    carried = [n for n in load.values() if n > 0]
-    return max(2.0, factor * median(carried)) if carried else float("inf")
+@dataclass(frozen=True)
+class Heavy:
+    """Taking `task` would carry this person past their fair share: `count` tasks already, the cap `cap`."""
+
+    task: Task
+    count: int
+    cap: int
+
+
+def share_check(*, membership: Membership, task_id: int) -> Heavy | None:
+    """Before someone takes a task themselves: would it carry them past their fair share while others can be asked?
+
+    Only while the task is further off than the "ask everyone" rung: nearer
+    than that, everyone suited has been asked already and any willing hand is
+    welcome. NotFound if they may not see the task.
+    """
+    task = task_for(membership, task_id)
+    settings = health_settings(membership.circle)
+    if task.starts_at - now() <= timedelta(days=settings.wider_ask_days):
+        return None
+    load = circle_load(circle_id=membership.circle_id, factor=settings.fair_share_factor)
+    if load.room_for(membership.user_id):
+        return None
+    return Heavy(task, load.counts[membership.user_id], int(load.cap))
 
 
 @dataclass(frozen=True)

@@ -14,7 +14,7 @@ circle of ten or of three hundred.
 from __future__ import annotations
 
 import math
-from collections import Counter, defaultdict
+from collections import defaultdict
 from dataclasses import asdict, dataclass
 from datetime import date, time, timedelta
 
@@ -28,7 +28,7 @@ from coordinator.models.activity import Event
 from coordinator.models.circles import COORDINATOR, PATIENT, SUPPORTER, Circle, Membership
 from coordinator.models.needs import Task
 from coordinator.services.activity import activity_record
-from coordinator.services.health import ACTIVE_KINDS, LOAD_WEEKS, drifting, fair_share_cap, loads
+from coordinator.services.health import ACTIVE_KINDS, LOAD_WEEKS, Load, circle_load, drifting
 from coordinator.services.health_settings import HealthSettings, health_settings, health_settings_update
 
 COVERAGE_DAYS = 14
@@ -146,15 +146,15 @@ def _names(user_ids: set[int]) -> dict[int, str]:
     return dict(db.session.execute(select(User.id, User.name).where(User.id.in_(user_ids))).all())
 
 
-def load_table(*, circle_id: int, factor: float) -> list[LoadRow]:
+def load_table(load: Load) -> list[LoadRow]:
     """Who carried what share of tasks over the last weeks, heaviest first, flagging anyone past the cap."""
-    load: Counter = loads(circle_id=circle_id)
-    cap = fair_share_cap(load, factor=factor)
-    total = sum(load.values())
-    names = _names(set(load))
+    total = sum(load.counts.values())
+    names = _names(set(load.counts))
     rows = [
-        LoadRow(user_id, names.get(user_id, "Someone who left"), count, count / total if total else 0.0, count > cap)
-        for user_id, count in load.items()
+        LoadRow(
+            user_id, names.get(user_id, "Someone who left"), count, count / total if total else 0.0, load.above(user_id)
+        )
+        for user_id, count in load.counts.items()
         if count > 0
     ]
     return sorted(rows, key=lambda r: (-r.count, r.name))
@@ -182,15 +182,14 @@ def health_summary(*, circle: Circle, membership: Membership) -> dict:
     """
     settings = health_settings(circle)
     if membership.role == COORDINATOR:
-        load = load_table(circle_id=circle.id, factor=settings.fair_share_factor)
-        cap = fair_share_cap(Counter({r.user_id: r.count for r in load}), factor=settings.fair_share_factor)
+        load = circle_load(circle_id=circle.id, factor=settings.fair_share_factor)
         return {
             "view": "full",
             "settings": settings,
             "coverage": coverage(circle=circle),
             "weeks": weekly_active(circle_id=circle.id),
-            "load": load,
-            "fair_share": cap if math.isfinite(cap) else None,
+            "load": load_table(load),
+            "fair_share": load if math.isfinite(load.cap) else None,
             "load_weeks": LOAD_WEEKS,
             "drift": drift_table(circle_id=circle.id),
         }

@@ -18,7 +18,7 @@ class HealthSettings:
     wider_ask_days: int = 3  # then everyone who suits it
     alert_days: int = 1  # then tell the coordinators
     best_few: int = 3
-    fair_share_factor: float = 2.0  # nobody asked past this many times the median load
+    fair_share_factor: float = 2.0  # nobody asked past this many times an even split
     backup_after_hours: int = 12  # an alert nobody acted on goes to the next coordinator
     reengage: bool = True  # one gentle, concrete ask to someone drifting away
     archive_after_weeks: int = 6  # no answer to that ask: left in peace, then archived

@@ -32,7 +32,7 @@ from coordinator.models.claims import RELEASED, Claim
 from coordinator.models.messages import Message
 from coordinator.models.needs import Need, Task
 from coordinator.services.activity import activity_record
-from coordinator.services.health import ACTIVE_KINDS, answered_before, drifting, fair_share_cap, loads
+from coordinator.services.health import ACTIVE_KINDS, Load, answered_before, circle_load, drifting
 from coordinator.services.health_settings import HealthSettings, health_settings
 from coordinator.services.matching import suits
 from coordinator.services.messages import notify
@@ -44,6 +44,7 @@ LOOK_AHEAD = timedelta(days=30)
 SMALL_KINDS = ("call", "visit", "errands", "other", "meal")  # good first steps back
 REENGAGE_EVERY = timedelta(weeks=8)
 NEXT_FEW_AFTER = timedelta(hours=36)  # nobody of the best few said yes: ask the next few
+PENDING_FOR = timedelta(days=2)  # an ask this recent may still get a yes, so it counts toward the cap
 
 
 @dataclass
@@ -62,13 +63,14 @@ class CircleState:
 
     circle: Circle
     settings: HealthSettings
+    tasks: list[Task]
     supporters: list[Membership]
     coordinators: list[Membership]
-    load: Counter
-    cap: float
+    load: Load
     answered: set[int]
     asks_week: Counter
     asked: set[tuple[int, int]]
+    pending: Counter  # asks about still-open tasks, sent lately and not yet answered
     holders: set[tuple[int, int]]
     last_ask: dict[int, datetime]
     asked_now: set[int] = field(default_factory=set)
@@ -84,7 +86,6 @@ class CircleState:
                 .order_by(Membership.created_at, Membership.id)
             )
         )
-        load = loads(circle_id=circle.id)
         task_ids = [t.id for t in tasks]
         week_ago = now() - timedelta(days=7)
         asks_week = Counter(
@@ -101,37 +102,38 @@ class CircleState:
                 ).all()
             )
         )
-        asked: set = set()
+        asks: list = []
         holders: set = set()
-        last_ask: dict = {}
         if task_ids:
-            asked = set(
-                db.session.execute(
-                    select(Message.task_id, Message.user_id).where(Message.kind == "ask", Message.task_id.in_(task_ids))
-                ).all()
-            )
+            asks = db.session.execute(
+                select(Message.task_id, Message.user_id, Message.created_at, Message.status).where(
+                    Message.kind == "ask", Message.task_id.in_(task_ids)
+                )
+            ).all()
             holders = set(
                 db.session.execute(
                     select(Claim.task_id, Claim.user_id).where(Claim.task_id.in_(task_ids), Claim.status != RELEASED)
                 ).all()
             )
-            last_ask = dict(
-                db.session.execute(
-                    select(Message.task_id, func.max(Message.created_at))
-                    .where(Message.kind == "ask", Message.task_id.in_(task_ids))
-                    .group_by(Message.task_id)
-                ).all()
-            )
+        last_ask: dict[int, datetime] = {}
+        for task_id, _, at, _ in asks:
+            last_ask[task_id] = max(at, last_ask.get(task_id, at))
+        lately = now() - PENDING_FOR
         return cls(
             circle=circle,
             settings=settings,
+            tasks=tasks,
             supporters=[m for m in members if m.role == SUPPORTER],
             coordinators=[m for m in members if m.role == COORDINATOR],
-            load=load,
-            cap=fair_share_cap(load, factor=settings.fair_share_factor),
+            load=circle_load(circle_id=circle.id, factor=settings.fair_share_factor),
             answered=answered_before(circle_id=circle.id),
             asks_week=asks_week,
-            asked=asked,
+            asked={(task_id, user_id) for task_id, user_id, _, _ in asks},
+            pending=Counter(
+                user_id
+                for task_id, user_id, at, status in asks
+                if at > lately and status != "cancelled" and (task_id, user_id) not in holders
+            ),
             holders=holders,
             last_ask=last_ask,
         )
@@ -145,13 +147,13 @@ class CircleState:
             and (task.id, m.user_id) not in self.asked
             and (task.id, m.user_id) not in self.holders
             and self.asks_week[m.user_id] < m.asks_per_week
-            and self.load[m.user_id] + 1 <= self.cap  # saying yes must not take them past it
+            and self.load.room_for(m.user_id, pending=self.pending[m.user_id])  # yes to all stays within the cap
             and m.user_id not in self.asked_now  # one ask per person per pass: one clear message, not three
             and suits(m, task)
         ]
         epoch = datetime.min.replace(tzinfo=now().tzinfo)
         eligible.sort(
-            key=lambda m: (m.user_id not in self.answered, m.last_asked_at or epoch, self.load[m.user_id], m.id)
+            key=lambda m: (m.user_id not in self.answered, m.last_asked_at or epoch, self.load.counts[m.user_id], m.id)
         )
         return eligible if limit_to is None else eligible[:limit_to]
 
@@ -194,14 +196,15 @@ def outreach_run(*, circle_id: int | None = None) -> Outcome:
     by_circle: dict[int, list[Task]] = {}
     for task in tasks:
         by_circle.setdefault(task.circle_id, []).append(task)
+    states = {}
     for cid, circle_tasks in by_circle.items():
-        state = CircleState.load_for(db.session.get(Circle, cid), circle_tasks)
+        states[cid] = state = CircleState.load_for(db.session.get(Circle, cid), circle_tasks)
         for task in circle_tasks:
             climb(task, state, outcome)
     backups(outcome, circle_id=circle_id)
     circles = [circle_id] if circle_id is not None else list(db.session.scalars(select(Circle.id)))
     for cid in circles:
-        reengage(db.session.get(Circle, cid), outcome)
+        reengage(db.session.get(Circle, cid), outcome, state=states.get(cid))
     return outcome
 
 
@@ -232,8 +235,6 @@ def climb(task: Task, state: CircleState, outcome: Outcome) -> None:
 
 def _quiet_since(task: Task, state: CircleState) -> bool:
     last = state.last_ask.get(task.id)
-    if last is not None and last.tzinfo is None:
-        last = last.replace(tzinfo=now().tzinfo)
     return last is not None and last < now() - NEXT_FEW_AFTER
 
 
@@ -253,6 +254,7 @@ def ask(task: Task, people: list[Membership], state: CircleState, outcome: Outco
             member.last_asked_at = now()
             state.asked.add((task.id, member.user_id))
             state.asked_now.add(member.user_id)
+            state.pending[member.user_id] += 1
             state.asks_week[member.user_id] += 1
             activity_record(
                 kind="ask.sent",
@@ -316,8 +318,12 @@ def backups(outcome: Outcome, *, circle_id: int | None) -> None:
             outcome.backups += 1
 
 
-def reengage(circle: Circle, outcome: Outcome) -> None:
-    """One low-pressure, concrete ask for each drifting supporter; long silence after it: archive quietly."""
+def reengage(circle: Circle, outcome: Outcome, *, state: CircleState | None = None) -> None:
+    """One low-pressure, concrete ask for each drifting supporter; long silence after it: archive quietly.
+
+    `state` is this pass's view of the circle's open tasks (None: it has none),
+    so someone just asked about a task is not sent a second text as well.
+    """
     settings = health_settings(circle)
     if not settings.reengage:
         return
@@ -332,10 +338,10 @@ def reengage(circle: Circle, outcome: Outcome) -> None:
     }
     _archive_silent(circle, members, settings, outcome)
     drifts = drifting(circle_id=circle.id)
-    load = loads(circle_id=circle.id)
-    cap = fair_share_cap(load, factor=settings.fair_share_factor)
     small = [
-        t for t in open_tasks(circle.id) if t.need.category in SMALL_KINDS and t.starts_at < moment + timedelta(days=14)
+        t
+        for t in (state.tasks if state else [])
+        if t.need.category in SMALL_KINDS and t.starts_at < moment + timedelta(days=14) and t.claimed < t.capacity
     ]
     for drift in drifts:
         member = members.get(drift.user_id)
@@ -343,8 +349,12 @@ def reengage(circle: Circle, outcome: Outcome) -> None:
             continue
         if member.reengaged_at is not None and member.reengaged_at > moment - REENGAGE_EVERY:
             continue
-        # A concrete small task, unless even that would take them past their fair share.
-        task = next((t for t in small if suits(member, t)), None) if load[member.user_id] + 1 <= cap else None
+        if state and member.user_id in state.asked_now:
+            continue  # they were just asked about a task: one clear message, not two
+        # A concrete small task, unless even that (with any asks still out) would take them past their fair share.
+        room = state is not None and state.load.room_for(member.user_id, pending=state.pending[member.user_id])
+        fresh = [t for t in small if (t.id, member.user_id) not in state.asked] if room else []
+        task = next((t for t in fresh if suits(member, t)), None)
         context = (sms_context(task) if task else {"first_name": circle.patient_first_name}) | {
             "name": member.user.first_name,
             "has_task": task is not None,
@@ -403,7 +413,7 @@ def ask_everyone(*, task: Task, actor: Membership) -> int:
         for m in state.supporters
         if m.user.can_text
         and m.asks_per_week > 0
-        and state.load[m.user_id] + 1 <= state.cap  # even now, not past their fair share
+        and state.load.room_for(m.user_id, pending=state.pending[m.user_id])  # even now, not past their fair share
         and (task.id, m.user_id) not in state.asked
         and (task.id, m.user_id) not in state.holders
     ]

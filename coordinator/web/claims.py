@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from flask import Blueprint, abort, flash, redirect, request, url_for
+from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
 
 from coordinator.clock import local
 from coordinator.errors import Conflict, NotFound
@@ -11,6 +11,7 @@ from coordinator.forms.accounts import ConfirmForm
 from coordinator.forms.tasks import AssignForm, ReleaseForm
 from coordinator.models.circles import Circle, Membership
 from coordinator.services.claims import claim_assign, claim_done, claim_make, claim_release, claim_unassign
+from coordinator.services.health import LOAD_WEEKS, share_check
 from coordinator.web.access import circle_view, managing_view
 from coordinator.web.security import safe_next_url
 
@@ -49,6 +50,14 @@ def _commit(action):
 def claim(*, membership: Membership, circle: Circle, task_id: int):
     if not ConfirmForm().validate_on_submit():
         abort(400)
+    if not request.form.get("anyway"):
+        try:
+            heavy = share_check(membership=membership, task_id=task_id)
+        except NotFound:
+            abort(404)
+        if heavy is not None:  # a gentle word first: they may take it anyway, one tap
+            back = safe_next_url(request.form.get("next")) or url_for("tasks.index", circle_id=circle.id)
+            return render_template("tasks/heavy.html", circle=circle, heavy=heavy, back=back, weeks=LOAD_WEEKS)
     try:
         result = _commit(lambda: claim_make(membership=membership, task_id=task_id))
     except _Refused:
