@@ -147,10 +147,17 @@ def test_ask_everyone_still_spares_whoever_carries_too_much(app, circle_setup):
     with time_machine.travel(datetime(2026, 6, 10, 15, tzinfo=UTC), tick=True):
         browser = WebClient(app.test_client())
         browser.sign_in(daniel.email, PASSWORD)
+        page = " ".join(browser.get(f"/circles/{circle.id}/tasks/{task.id}/help").get_data(as_text=True).split())
+        assert "Nobody has been asked by text yet." in page
+        assert "Ask everyone in the circle (5 more)" in page  # all but Eli (never) and Gus (past his share)
+        assert "1 person is left out because they already carry more than a fair share" in page
         browser.post(
             f"/circles/{circle.id}/tasks/{task.id}/help/everyone", form_url=f"/circles/{circle.id}/tasks/{task.id}/help"
         )
+        page = " ".join(browser.get(f"/circles/{circle.id}/tasks/{task.id}/help").get_data(as_text=True).split())
     assert "Gus" not in asked() and "Ana" in asked()  # four tasks against a cap of two: not asked even now
+    assert "5 people have been asked by text." in page and "Everyone who can be asked by text has been." in page
+    assert "Ask everyone in the circle" not in page
 
 
 def test_a_taken_task_stops_climbing_and_pending_asks_are_dropped(circle_setup):

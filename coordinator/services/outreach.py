@@ -157,6 +157,23 @@ class CircleState:
         )
         return eligible if limit_to is None else eligible[:limit_to]
 
+    def everyone_left(self, task: Task) -> tuple[list[Membership], list[Membership]]:
+        """Who "ask everyone" would text now, and who it spares because they already carry their fair share.
+
+        Everyone reachable who has not been asked and did not say never to asks,
+        whatever kind of help they offered and however many asks they had this week.
+        """
+        reachable = [
+            m
+            for m in self.supporters
+            if m.user.can_text
+            and m.asks_per_week > 0
+            and (task.id, m.user_id) not in self.asked
+            and (task.id, m.user_id) not in self.holders
+        ]
+        room = [m for m in reachable if self.load.room_for(m.user_id, pending=self.pending[m.user_id])]
+        return room, [m for m in reachable if m not in room]
+
 
 def open_tasks(circle_id: int | None = None) -> list[Task]:
     moment = now()
@@ -408,19 +425,29 @@ def _archive_silent(circle: Circle, members: dict[int, Membership], settings: He
 def ask_everyone(*, task: Task, actor: Membership) -> int:
     """A coordinator's one tap: ask everyone reachable not yet asked (not those who said never, nor the overloaded)."""
     state = CircleState.load_for(actor.circle, [task])
-    people = [
-        m
-        for m in state.supporters
-        if m.user.can_text
-        and m.asks_per_week > 0
-        and state.load.room_for(m.user_id, pending=state.pending[m.user_id])  # even now, not past their fair share
-        and (task.id, m.user_id) not in state.asked
-        and (task.id, m.user_id) not in state.holders
-    ]
+    people, _ = state.everyone_left(task)
     before = len(state.asked)
     ask(task, people, state, Outcome())
     alert_handled(task=task, actor=actor)
     return len(state.asked) - before
+
+
+@dataclass(frozen=True)
+class AskPicture:
+    """How far asking has got for one open task, for the coordinator deciding what to do next."""
+
+    asked: int  # people texted about it so far
+    left: int  # people "ask everyone" would text now
+    resting: int  # people who could be asked but already carry their fair share
+
+
+def ask_picture(*, task: Task, circle: Circle) -> AskPicture:
+    state = CircleState.load_for(circle, [task])
+    left, resting = state.everyone_left(task)
+    asked = db.session.scalar(
+        select(func.count()).where(Message.kind == "ask", Message.task_id == task.id, Message.status != "cancelled")
+    )
+    return AskPicture(asked=asked, left=len(left), resting=len(resting))
 
 
 def covered_elsewhere(*, task: Task, actor: Membership) -> None:

@@ -9,7 +9,7 @@ from coordinator.errors import NotFound
 from coordinator.extensions import db
 from coordinator.forms.accounts import ConfirmForm
 from coordinator.models.circles import Circle, Membership
-from coordinator.services.outreach import ask_everyone, covered_elsewhere
+from coordinator.services.outreach import ask_everyone, ask_picture, covered_elsewhere
 from coordinator.services.tasks import claims_by_task, task_for
 from coordinator.web.access import managing_view
 
@@ -34,6 +34,7 @@ def task(*, membership: Membership, circle: Circle, task_id: int):
         task=found,
         category=CATEGORIES[found.need.category],
         claims=claims_by_task([found.id]).get(found.id, []),
+        picture=ask_picture(task=found, circle=circle),
         confirm=ConfirmForm(),
     )
 
