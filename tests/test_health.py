@@ -219,6 +219,19 @@ def test_someone_past_their_share_is_offered_a_rest_before_taking_more_and_may_t
     assert take(later).status_code == 302
 
 
+def test_a_coordinator_signing_someone_up_sees_who_carries_too_much_and_the_patient_does_not(app, client, noon):
+    circle, coordinator, patient, people = busy_circle()
+    task = first_task(make_need(circle, coordinator, title="Groceries", start_date=date(2026, 6, 10)))
+    client.sign_in(coordinator.email, PASSWORD)
+    page = client.get(f"/circles/{circle.id}/tasks/{task.id}").get_data(as_text=True)
+    assert "Olga Overloaded (more than a fair share lately)" in page
+    assert ">Bea Brown<" in page and "Bea Brown (" not in page
+    client.sign_out()
+    client.sign_in(patient.email, PASSWORD)
+    page = client.get(f"/circles/{circle.id}/tasks/{task.id}").get_data(as_text=True)
+    assert "Olga Overloaded" in page and "fair share" not in page  # the patient may assign, but is not told
+
+
 def test_drift_lists_who_stopped_and_who_lets_asks_go_by_but_not_a_steady_helper(app, client, noon):
     circle, coordinator, _, _ = busy_circle()
     rows = {r.name: r.reason for r in drift_table(circle_id=circle.id)}

@@ -17,7 +17,7 @@ from sqlalchemy import func, select
 from coordinator.clock import now
 from coordinator.extensions import db
 from coordinator.models.activity import Event
-from coordinator.models.circles import ACTIVE, PATIENT, SUPPORTER, Membership
+from coordinator.models.circles import ACTIVE, COORDINATOR, PATIENT, SUPPORTER, Membership
 from coordinator.models.claims import RELEASED, Claim
 from coordinator.models.needs import Task
 from coordinator.services.health_settings import health_settings
@@ -116,6 +116,14 @@ def share_check(*, membership: Membership, task_id: int) -> Heavy | None:
     if load.room_for(membership.user_id):
         return None
     return Heavy(task, load.counts[membership.user_id], int(load.cap))
+
+
+def above_share(*, viewer: Membership) -> set[int]:
+    """Who carries more than a fair share, for a coordinator choosing whom to sign up; nobody else is told."""
+    if viewer.role != COORDINATOR:
+        return set()
+    load = circle_load(circle_id=viewer.circle_id, factor=health_settings(viewer.circle).fair_share_factor)
+    return {user_id for user_id in load.counts if load.above(user_id)}
 
 
 @dataclass(frozen=True)

@@ -16,6 +16,7 @@ from coordinator.forms.accounts import ConfirmForm
 from coordinator.forms.tasks import AssignForm, ReleaseForm, TaskEditForm
 from coordinator.models.circles import Circle, Membership
 from coordinator.services.circles import circle_members
+from coordinator.services.health import above_share
 from coordinator.services.tasks import (
     TaskFilter,
     claims_by_task,
@@ -128,8 +129,11 @@ def show(*, membership: Membership, circle: Circle, task_id: int):
     if membership.manages:
         holders = {c.user_id for c in claims}
         assign = AssignForm()
+        heavy = above_share(viewer=membership)
         assign.user_id.choices = [
-            (m.user_id, m.user.name) for m in circle_members(circle_id=circle.id) if m.user_id not in holders
+            (m.user_id, f"{m.user.name} (more than a fair share lately)" if m.user_id in heavy else m.user.name)
+            for m in circle_members(circle_id=circle.id)
+            if m.user_id not in holders
         ]
     return render_template(
         "tasks/show.html",
