@@ -147,7 +147,7 @@ class CircleState:
             and (task.id, m.user_id) not in self.asked
             and (task.id, m.user_id) not in self.holders
             and self.asks_week[m.user_id] < m.asks_per_week
-            and self.load.room_for(m.user_id, pending=self.pending[m.user_id])  # yes to all stays within the cap
+            and self.has_room(m.user_id)  # yes to all stays within the cap
             and m.user_id not in self.asked_now  # one ask per person per pass: one clear message, not three
             and suits(m, task)
         ]
@@ -156,6 +156,10 @@ class CircleState:
             key=lambda m: (m.user_id not in self.answered, m.last_asked_at or epoch, self.load.counts[m.user_id], m.id)
         )
         return eligible if limit_to is None else eligible[:limit_to]
+
+    def has_room(self, user_id: int) -> bool:
+        """Whether a yes to one more ask, and to every ask still out to them, keeps them within their fair share."""
+        return self.load.room_for(user_id, pending=self.pending[user_id])
 
     def everyone_left(self, task: Task) -> tuple[list[Membership], list[Membership]]:
         """Who "ask everyone" would text now, and who it spares because they already carry their fair share.
@@ -171,7 +175,7 @@ class CircleState:
             and (task.id, m.user_id) not in self.asked
             and (task.id, m.user_id) not in self.holders
         ]
-        room = [m for m in reachable if self.load.room_for(m.user_id, pending=self.pending[m.user_id])]
+        room = [m for m in reachable if self.has_room(m.user_id)]
         return room, [m for m in reachable if m not in room]
 
 
@@ -369,9 +373,8 @@ def reengage(circle: Circle, outcome: Outcome, *, state: CircleState | None = No
         if state and member.user_id in state.asked_now:
             continue  # they were just asked about a task: one clear message, not two
         # A concrete small task, unless even that (with any asks still out) would take them past their fair share.
-        room = state is not None and state.load.room_for(member.user_id, pending=state.pending[member.user_id])
-        fresh = [t for t in small if (t.id, member.user_id) not in state.asked] if room else []
-        task = next((t for t in fresh if suits(member, t)), None)
+        room = state is not None and state.has_room(member.user_id)
+        task = next((t for t in small if room and (t.id, member.user_id) not in state.asked and suits(member, t)), None)
         context = (sms_context(task) if task else {"first_name": circle.patient_first_name}) | {
             "name": member.user.first_name,
             "has_task": task is not None,
