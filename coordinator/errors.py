@@ -7,6 +7,8 @@ Anything uncaught becomes a plain page with no stack trace (outside development)
 from __future__ import annotations
 
 import logging
+from collections.abc import Iterator
+from contextlib import contextmanager
 
 from flask import Flask, render_template, request
 from flask_wtf.csrf import CSRFError
@@ -38,6 +40,55 @@ class Expired(DomainError):
 
 class Invalid(DomainError):
     """Input that breaks a rule; `field` names the form field when there is one."""
+
+    @property
+    def problems(self) -> list[Invalid]:
+        """Every problem this error stands for (one, unless it is `Problems`)."""
+        return [self]
+
+
+class Problems(Invalid):
+    """Several things wrong at once, so a form can show every error after one submit.
+
+    Collect with `check()` around each independent rule, then `raise_if_any()`:
+
+        problems = Problems.collector()
+        with problems.check():
+            title = clean_title(...)
+        problems.raise_if_any()
+    """
+
+    def __init__(self, problems: list[Invalid] | None = None):
+        self._problems: list[Invalid] = []
+        for problem in problems or []:
+            self._problems.extend(problem.problems)
+        first = self._problems[0] if self._problems else None
+        super().__init__(first.message if first else "", field=first.field if first else None)
+
+    @classmethod
+    def collector(cls) -> Problems:
+        return cls()
+
+    @property
+    def problems(self) -> list[Invalid]:
+        return list(self._problems)
+
+    @contextmanager
+    def check(self) -> Iterator[None]:
+        """Run one rule; an Invalid it raises is kept instead of stopping the others."""
+        try:
+            yield
+        except Invalid as error:
+            self._problems.extend(error.problems)
+            if len(self._problems) == len(error.problems):
+                self.message, self.field = self._problems[0].message, self._problems[0].field
+                self.args = (self.message,)
+
+    def raise_if_any(self) -> None:
+        if len(self._problems) == 1:
+            raise self._problems[0]
+        if self._problems:
+            raise self
 
 
 ERROR_PAGES = {

@@ -34,6 +34,11 @@ class TypedInput(StringField):
     def _value(self):
         return self.show(self.data) if self.data is not None else getattr(self, "raw", "") or ""
 
+    @property
+    def shows_raw(self) -> bool:
+        """Something was typed that could not be read: show it back as text, not a blank picker."""
+        return bool(getattr(self, "raw", "")) and self.data is None
+
 
 class DateInput(TypedInput):
     """A date from <input type=date> (YYYY-MM-DD); a bad value is an error, not a crash."""

@@ -8,7 +8,7 @@ not exist, so circle ids reveal nothing.
 from __future__ import annotations
 
 import phonenumbers
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.orm import contains_eager, joinedload
 
 from coordinator.clock import is_known_zone
@@ -113,6 +113,13 @@ def circles_for_user(*, user: User) -> list[Membership]:
             .options(contains_eager(Membership.circle))
             .order_by(Circle.created_at.desc(), Circle.id.desc())
         )
+    )
+
+
+def circle_count_for_user(*, user: User) -> int:
+    """How many circles the person is an active member of."""
+    return db.session.scalar(
+        select(func.count()).select_from(Membership).where(Membership.user_id == user.id, Membership.status == ACTIVE)
     )
 
 

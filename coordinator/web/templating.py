@@ -4,9 +4,11 @@ from __future__ import annotations
 
 from datetime import date, datetime, time
 
-from flask import Flask
+from flask import Flask, g
+from flask_login import current_user
 
 from coordinator.clock import local
+from coordinator.web.navigation import circle_nav, more_is_current
 
 
 def format_local(moment: datetime | None, zone_name: str, pattern: str = "%a %-d %b, %-I:%M %p") -> str:
@@ -34,6 +36,15 @@ def task_when(task, *, with_day: bool = True) -> str:
     return f"{day(task.local_date)}, {hours}" if with_day else hours
 
 
+def my_circle_count() -> int:
+    """How many circles the signed-in person is in (asked once per page, only when the page needs it)."""
+    if "my_circle_count" not in g:
+        from coordinator.services.circles import circle_count_for_user
+
+        g.my_circle_count = circle_count_for_user(user=current_user) if current_user.is_authenticated else 0
+    return g.my_circle_count
+
+
 def register_templating(app: Flask) -> None:
     app.jinja_env.add_extension("jinja2.ext.do")
     app.jinja_env.trim_blocks = True
@@ -42,3 +53,6 @@ def register_templating(app: Flask) -> None:
     app.jinja_env.filters["clock"] = clock
     app.jinja_env.filters["day"] = day
     app.jinja_env.globals["task_when"] = task_when
+    app.jinja_env.globals["circle_nav"] = circle_nav
+    app.jinja_env.globals["more_is_current"] = more_is_current
+    app.jinja_env.globals["my_circle_count"] = my_circle_count
