@@ -5,6 +5,9 @@ BIN := $(VENV)/bin
 PORT ?= 5000
 HOST ?= 127.0.0.1
 FLASK := $(BIN)/flask --app wsgi
+# Links in texts and emails must point where this server is reached: follow PORT and HOST unless set.
+PUBLIC_BASE_URL ?= http://$(HOST):$(PORT)
+run seed: export PUBLIC_BASE_URL := $(PUBLIC_BASE_URL)
 
 .PHONY: run test install migrate seed lint bench bench-dispatch simulate clean
 
@@ -28,7 +31,7 @@ seed: migrate
 
 # The web server and the scheduler together; Ctrl-C stops both.
 run: seed
-	@echo "Serving http://$(HOST):$(PORT) with the scheduler running (Ctrl-C stops both)"
+	@echo "Serving http://$(HOST):$(PORT) with the scheduler running (Ctrl-C stops both); links use $(PUBLIC_BASE_URL)"
 	@$(FLASK) scheduler run & scheduler=$$!; \
 	trap 'kill $$scheduler 2>/dev/null; wait $$scheduler 2>/dev/null' EXIT INT TERM; \
 	$(FLASK) run --host $(HOST) --port $(PORT)

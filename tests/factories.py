@@ -82,3 +82,15 @@ def first_task(need):
     from coordinator.models import Task
 
     return db.session.scalars(select(Task).where(Task.need_id == need.id).order_by(Task.starts_at)).first()
+
+
+def finish(membership, task) -> bool:
+    """Mark a held task done the way it really happens: once it has started (the clock moves to its start)."""
+    from datetime import timedelta
+
+    import time_machine
+
+    from coordinator.services.claims import claim_done
+
+    with time_machine.travel(task.starts_at + timedelta(minutes=1), tick=False):
+        return claim_done(membership=membership, task_id=task.id)

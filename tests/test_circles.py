@@ -36,7 +36,8 @@ def test_a_patient_starts_a_circle_for_themselves(client):
     membership = db.session.scalar(select(Membership))
     assert (membership.user_id, membership.role) == (user.id, "patient")
     page = client.get(response.headers["Location"])
-    assert "This is your circle." in page.get_data(as_text=True)
+    home = page.get_data(as_text=True)
+    assert "Your circle" in home and "Nothing is planned for the next 7 days." in home
     kinds = db.session.scalars(select(Event.kind).where(Event.circle_id == circle.id)).all()
     assert sorted(kinds) == ["circle.created", "member.joined"]
 
@@ -49,8 +50,10 @@ def test_a_coordinator_starts_a_circle_for_someone_else(client):
     circle = db.session.scalar(select(Circle))
     assert (circle.name, circle.patient_name) == ("Team Rosa", "Rosa María Díaz")
     assert db.session.scalar(select(Membership.role)) == "coordinator"
-    listing = client.get("/circles/").get_data(as_text=True)
-    assert "Team Rosa" in listing and "Supporting Rosa María Díaz" in listing
+    home = client.get("/circles/", follow_redirects=True)  # one circle: straight into it
+    assert home.request.path == f"/circles/{circle.id}"
+    html = home.get_data(as_text=True)
+    assert "Team Rosa" in html and "Supporting Rosa María Díaz" in html
 
 
 @pytest.mark.parametrize(
@@ -121,8 +124,8 @@ def test_a_supporter_sees_the_circle_but_not_the_people_list(client):
     page = client.get(f"/circles/{circle.id}")
     assert page.status_code == 200
     html = page.get_data(as_text=True)
-    assert "You're a supporter here." in html
-    assert patient.email not in html and "People (" not in html
+    assert "Thank you for being here" in html and "Nothing needs someone right now" in html
+    assert patient.email not in html and "People (" not in html and "/people" not in html
 
 
 def test_a_stranger_gets_the_same_404_as_for_a_missing_circle(client):

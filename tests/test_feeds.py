@@ -9,10 +9,10 @@ from icalendar import Calendar
 
 from coordinator.extensions import db
 from coordinator.models import Membership
-from coordinator.services.claims import claim_done, claim_make, claim_release
+from coordinator.services.claims import claim_make, claim_release
 from coordinator.services.feeds import feed_token
 from coordinator.services.recurrence import Repeat
-from tests.factories import PASSWORD, add_member, first_task, make_circle, make_need, make_user
+from tests.factories import PASSWORD, add_member, finish, first_task, make_circle, make_need, make_user
 from tests.queries import counting
 from tests.web import WebClient
 
@@ -85,7 +85,7 @@ def test_a_task_marked_done_stays_in_the_supporters_feed(client):
     circle, coordinator, sam, _ = setup_circle()
     ride = first_task(make_need(circle, coordinator, address=ADDRESS))
     claim(sam, ride)
-    claim_done(membership=sam, task_id=ride.id)
+    finish(sam, ride)
     db.session.commit()
     assert str(events(feed(client, sam))[f"task-{ride.id}@coordinator"]["LOCATION"]) == ADDRESS
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from datetime import time, timedelta
 
+import time_machine
 from sqlalchemy import func, select
 
 from coordinator.clock import today_in
@@ -164,9 +165,25 @@ def test_mark_done(client):
     claim_make(membership=members[supporter.id], task_id=task.id)
     db.session.commit()
     client.sign_in(supporter.email, PASSWORD)
-    client.post(f"/circles/{circle.id}/tasks/{task.id}/done", form_url=f"/circles/{circle.id}/mine")
-    assert db.session.scalar(select(Claim.status)) == "done"
-    assert "Done" in client.get(f"/circles/{circle.id}/mine").get_data(as_text=True)
+    with time_machine.travel(task.starts_at + timedelta(minutes=30), tick=False):
+        assert "Mark it done" in client.get(f"/circles/{circle.id}/mine").get_data(as_text=True)
+        client.post(f"/circles/{circle.id}/tasks/{task.id}/done", form_url=f"/circles/{circle.id}/mine")
+        assert db.session.scalar(select(Claim.status)) == "done"
+        assert "Done" in client.get(f"/circles/{circle.id}/mine").get_data(as_text=True)
+
+
+def test_a_task_cannot_be_marked_done_before_it_has_happened(client):
+    circle, coordinator, supporter, _, members = setup_circle()
+    task = first_task(make_need(circle, coordinator))  # tomorrow at 9
+    claim_make(membership=members[supporter.id], task_id=task.id)
+    db.session.commit()
+    client.sign_in(supporter.email, PASSWORD)
+    mine = client.get(f"/circles/{circle.id}/mine").get_data(as_text=True)
+    assert "Mark it done" not in mine and "I can't make it" in mine
+    response = client.post(f"/circles/{circle.id}/tasks/{task.id}/done", form_url=f"/circles/{circle.id}/tasks")
+    page = client.get(response.headers["Location"]).get_data(as_text=True)
+    assert "once it has happened" in page
+    assert db.session.scalar(select(Claim.status)) == "held"
 
 
 def test_coordinator_assigns_and_unassigns_and_the_person_is_told(client):

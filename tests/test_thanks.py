@@ -10,9 +10,9 @@ from sqlalchemy import func, select
 
 from coordinator.extensions import db
 from coordinator.models import Claim, Event, Membership, Message
-from coordinator.services.claims import claim_done, claim_make
+from coordinator.services.claims import claim_make
 from coordinator.services.thanks import thanks_send, thanks_suggestions
-from tests.factories import PASSWORD, add_member, first_task, make_circle, make_need, make_user
+from tests.factories import PASSWORD, add_member, finish, first_task, make_circle, make_need, make_user
 from tests.queries import counting
 from tests.sms import outbox
 from tests.web import WebClient
@@ -23,7 +23,7 @@ SAM = "+12025550110"
 def done_ride(circle, author, helper_membership, **need):
     task = first_task(make_need(circle, author, title="Ride to chemo", address="12 Elm St", **need))
     claim_make(membership=helper_membership, task_id=task.id)
-    claim_done(membership=helper_membership, task_id=task.id)
+    finish(helper_membership, task)
     db.session.commit()
     return db.session.scalar(select(Claim).where(Claim.task_id == task.id))
 
@@ -62,7 +62,7 @@ def test_a_held_task_is_not_suggested_until_it_is_done(app, people):
     claim_make(membership=sam_member, task_id=task.id)
     db.session.commit()
     assert thanks_suggestions(circle_id=circle.id) == []
-    claim_done(membership=sam_member, task_id=task.id)
+    finish(sam_member, task)
     db.session.commit()
     assert [c.task_id for c in thanks_suggestions(circle_id=circle.id)] == [task.id]
 

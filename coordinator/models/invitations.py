@@ -102,6 +102,7 @@ class JoinRequest(Base):
     decided_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
 
     user: Mapped[User] = relationship(foreign_keys=[user_id])
+    circle: Mapped[Circle] = relationship()
 
 
 class ImportBatch(Base):

@@ -131,3 +131,8 @@ class Task(Base):
     @property
     def cancelled(self) -> bool:
         return self.status == "cancelled"
+
+    @property
+    def started(self) -> bool:
+        """Help can be marked done once the task has begun (an "any time before" task, any time)."""
+        return self.anytime or self.starts_at <= now()

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import phonenumbers
 from sqlalchemy import func, select
-from sqlalchemy.orm import contains_eager, joinedload
+from sqlalchemy.orm import aliased, contains_eager, joinedload
 
 from coordinator.clock import is_known_zone
 from coordinator.errors import Invalid, NotFound
@@ -88,8 +88,15 @@ def circle_access(*, circle_id: int, user: User, roles: tuple[str, ...] = ROLES)
     """
     if not getattr(user, "is_authenticated", False):
         raise NotFound("No such circle.")
-    membership = db.session.scalar(
-        select(Membership)
+    mine = aliased(Membership)
+    circle_count = (
+        select(func.count(mine.id))
+        .where(mine.user_id == user.id, mine.status == ACTIVE)
+        .scalar_subquery()
+        .label("circle_count")
+    )
+    row = db.session.execute(
+        select(Membership, circle_count)
         .join(Circle, Circle.id == Membership.circle_id)
         .where(
             Membership.circle_id == circle_id,
@@ -97,9 +104,11 @@ def circle_access(*, circle_id: int, user: User, roles: tuple[str, ...] = ROLES)
             Membership.status == ACTIVE,
         )
         .options(contains_eager(Membership.circle))
-    )
-    if membership is None or membership.role not in roles:
+    ).first()
+    if row is None or row[0].role not in roles:
         raise NotFound("No such circle.")
+    membership = row[0]
+    membership.circle_count = row.circle_count  # how many circles the person is in, for the navigation
     return membership
 
 

@@ -19,7 +19,7 @@ from coordinator.clock import now
 from coordinator.errors import Conflict, NotFound
 from coordinator.extensions import db
 from coordinator.models.accounts import User
-from coordinator.models.circles import ACTIVE, COORDINATOR, Membership
+from coordinator.models.circles import ACTIVE, COORDINATOR, PATIENT, Membership
 from coordinator.models.claims import DONE, HELD, RELEASED, Claim
 from coordinator.models.needs import Task
 from coordinator.services.activity import activity_record
@@ -40,6 +40,8 @@ class ClaimResult:
 def claim_make(*, membership: Membership, task_id: int, assigned_by: User | None = None) -> ClaimResult:
     """Take one spot on a task for the member; Conflict if none is left or they already hold it."""
     task = task_for(membership, task_id)
+    if membership.role == PATIENT:
+        raise Conflict("This is help for you, so it's for others to take. You can change or cancel it instead.")
     if task.cancelled:
         raise Conflict("This task was cancelled, so there's nothing to take.")
     if task.ends_at <= now():
@@ -147,8 +149,14 @@ def _tell_coordinators(task: Task, *, about: User, actor: User, claim: Claim) ->
 
 
 def claim_done(*, membership: Membership, task_id: int) -> bool:
-    """Mark the member's held task done; False if they don't hold it."""
+    """Mark the member's held task done; False if they don't hold it.
+
+    Only once it has started: "done" days ahead would put a thank-you in front
+    of the patient for help that has not happened.
+    """
     task = task_for(membership, task_id)
+    if not task.started:
+        raise Conflict("You can mark it done once it has happened. Thank you for taking it!")
     marked = db.session.execute(
         update(Claim)
         .where(Claim.task_id == task.id, Claim.user_id == membership.user_id, Claim.status == HELD)

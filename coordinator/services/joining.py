@@ -12,9 +12,10 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from sqlalchemy import or_, select, update
+from sqlalchemy.orm import joinedload
 
 from coordinator.clock import now
-from coordinator.errors import Conflict, Expired, Invalid, NotFound
+from coordinator.errors import Conflict, Expired, Invalid, NotFound, Problems
 from coordinator.extensions import db
 from coordinator.models.accounts import User
 from coordinator.models.circles import ACTIVE, COORDINATOR, SUPPORTER, Circle, Membership
@@ -74,11 +75,19 @@ def _use(invitation: Invitation, user: User) -> None:
 
 
 def _person(invitation: Invitation, circle: Circle, data: JoinInput) -> User:
-    if not " ".join((data.name or "").split()):
-        raise Invalid("Tell us your name, as your friends know you.", field="name")
-    contact = contact_parse(name=data.name, phone=data.phone, email=data.email, region=circle.phone_region)
-    if contact.phone and not data.consent and not contact.email:
-        raise Invalid("Tick the box so we can text you, or give an email address instead.", field="consent")
+    problems = Problems.collector()  # a new supporter hears every problem after one tap, not one at a time
+    with problems.check():
+        if not " ".join((data.name or "").split()):
+            raise Invalid("Tell us your name, as your friends know you.", field="name")
+    contact = None
+    with problems.check():
+        contact = contact_parse(name=data.name, phone=data.phone, email=data.email, region=circle.phone_region)
+    with problems.check():
+        has_phone = contact.phone if contact else (data.phone or "").strip()
+        has_email = contact.email if contact else (data.email or "").strip()
+        if has_phone and not data.consent and not has_email:
+            raise Invalid("Tick the box so we can text you, or give an email address instead.", field="consent")
+    problems.raise_if_any()
     existing = _existing(contact)
     if existing is not None:
         if not _invited_at(invitation, contact, existing):
@@ -207,6 +216,18 @@ def join_decide(*, circle: Circle, request_id: int, approve: bool, actor: User) 
         membership = membership_for(circle_id=circle.id, user=request.user, role=SUPPORTER)
         _welcome(request.user, circle, membership)
     return request
+
+
+def join_requests_of(*, user: User) -> list[JoinRequest]:
+    """Requests this person made through shared links that no coordinator has answered yet."""
+    return list(
+        db.session.scalars(
+            select(JoinRequest)
+            .options(joinedload(JoinRequest.circle))
+            .where(JoinRequest.user_id == user.id, JoinRequest.status == "pending")
+            .order_by(JoinRequest.created_at)
+        )
+    )
 
 
 def join_requests_pending(*, circle_id: int) -> list[JoinRequest]:

@@ -29,6 +29,7 @@ def circle_view(roles: tuple[str, ...] = ROLES) -> Callable:
                 abort(404)
             g.membership = membership
             g.circle = membership.circle
+            g.my_circle_count = getattr(membership, "circle_count", None) or 1
             return view(membership=membership, circle=membership.circle, **kwargs)
 
         wrapped.circle_scoped = True  # lets the url_map walk test find unguarded views

@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+from datetime import timedelta
+
 from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
 
-from coordinator.clock import local
+from coordinator.clock import local, now
 from coordinator.errors import Conflict, NotFound
 from coordinator.extensions import db
 from coordinator.forms.accounts import ConfirmForm
@@ -12,8 +14,11 @@ from coordinator.forms.tasks import AssignForm, ReleaseForm
 from coordinator.models.circles import Circle, Membership
 from coordinator.services.claims import claim_assign, claim_done, claim_make, claim_release, claim_unassign
 from coordinator.services.health import LOAD_WEEKS, share_check
+from coordinator.services.tasks import claims_by_task, task_for
 from coordinator.web.access import circle_view, managing_view
+from coordinator.web.confirming import Confirmation, confirmation_page
 from coordinator.web.security import safe_next_url
+from coordinator.web.templating import task_when
 
 bp = Blueprint("claims", __name__, url_prefix="/circles/<int:circle_id>/tasks/<int:task_id>")
 
@@ -21,6 +26,9 @@ bp = Blueprint("claims", __name__, url_prefix="/circles/<int:circle_id>/tasks/<i
 def _back(circle: Circle, task_id: int):
     target = safe_next_url(request.form.get("next"))
     return redirect(target or url_for("tasks.show", circle_id=circle.id, task_id=task_id))
+
+
+SOON = timedelta(days=2)  # giving back a task this close gets a gentle word first
 
 
 class _Refused(Exception):
@@ -72,13 +80,13 @@ def claim(*, membership: Membership, circle: Circle, task_id: int):
     return _back(circle, task_id)
 
 
-@bp.post("/release")
+@bp.route("/release", methods=["GET", "POST"])
 @circle_view()
 def release(*, membership: Membership, circle: Circle, task_id: int):
+    """Giving a task back asks once (what happens next, and a note to pass on); only the POST acts."""
     form = ReleaseForm()
-    if not form.validate_on_submit():
-        flash(" ".join(form.note.errors) or "Please try again.", "error")
-        return _back(circle, task_id)
+    if request.method == "GET" or not form.validate_on_submit():
+        return _release_question(membership, circle, task_id, form)
     try:
         released = claim_release(membership=membership, task_id=task_id, note=form.note.data or "")
     except NotFound:
@@ -89,16 +97,38 @@ def release(*, membership: Membership, circle: Circle, task_id: int):
     return _back(circle, task_id)
 
 
+def _release_question(membership: Membership, circle: Circle, task_id: int, form: ReleaseForm):
+    try:
+        task = task_for(membership, task_id)
+    except NotFound:
+        abort(404)
+    back = safe_next_url(request.values.get("next")) or url_for("tasks.show", circle_id=circle.id, task_id=task_id)
+    soon = task.starts_at - now() < SOON
+    confirmation = Confirmation(
+        title=f"Give back “{task.need.title}”?",
+        lead=f"{task_when(task)}." + (" That's very soon, so please only if you really can't." if soon else ""),
+        consequences=(
+            "It will need someone again, and the coordinators will be told straight away.",
+            "We'll ask others who can help. You won't get reminders for it any more.",
+        ),
+        action=url_for("claims.release", circle_id=circle.id, task_id=task_id),
+        button="Yes, give it back",
+        back=back,
+        back_label="No, I'll still do it",
+        fields={"next": back},
+    )
+    return confirmation_page(confirmation, form=form), 422 if form.errors else 200
+
+
 @bp.post("/done")
 @circle_view()
 def done(*, membership: Membership, circle: Circle, task_id: int):
     if not ConfirmForm().validate_on_submit():
         abort(400)
     try:
-        marked = claim_done(membership=membership, task_id=task_id)
-    except NotFound:
-        abort(404)
-    db.session.commit()
+        marked = _commit(lambda: claim_done(membership=membership, task_id=task_id))
+    except _Refused:
+        return _back(circle, task_id)
     if marked:
         flash("Marked as done. Thank you for helping!", "success")
     return _back(circle, task_id)
@@ -120,9 +150,12 @@ def assign(*, membership: Membership, circle: Circle, task_id: int):
     return _back(circle, task_id)
 
 
-@bp.post("/unassign/<int:user_id>")
+@bp.route("/unassign/<int:user_id>", methods=["GET", "POST"])
 @managing_view()
 def unassign(*, membership: Membership, circle: Circle, task_id: int, user_id: int):
+    """Taking someone off a task asks once; they get a text, and the task needs someone again."""
+    if request.method == "GET":
+        return _unassign_question(membership, circle, task_id, user_id)
     if not ConfirmForm().validate_on_submit():
         abort(400)
     try:
@@ -132,3 +165,27 @@ def unassign(*, membership: Membership, circle: Circle, task_id: int, user_id: i
     if released:
         flash("Taken off the task. They'll get a text.", "success")
     return _back(circle, task_id)
+
+
+def _unassign_question(membership: Membership, circle: Circle, task_id: int, user_id: int):
+    try:
+        task = task_for(membership, task_id)
+    except NotFound:
+        abort(404)
+    holder = next((c.user for c in claims_by_task([task.id]).get(task.id, []) if c.user_id == user_id), None)
+    if holder is None:
+        abort(404)
+    back = url_for("tasks.show", circle_id=circle.id, task_id=task_id)
+    confirmation = Confirmation(
+        title=f"Take {holder.name} off “{task.need.title}”?",
+        lead=f"{task_when(task)}.",
+        consequences=(
+            f"{holder.first_name} will get a text saying they're no longer down for it.",
+            "It will need someone again.",
+        ),
+        action=url_for("claims.unassign", circle_id=circle.id, task_id=task_id, user_id=user_id),
+        button=f"Take {holder.first_name} off",
+        back=back,
+        back_label="No, keep them on it",
+    )
+    return confirmation_page(confirmation)

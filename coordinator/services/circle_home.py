@@ -1,0 +1,135 @@
+"""What a circle's first page puts in front of each person, so nobody has to go looking.
+
+A supporter first sees the few open tasks that suit them, soonest first, each
+one tap from "I'll do it", and what they already said yes to. The patient and
+coordinators first see what waits on them: people asking to join, tasks nobody
+answered the asks for, requests the patient sent by text, and the days of the
+coming week that still need someone. Nothing here claims cover it can't see: a
+circle with nothing asked for says so, and says what to do next.
+
+Each function runs a fixed number of queries, however big the circle.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import date, timedelta
+
+from sqlalchemy import and_, case, exists, func, or_, select
+from sqlalchemy.orm import joinedload
+
+from coordinator.clock import now
+from coordinator.extensions import db
+from coordinator.models.circles import ACTIVE, PATIENT, Membership
+from coordinator.models.claims import RELEASED, Claim
+from coordinator.models.invitations import JoinRequest
+from coordinator.models.needs import Task
+from coordinator.services.matching import suits
+from coordinator.services.tasks import claims_by_task, tasks_mine, visible_tasks
+
+WEEK = timedelta(days=7)
+SUGGEST = 4  # open tasks shown to a supporter on their first screen
+LOOK_AHEAD = 40  # how many soonest open tasks are weighed to find those that suit
+WEEK_SHOWN = 30  # tasks of the coming week listed for managers; the count covers the rest
+ALERTED = 3  # Task.ask_stage once coordinators were alerted that nobody answered
+
+
+@dataclass
+class SupporterHome:
+    suggestions: list[Task]  # open tasks that suit them, soonest first
+    more_open: bool  # other open tasks exist beyond the suggestions
+    mine: list[tuple[Task, Claim]]  # what they said yes to, soonest first
+
+
+@dataclass
+class ManagerHome:
+    join_requests: list[JoinRequest]
+    alerts: list[Task]  # nobody answered the asks; a coordinator was told
+    week: list[Task]  # the coming seven days' tasks, soonest first
+    week_total: int  # how many tasks the coming week holds (week may show fewer)
+    week_needing: int  # of those, how many still need someone
+    has_patient: bool  # the patient has an account here (then only she sends thank-yous)
+    claims: dict[int, list[Claim]] = field(default_factory=dict)
+
+    @property
+    def needing_by_day(self) -> list[tuple[date, list[Task]]]:
+        days: dict[date, list[Task]] = {}
+        for task in self.week:
+            if task.open_spots and task.covered_elsewhere_at is None:
+                days.setdefault(task.local_date, []).append(task)
+        return sorted(days.items())
+
+
+def supporter_home(membership: Membership) -> SupporterHome:
+    """Open tasks that suit this supporter (two queries) and their own upcoming ones (one)."""
+    held = exists().where(
+        Claim.task_id == Task.id, Claim.user_id == membership.user_id, Claim.status != RELEASED
+    )
+    candidates = list(
+        db.session.scalars(
+            visible_tasks(membership)
+            .where(
+                Task.status == "open",
+                Task.claimed < Task.capacity,
+                Task.covered_elsewhere_at.is_(None),
+                Task.ends_at > now(),
+                ~held,
+            )
+            .order_by(Task.starts_at, Task.id)
+            .limit(LOOK_AHEAD)
+        )
+    )
+    suiting = [task for task in candidates if suits(membership, task)]
+    mine = [(task, claim) for task, claim in tasks_mine(membership, include_past_days=0)]
+    return SupporterHome(
+        suggestions=suiting[:SUGGEST],
+        more_open=len(candidates) > len(suiting[:SUGGEST]),
+        mine=mine[:5],
+    )
+
+
+def manager_home(membership: Membership) -> ManagerHome:
+    """What waits on the patient and coordinators (three queries, four for a coordinator)."""
+    circle_id = membership.circle_id
+    requests = list(
+        db.session.scalars(
+            select(JoinRequest)
+            .options(joinedload(JoinRequest.user))
+            .where(JoinRequest.circle_id == circle_id, JoinRequest.status == "pending")
+            .order_by(JoinRequest.created_at, JoinRequest.id)
+        )
+    )
+    moment = now()
+    needs_someone = and_(Task.claimed < Task.capacity, Task.covered_elsewhere_at.is_(None))
+    alerted = and_(Task.ask_stage >= ALERTED, Task.alert_handled_at.is_(None), needs_someone)
+    in_week = Task.starts_at < moment + WEEK
+    rows = db.session.execute(
+        visible_tasks(membership)
+        .add_columns(
+            func.sum(case((in_week, 1), else_=0)).over().label("total"),
+            func.sum(case((and_(in_week, needs_someone), 1), else_=0)).over().label("needing"),
+        )
+        .where(Task.status == "open", Task.ends_at > moment, or_(in_week, alerted))
+        .order_by(case((alerted, 0), else_=1), Task.starts_at, Task.id)
+        .limit(WEEK_SHOWN)
+    ).all()
+    tasks = sorted((row[0] for row in rows), key=lambda t: (t.starts_at, t.id))
+    week = [t for t in tasks if t.starts_at < moment + WEEK]
+    alerts = [t for t in tasks if t.ask_stage >= ALERTED and t.alert_handled_at is None and t.open_spots]
+    return ManagerHome(
+        join_requests=requests,
+        alerts=alerts,
+        week=week,
+        week_total=int(rows[0].total or 0) if rows else 0,
+        week_needing=int(rows[0].needing or 0) if rows else 0,
+        has_patient=membership.role == PATIENT or _has_patient(circle_id),
+        claims=claims_by_task([t.id for t in week]),
+    )
+
+
+def _has_patient(circle_id: int) -> bool:
+    return db.session.scalar(
+        select(Membership.id).where(
+            Membership.circle_id == circle_id, Membership.role == PATIENT, Membership.status == ACTIVE
+        )
+    ) is not None
