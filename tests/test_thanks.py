@@ -6,7 +6,7 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 import time_machine
-from sqlalchemy import func, select
+from sqlalchemy import func, select, update
 
 from coordinator.extensions import db
 from coordinator.models import Claim, Event, Membership, Message
@@ -21,9 +21,11 @@ SAM = "+12025550110"
 
 
 def done_ride(circle, author, helper_membership, **need):
-    task = first_task(make_need(circle, author, title="Ride to chemo", address="12 Elm St", **need))
-    claim_make(membership=helper_membership, task_id=task.id)
-    finish(helper_membership, task)
+    """A ride posted, taken and done over the last few days (done only once it had started)."""
+    with time_machine.travel(datetime.now(UTC) - timedelta(days=3), tick=False):
+        task = first_task(make_need(circle, author, title="Ride to chemo", address="12 Elm St", **need))
+        claim_make(membership=helper_membership, task_id=task.id)
+        finish(helper_membership, task)
     db.session.commit()
     return db.session.scalar(select(Claim).where(Claim.task_id == task.id))
 
@@ -62,9 +64,21 @@ def test_a_held_task_is_not_suggested_until_it_is_done(app, people):
     claim_make(membership=sam_member, task_id=task.id)
     db.session.commit()
     assert thanks_suggestions(circle_id=circle.id) == []
-    finish(sam_member, task)
+    with time_machine.travel(task.ends_at + timedelta(hours=1), tick=False):
+        assert thanks_suggestions(circle_id=circle.id) == []  # over, but nobody said it was done
+        finish(sam_member, task)
+        db.session.commit()
+        assert [c.task_id for c in thanks_suggestions(circle_id=circle.id)] == [task.id]
+
+
+def test_help_marked_done_before_it_happened_is_not_suggested(app, people):
+    """Claims marked done early (allowed before this rule) must not ask the patient to thank ahead of time."""
+    circle, maria, daniel, sam, sam_member = people
+    task = first_task(make_need(circle, daniel))
+    claim_make(membership=sam_member, task_id=task.id)
+    db.session.execute(update(Claim).where(Claim.task_id == task.id).values(status="done", done_at=datetime.now(UTC)))
     db.session.commit()
-    assert [c.task_id for c in thanks_suggestions(circle_id=circle.id)] == [task.id]
+    assert thanks_suggestions(circle_id=circle.id) == []
 
 
 def test_suggestions_are_recent_newest_first_and_load_in_one_query(app, people):

@@ -64,8 +64,11 @@ def _done_claims(circle_id: int):
 
 def thanks_suggestions(*, circle_id: int, limit: int = 5, exclude_user_id: int | None = None) -> list[Claim]:
     """Tasks done in the last two weeks whose helper hasn't been thanked, newest first (one query)."""
+    moment = now()
     query = _done_claims(circle_id).where(
-        Claim.thanked_at.is_(None), Claim.done_at >= now() - timedelta(days=SUGGEST_DAYS)
+        Claim.thanked_at.is_(None),
+        Claim.done_at >= moment - timedelta(days=SUGGEST_DAYS),
+        Task.starts_at <= moment,  # never thanks for help that hasn't happened yet
     )
     if exclude_user_id is not None:
         query = query.where(Claim.user_id != exclude_user_id)  # nobody thanks themselves
