@@ -3,15 +3,18 @@
 Adding a category means adding one entry to CATEGORIES; forms, pages, texts and
 validation all read from here. A detail marked `private` (an address, a pickup
 point) is shown only to the people who took the task and to coordinators, and
-never goes into a text message.
+never goes into a text message. Each category asks at most one address question
+(`address_label`): a ride's pickup is its address, a meal's is where it is dropped off.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from datetime import time
 from typing import Any
 
-from coordinator.errors import Invalid
+from coordinator.clock import parse_time
+from coordinator.errors import Invalid, Problems
 
 TEXT_MAX = 500
 
@@ -25,11 +28,17 @@ class Detail:
     private: bool = False
     minimum: int = 0
     maximum: int = 50
+    legacy: bool = False  # no longer asked; still shown on needs that were posted with it
 
     def parse(self, raw: Any) -> Any:
-        """The cleaned value of this detail, None when left empty, or Invalid."""
+        """The cleaned value of this detail, None when left empty, or Invalid.
+
+        Takes what a form field already read (a time, a number, True) as well as text.
+        """
         if self.kind == "yes_no":
-            return str(raw).lower() in {"y", "yes", "true", "on", "1"}
+            return raw is True or str(raw).lower() in {"y", "yes", "true", "on", "1"}
+        if self.kind == "time" and isinstance(raw, time):
+            return raw.strftime("%H:%M")
         text = " ".join(str(raw or "").split()) if self.kind != "long_text" else str(raw or "").strip()
         if not text:
             return None
@@ -40,8 +49,6 @@ class Detail:
                 raise Invalid(f"Enter a number from {self.minimum} to {self.maximum}.", field=f"detail_{self.name}")
             return int(text)
         if self.kind == "time":
-            from coordinator.clock import parse_time
-
             return parse_time(text, field=f"detail_{self.name}").strftime("%H:%M")
         if len(text) > TEXT_MAX:
             raise Invalid(f"Keep this under {TEXT_MAX} characters.", field=f"detail_{self.name}")
@@ -55,13 +62,24 @@ class Category:
     noun: str  # how a text message names one task of this kind: "a ride", "a meal"
     when_label: str = "When"
     details: tuple[Detail, ...] = field(default_factory=tuple)
+    # The one address question this kind of help asks (None: it asks none), and its hint.
+    address_label: str | None = "Address"
+    address_hint: str = ""
+
+    @property
+    def asked(self) -> tuple[Detail, ...]:
+        """The details the form asks for (not the legacy ones)."""
+        return tuple(d for d in self.details if not d.legacy)
 
     def parse_details(self, raw: dict[str, Any]) -> dict[str, Any]:
-        cleaned = {}
-        for detail in self.details:
-            value = detail.parse(raw.get(detail.name))
-            if value is not None:
-                cleaned[detail.name] = value
+        """Every asked detail cleaned; all the problems at once (Problems) if any are wrong."""
+        cleaned, problems = {}, Problems.collector()
+        for detail in self.asked:
+            with problems.check():
+                value = detail.parse(raw.get(detail.name))
+                if value is not None:
+                    cleaned[detail.name] = value
+        problems.raise_if_any()
         return cleaned
 
     def public_details(self, values: dict[str, Any]) -> list[tuple[str, Any]]:
@@ -79,8 +97,9 @@ CATEGORIES: dict[str, Category] = {
             "Meals",
             "a meal",
             when_label="Drop-off window",
+            address_label="Drop-off address",
             details=(
-                Detail("servings", "How many people", "number", minimum=1, maximum=30),
+                Detail("servings", "How many to feed", "number", minimum=1, maximum=30),
                 Detail("dietary", "Dietary needs", hint="For example: vegetarian, soft foods, low salt"),
                 Detail("allergies", "Allergies", hint="Anything that must not be in the food"),
                 Detail("dropoff", "Drop-off instructions", "long_text", hint="For example: cooler on the porch"),
@@ -91,11 +110,13 @@ CATEGORIES: dict[str, Category] = {
             "Rides to appointments",
             "a ride",
             when_label="Pickup time",
+            address_label="Pickup address",
+            address_hint="Where to pick them up, and which door.",
             details=(
-                Detail("pickup", "Pickup from", private=True, hint="Shown only to the driver and coordinators"),
                 Detail("destination", "Destination", private=True, hint="Clinic or hospital, and the entrance"),
                 Detail("appointment_time", "Appointment time", "time"),
                 Detail("return_trip", "Return trip needed", "yes_no"),
+                Detail("pickup", "Pickup from", private=True, legacy=True),
             ),
         ),
         Category(
@@ -118,26 +139,33 @@ CATEGORIES: dict[str, Category] = {
             ),
         ),
         Category(
-            "errands", "Groceries and errands", "an errand", details=(Detail("list", "What's needed", "long_text"),)
+            "errands",
+            "Groceries and errands",
+            "an errand",
+            address_label="Drop-off address",
+            details=(Detail("list", "What's needed", "long_text"),),
         ),
         Category("housework", "Housework and yard", "some housework", details=(Detail("jobs", "Jobs", "long_text"),)),
-        Category("visit", "Visits and company", "a visit"),
+        Category("visit", "Visits and company", "a visit", address_label="Where"),
         Category(
             "call",
             "A phone or video call",
             "a call",
+            address_label=None,
             details=(Detail("how", "Phone or video", hint="For example: FaceTime, or a phone call"),),
         ),
         Category(
             "exercise",
             "Exercise buddy",
             "a walk",
+            address_label="Where to meet",
             details=(Detail("activity", "Activity", hint="For example: a slow walk, gentle yoga"),),
         ),
         Category(
             "paperwork",
             "Paperwork and insurance calls",
             "some paperwork",
+            address_label=None,
             details=(Detail("topic", "What it's about", hint="Keep medical details out; they stay on paper"),),
         ),
         Category("other", "Other", "a task"),

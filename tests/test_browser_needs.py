@@ -40,8 +40,7 @@ def test_patient_posts_weekly_rides_supporter_takes_the_first_patient_sees_the_d
         page.get_by_label("Every week").check()
         page.get_by_label("After a number of weeks").check()
         page.get_by_label("Weeks", exact=True).fill("6")
-        page.get_by_label("Pickup from").fill("Home, side door")
-        page.get_by_label("Address", exact=True).fill("12 Elm St, Springfield")
+        page.get_by_label("Pickup address").fill("12 Elm St, Springfield")  # a ride asks one address
         page.get_by_role("button", name="Post it").click()
         page.get_by_text("Posted “Ride to chemo”: 6 dates so far.").wait_for()
 

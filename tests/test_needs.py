@@ -53,10 +53,11 @@ def post(client, category="ride", **fields):
 
 
 def test_posting_a_one_off_ride_makes_one_task(coordinator_client):
-    response = post(coordinator_client, detail_pickup="Home", detail_return_trip="y")
+    response = post(coordinator_client, detail_destination="Mercy Cancer Center", detail_return_trip="y")
     assert response.status_code == 302
     need = db.session.scalar(select(Need))
-    assert (need.category, need.details) == ("ride", {"pickup": "Home", "return_trip": True})
+    assert (need.category, need.details) == ("ride", {"destination": "Mercy Cancer Center", "return_trip": True})
+    assert need.address == "12 Elm St, Springfield"  # a ride's one address question: where to pick up
     task = first_task(need)
     assert (task.start_time.hour, task.end_time.hour, task.capacity, task.claimed) == (9, 11, 1, 0)
     assert task.starts_at.tzinfo is not None and task.starts_at.hour in (13, 14)  # 9:00 New York in UTC
@@ -95,7 +96,7 @@ def test_a_long_series_is_generated_eight_weeks_ahead_then_extended(coordinator_
         ({"title": ""}, "Enter a title."),
         ({"title": "x" * 121}, "Keep the title under 120 characters."),
         ({"start_date": "2020-01-01"}, "That date has passed."),
-        ({"start_date": "not-a-date"}, "Enter a date like 2026-12-03."),
+        ({"start_date": "not-a-date"}, "Enter a date like 3 Dec 2026."),
         ({"end_time": "08:00"}, "The end time must be after the start time."),
         ({"start_time": "25:61"}, "Enter a time like 9:30 or 14:00."),
         ({"capacity": "0"}, "Ask for between 1 and 50 people."),
@@ -104,7 +105,7 @@ def test_a_long_series_is_generated_eight_weeks_ahead_then_extended(coordinator_
         ({"visibility": "everyone-on-earth"}, "Choose who can see this."),
         ({"frequency": "weekly", "ends": "weeks", "weeks": ""}, "Repeat for between 1 and 104 weeks."),
         ({"notes": "x" * 2001}, "Keep the notes under 2000 characters."),
-        ({"detail_pickup": "ok\x00bad"}, "Remove the control characters."),
+        ({"detail_destination": "ok\x00bad"}, "Remove the control characters."),
     ],
 )
 def test_bad_input_gets_a_message_by_the_field_and_nothing_is_saved(coordinator_client, fields, field_message):

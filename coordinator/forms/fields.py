@@ -1,4 +1,9 @@
-"""Form fields that read dates and times the way people type them, with plain-language errors."""
+"""Form fields that read dates and times the way pickers send them and people type them, with plain-language errors.
+
+Every date and time goes through the one parser for each in coordinator.clock, so a form, a category's
+detail and a service agree on what "9:30", "09:30:00" or "3 Dec" means. A date field learns the circle's
+habits (day or month first, what "today" is) from the form's meta: `Form(meta=date_meta(circle))`.
+"""
 
 from __future__ import annotations
 
@@ -6,8 +11,13 @@ from datetime import date
 
 from wtforms import StringField
 
-from coordinator.clock import parse_time
+from coordinator.clock import dayfirst_for, now, parse_date, parse_time, today_in
 from coordinator.errors import Invalid
+
+
+def date_meta(circle) -> dict:
+    """Form meta so typed dates read the circle's way: 12/3 is 3 Dec in a US circle, 12 Mar elsewhere."""
+    return {"dayfirst": dayfirst_for(circle.phone_region), "zone": circle.timezone}
 
 
 class TypedInput(StringField):
@@ -41,22 +51,28 @@ class TypedInput(StringField):
 
 
 class DateInput(TypedInput):
-    """A date from <input type=date> (YYYY-MM-DD); a bad value is an error, not a crash."""
+    """A date from <input type=date> (YYYY-MM-DD) or typed (3 Dec 2026, 12/3, tomorrow); bad text is kept."""
 
     input_type = "date"
 
     def read(self, text: str) -> date:
+        meta = getattr(self, "meta", None)
+        zone_name = getattr(meta, "zone", None)
         try:
-            return date.fromisoformat(text)
-        except ValueError:
-            raise ValueError("Enter a date like 2026-12-03.") from None
+            return parse_date(
+                text,
+                today=today_in(zone_name) if zone_name else now().date(),
+                dayfirst=bool(getattr(meta, "dayfirst", False)),
+            )
+        except Invalid as error:
+            raise ValueError(error.message) from None
 
     def show(self, value) -> str:
         return value.isoformat() if isinstance(value, date) else str(value)
 
 
 class TimeInput(TypedInput):
-    """A time from <input type=time>, or typed as 9:30, 9:30am or 14:00."""
+    """A time from <input type=time> (09:30, 09:30:00.000), or typed as 9:30, 9.30am, 9 pm or noon."""
 
     input_type = "time"
 
@@ -80,6 +96,6 @@ class NumberInput(TypedInput):
         super().__init__(*args, **kwargs)
 
     def read(self, text: str) -> int:
-        if not text.isdigit() or len(text) > 6:
+        if not (text.isascii() and text.isdigit()) or len(text) > 6:
             raise ValueError("Enter a whole number.")
         return int(text)

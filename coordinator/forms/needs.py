@@ -1,4 +1,7 @@
-"""The form for posting or editing a need. Its detail fields come from the category."""
+"""The form for posting or editing a need. Its detail fields, and its one address question, come from the category.
+
+Build it with `need_form_class(category)(meta=date_meta(circle))` so typed dates read the circle's way.
+"""
 
 from __future__ import annotations
 
@@ -12,6 +15,8 @@ from coordinator.forms.fields import DateInput, NumberInput, TimeInput
 from coordinator.services.needs import NeedInput
 from coordinator.services.recurrence import WEEKDAY_NAMES, WEEKDAYS, Repeat
 
+PRIVATE_HINT = "Only the people who take this, and coordinators, will see it. Never sent by text."
+
 
 class NeedForm(FlaskForm):
     category_key = ""  # set on the subclass made for each category
@@ -23,32 +28,28 @@ class NeedForm(FlaskForm):
         description="Anything helpers should know. Visible to everyone who can see this need.",
     )
     when = RadioField(
-        "When",
-        choices=[SelectChoice("at", "At a set time"), SelectChoice("by", "Any time before a date")],
+        "Does it need a set time?",
+        choices=[SelectChoice("at", "Yes, at a set time"), SelectChoice("by", "No, any time before a date")],
         default="at",
         validate_choice=False,
     )
     start_date = DateInput("Date", description="For “any time before”, the last day it can be done.")
     start_time = TimeInput("From")
-    end_time = TimeInput("Until", description="Leave empty for an hour.")
+    end_time = TimeInput("Until")
     fold = RadioField(
         "That time happens twice that day",
         choices=[SelectChoice("0", "The first (before the clocks go back)"), SelectChoice("1", "The second (after)")],
         validators=[Optional()],
         validate_choice=False,
     )
-    capacity = NumberInput("How many people", minimum=1, maximum=50, default=1)
+    capacity = NumberInput("How many helpers", minimum=1, maximum=50, default=1, description="Usually one.")
     visibility = RadioField(
         "Who can see this",
         choices=[SelectChoice("circle", "Everyone in the circle"), SelectChoice("inner", "Only the inner circle")],
         default="circle",
         validate_choice=False,
     )
-    address = TextAreaField(
-        "Address",
-        validators=[Length(max=500, message="Keep the address under 500 characters.")],
-        description="Only the people who take this, and coordinators, will see it. Never sent by text.",
-    )
+    address = TextAreaField("Address")  # labelled (or removed) per category by need_form_class
     frequency = RadioField(
         "Repeats",
         choices=[
@@ -61,7 +62,7 @@ class NeedForm(FlaskForm):
         validate_choice=False,
     )
     weekdays = SelectMultipleField(
-        "On",
+        "On these days",
         choices=[SelectChoice(code, name) for code, name in zip(WEEKDAYS, WEEKDAY_NAMES, strict=True)],
         widget=ListWidget(prefix_label=False),
         option_widget=CheckboxInput(),
@@ -81,6 +82,11 @@ class NeedForm(FlaskForm):
     weeks = NumberInput("Weeks", minimum=1, maximum=104)
     count = NumberInput("Times", minimum=1, maximum=200)
     until = DateInput("Last date")
+    post_anyway = BooleanField("Post it anyway")  # sent by the button on the duplicate warning
+
+    @property
+    def asks_address(self) -> bool:
+        return "address" in self._fields
 
     def detail_fields(self):
         return [getattr(self, name) for name in self._fields if name.startswith("detail_")]
@@ -92,7 +98,7 @@ class NeedForm(FlaskForm):
             title=self.title.data or "",
             notes=self.notes.data or "",
             details=details,
-            address=self.address.data or "",
+            address=(self.address.data or "") if self.asks_address else "",
             visibility=self.visibility.data or "",
             capacity=self.capacity.data,
             anytime=self.when.data == "by",
@@ -112,9 +118,12 @@ class NeedForm(FlaskForm):
 
 
 def need_form_class(category: Category) -> type[NeedForm]:
-    """A NeedForm with this category's detail fields (detail_<name>)."""
-    attrs: dict = {"category_key": category.key}
-    for detail in category.details:
+    """A NeedForm with this category's detail fields (detail_<name>) and its address question, if it asks one."""
+    attrs: dict = {"category_key": category.key, "address": None}
+    if category.address_label:
+        hint = " ".join(filter(None, [category.address_hint, PRIVATE_HINT]))
+        attrs["address"] = TextAreaField(category.address_label, description=hint)
+    for detail in category.asked:
         name = f"detail_{detail.name}"
         if detail.kind == "long_text":
             attrs[name] = TextAreaField(detail.label, description=detail.hint)

@@ -13,7 +13,7 @@ class TaskEditForm(FlaskForm):
     local_date = DateInput("Date")
     start_time = TimeInput("From")
     end_time = TimeInput("Until")
-    capacity = NumberInput("How many people", minimum=1, maximum=50)
+    capacity = NumberInput("How many helpers", minimum=1, maximum=50)
     notes = TextAreaField(
         "Notes for this one only",
         validators=[Length(max=2000, message="Keep the notes under 2000 characters.")],

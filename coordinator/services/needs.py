@@ -1,9 +1,14 @@
 """Posting needs and turning them into tasks.
 
 A need says what would help and when; `tasks_generate` turns it into one task
-per occurrence over a rolling window (8 weeks by default). Generation is
-idempotent: the (need, occurrence date) pair is unique in the database, and
-dates already generated are skipped, so the scheduler can run it any time.
+per occurrence over a rolling window (8 weeks by default). The window starts at
+the later of today and the need's first date, so a one-off planned months ahead
+gets its task at once and a series that starts months ahead gets its first weeks
+at once (people can sign up for the first treatment ride as soon as it is known);
+later dates are shown as planned and become tasks as the window reaches them.
+Needs can be planned up to 18 months ahead. Generation is idempotent: the
+(need, occurrence date) pair is unique in the database, and dates already
+generated are skipped, so the scheduler can run it any time.
 """
 
 from __future__ import annotations
@@ -14,16 +19,17 @@ from typing import Any
 
 from flask import current_app
 from sqlalchemy import select
+from sqlalchemy.orm import contains_eager
 
 from coordinator.categories import category_get
-from coordinator.clock import now, to_utc, today_in
-from coordinator.errors import Invalid
+from coordinator.clock import PLAN_AHEAD_MONTHS, last_plannable, now, to_utc, today_in
+from coordinator.errors import Invalid, Problems
 from coordinator.extensions import db
 from coordinator.models.accounts import User
 from coordinator.models.circles import Circle
 from coordinator.models.needs import CAPACITY_MAX, VISIBILITIES, Need, Task
 from coordinator.services.activity import activity_record
-from coordinator.services.recurrence import Repeat, occurrence_dates, rule_from
+from coordinator.services.recurrence import MAX_SPAN, Repeat, occurrence_dates, rule_from
 from coordinator.services.tasks import future_tasks, task_cancel, task_moments, task_reschedule
 
 TITLE_MAX = 120
@@ -49,9 +55,14 @@ class NeedInput:
     repeat: Repeat = field(default_factory=Repeat)
 
 
-def horizon(zone_name: str) -> date:
-    """The last date tasks are generated through: today plus the rolling window."""
-    return today_in(zone_name) + timedelta(days=current_app.config.get("NEEDS_HORIZON_DAYS", 56))
+def window_days() -> int:
+    return current_app.config.get("NEEDS_HORIZON_DAYS", 56)
+
+
+def horizon(zone_name: str, *, first: date | None = None) -> date:
+    """The last date tasks are generated through: the rolling window from today, or from `first` if later."""
+    today = today_in(zone_name)
+    return max(today, first or today) + timedelta(days=window_days())
 
 
 def _text(value: str, *, limit: int, field: str, what: str, required: bool = False) -> str:
@@ -69,7 +80,7 @@ def _times(data: NeedInput) -> tuple[time | None, time | None]:
     if data.anytime:
         return None, None
     if data.start_time is None:
-        raise Invalid("Enter a start time, or choose “any time before”.", field="start_time")
+        raise Invalid("Enter a start time.", field="start_time")
     end = data.end_time
     if end is None:
         later = datetime.combine(date.min, data.start_time) + DEFAULT_LENGTH
@@ -79,43 +90,79 @@ def _times(data: NeedInput) -> tuple[time | None, time | None]:
     return data.start_time, end
 
 
-def need_validate(data: NeedInput, *, circle: Circle, editing: bool = False) -> dict[str, Any]:
-    """Check everything a person typed; return the cleaned fields of a Need (without times' UTC)."""
-    category = category_get(data.category)
-    title = " ".join(_text(data.title, limit=TITLE_MAX, field="title", what="a title", required=True).split())
-    notes = _text(data.notes, limit=NOTES_MAX, field="notes", what="the notes")
-    address = _text(data.address, limit=ADDRESS_MAX, field="address", what="the address")
-    if data.visibility not in VISIBILITIES:
-        raise Invalid("Choose who can see this.", field="visibility")
-    if data.capacity is None or not 1 <= data.capacity <= CAPACITY_MAX:
-        raise Invalid(f"Ask for between 1 and {CAPACITY_MAX} people.", field="capacity")
-    if data.start_date is None:
+def _check_date(day: date | None, *, today: date, editing: bool) -> None:
+    if day is None:
         raise Invalid("Choose a date.", field="start_date")
-    start_time, end_time = _times(data)
-    today = today_in(circle.timezone)
-    if data.start_date < today and not editing:
+    if editing:
+        return
+    if day < today:
         raise Invalid("That date has passed. Choose today or later.", field="start_date")
-    if start_time is not None and not editing:
-        starts_at = to_utc(data.start_date, start_time, circle.timezone, fold=data.fold, field="start_time")
-        if starts_at <= now() and data.repeat.frequency == "none":
-            raise Invalid("That time has passed. Choose a later time.", field="start_time")
-        to_utc(data.start_date, end_time, circle.timezone, fold=data.fold, field="end_time")
-    rule = rule_from(data.repeat, start=data.start_date)
-    return {
-        "category": category.key,
-        "title": title,
-        "notes": notes,
-        "details": category.parse_details(data.details),
-        "address": address,
-        "visibility": data.visibility,
-        "capacity": data.capacity,
-        "anytime": data.anytime,
-        "start_date": data.start_date,
-        "start_time": start_time,
-        "end_time": end_time,
-        "fold": data.fold,
-        "rrule": rule,
-    }
+    last = last_plannable(today)
+    if day > last:
+        raise Invalid(
+            f"Choose a date up to {last:%a %-d %b %Y}: needs can be planned up to {PLAN_AHEAD_MONTHS} months ahead.",
+            field="start_date",
+        )
+
+
+def need_validate(data: NeedInput, *, circle: Circle, editing: bool = False) -> dict[str, Any]:
+    """Check everything a person typed; return the cleaned fields of a Need (without times' UTC).
+
+    Every problem is reported at once (Problems), so a form needs one submit to show them all. A time
+    that happens twice that day is an AmbiguousTime among them: the form then asks which one.
+    """
+    problems = Problems.collector()
+    category = None
+    cleaned: dict[str, Any] = {"visibility": data.visibility, "capacity": data.capacity, "anytime": data.anytime}
+    with problems.check():
+        category = category_get(data.category)
+    with problems.check():
+        cleaned["title"] = " ".join(
+            _text(data.title, limit=TITLE_MAX, field="title", what="a title", required=True).split()
+        )
+    with problems.check():
+        cleaned["notes"] = _text(data.notes, limit=NOTES_MAX, field="notes", what="the notes")
+    with problems.check():
+        asks_address = category is None or category.address_label is not None
+        cleaned["address"] = (
+            _text(data.address, limit=ADDRESS_MAX, field="address", what="the address") if asks_address else ""
+        )
+    with problems.check():
+        if data.visibility not in VISIBILITIES:
+            raise Invalid("Choose who can see this.", field="visibility")
+    with problems.check():
+        if data.capacity is None or not 1 <= data.capacity <= CAPACITY_MAX:
+            raise Invalid(f"Ask for between 1 and {CAPACITY_MAX} people.", field="capacity")
+    with problems.check():
+        cleaned["details"] = category.parse_details(data.details) if category else {}
+    times_ok = date_ok = False
+    with problems.check():
+        cleaned["start_time"], cleaned["end_time"] = _times(data)
+        times_ok = True
+    with problems.check():
+        _check_date(data.start_date, today=today_in(circle.timezone), editing=editing)
+        date_ok = True
+    if date_ok and times_ok and cleaned["start_time"] is not None and not editing:
+        with problems.check():
+            starts_at = to_utc(
+                data.start_date, cleaned["start_time"], circle.timezone, fold=data.fold, field="start_time"
+            )
+            if starts_at <= now() and data.repeat.frequency == "none":
+                raise Invalid("That time has passed. Choose a later time.", field="start_time")
+            to_utc(data.start_date, cleaned["end_time"], circle.timezone, fold=data.fold, field="end_time")
+    if date_ok:
+        with problems.check():
+            cleaned["rrule"] = rule_from(data.repeat, start=data.start_date)
+    else:  # still say what's wrong with the repeat itself (not its dates), so one submit shows everything
+        try:
+            rule_from(data.repeat, start=today_in(circle.timezone))
+        except Invalid as error:
+            own = [p for p in error.problems if p.field in {"frequency", "ends", "count", "weeks"}]
+            if own:
+                with problems.check():
+                    raise Problems(own) from None
+    problems.raise_if_any()
+    return cleaned | {"category": category.key, "start_date": data.start_date, "fold": data.fold}
 
 
 def need_post(*, circle: Circle, author: User, data: NeedInput) -> Need:
@@ -125,9 +172,9 @@ def need_post(*, circle: Circle, author: User, data: NeedInput) -> Need:
     )
     db.session.add(need)
     db.session.flush()
-    tasks = tasks_generate(need, through=horizon(circle.timezone))
+    tasks = tasks_generate(need, through=horizon(circle.timezone, first=need.start_date))
     if not tasks:
-        raise Invalid("None of those dates are still ahead. Check the date and the repeat.", field="start_date")
+        raise Invalid("Every date in that pattern has already passed. Choose a later time or date.", field="start_time")
     activity_record(
         kind="need.posted",
         circle_id=circle.id,
@@ -182,7 +229,7 @@ def needs_extend(*, circle_id: int | None = None) -> int:
         query = query.where(Need.circle_id == circle_id)
     created = 0
     for need in db.session.scalars(query):
-        through = horizon(need.timezone)
+        through = horizon(need.timezone, first=need.start_date)
         if need.generated_until is None or need.generated_until < through:
             created += len(tasks_generate(need, through=through))
     return created
@@ -208,7 +255,9 @@ def need_update(*, need: Need, actor: User, data: NeedInput) -> None:
             )
     for name, value in cleaned.items():
         setattr(need, name, value)
-    keep = set(occurrence_dates(need.rrule, start=need.start_date, through=horizon(need.timezone)))
+    keep = set(
+        occurrence_dates(need.rrule, start=need.start_date, through=horizon(need.timezone, first=need.start_date))
+    )
     for task in upcoming:
         if task.series_date not in keep:
             task_cancel(task=task, actor=actor)
@@ -219,7 +268,7 @@ def need_update(*, need: Need, actor: User, data: NeedInput) -> None:
     for task in _reopen_cancelled(need, keep):
         task_reschedule(task, day=task.series_date, start=need.start_time, end=need.end_time, actor=actor)
     need.generated_until = None
-    tasks_generate(need, through=horizon(need.timezone))
+    tasks_generate(need, through=horizon(need.timezone, first=need.start_date))
     activity_record(
         kind="need.changed", circle_id=need.circle_id, actor_id=actor.id, object_type="need", object_id=need.id
     )
@@ -249,3 +298,42 @@ def need_cancel(*, need: Need, actor: User) -> int:
         kind="need.cancelled", circle_id=need.circle_id, actor_id=actor.id, object_type="need", object_id=need.id
     )
     return len(upcoming)
+
+
+def need_planned_dates(need: Need, *, limit: int = 12) -> list[date]:
+    """Dates of the series beyond the tasks made so far (they become tasks as the window reaches them)."""
+    if not need.recurring or need.cancelled_at is not None:
+        return []
+    through = need.start_date + MAX_SPAN
+    return occurrence_dates(need.rrule, start=need.start_date, through=through, after=need.generated_until)[:limit]
+
+
+def need_duplicates(*, circle: Circle, data: NeedInput) -> list[Task]:
+    """Open tasks of the same kind of help on the new need's first dates at an overlapping time (one query).
+
+    Returns nothing when the input has problems: posting it will say what they are.
+    """
+    try:
+        cleaned = need_validate(data, circle=circle)
+    except Invalid:
+        return []
+    first = cleaned["start_date"]
+    dates = occurrence_dates(cleaned["rrule"], start=first, through=horizon(circle.timezone, first=first))
+    start, end = cleaned["start_time"], cleaned["end_time"]
+    found = db.session.scalars(
+        select(Task)
+        .join(Need, Need.id == Task.need_id)
+        .options(contains_eager(Task.need))
+        .where(
+            Task.circle_id == circle.id,
+            Need.category == cleaned["category"],
+            Need.cancelled_at.is_(None),
+            Task.status == "open",
+            Task.local_date.in_(dates),
+            Task.ends_at > now(),
+        )
+        .order_by(Task.starts_at, Task.id)
+    )
+    return [
+        task for task in found if task.anytime or start is None or (task.start_time < end and start < task.end_time)
+    ]

@@ -3,6 +3,8 @@
 People pick "every Tuesday for 6 weeks" or "Mon, Wed and Fri until 20 Dec";
 we store that as an RRULE value (e.g. FREQ=WEEKLY;BYDAY=TU;COUNT=6) and let
 python-dateutil expand it, in wall time, into the dates of each occurrence.
+Date arithmetic near the ends of the calendar is clamped (`_plus`), so no date
+anyone can type makes this module overflow.
 """
 
 from __future__ import annotations
@@ -32,6 +34,14 @@ class Repeat:
     weeks: int | None = None
 
 
+def _plus(day: date, delta: timedelta) -> date:
+    """`day + delta`, stopping at the ends of the calendar instead of overflowing."""
+    try:
+        return day + delta
+    except OverflowError:
+        return date.max if delta > timedelta(0) else date.min
+
+
 def rule_from(repeat: Repeat, *, start: date) -> str:
     """The RRULE value for `repeat` starting on `start`, or "" for a one-off; Invalid if it makes no sense."""
     if repeat.frequency == "none":
@@ -52,7 +62,7 @@ def rule_from(repeat: Repeat, *, start: date) -> str:
         if repeat.ends == "weeks":
             if not repeat.weeks or not 1 <= repeat.weeks <= 104:
                 raise Invalid("Repeat for between 1 and 104 weeks.", field="weeks")
-            last = start + timedelta(weeks=repeat.weeks) - timedelta(days=1)
+            last = _plus(start, timedelta(weeks=repeat.weeks, days=-1))
         else:
             last = repeat.until
             if last is None:
@@ -60,12 +70,15 @@ def rule_from(repeat: Repeat, *, start: date) -> str:
         if last < start:
             raise Invalid("The last date must be on or after the first.", field="until")
         if last - start > MAX_SPAN:
-            raise Invalid("A series can run for up to two years.", field="until")
+            raise Invalid(
+                f"A series can run for up to two years: choose a last date up to {_plus(start, MAX_SPAN):%a %-d %b %Y}.",
+                field="until" if repeat.ends == "until" else "weeks",
+            )
         parts.append(f"UNTIL={last:%Y%m%d}T235959")
     else:
         raise Invalid("Choose when it stops repeating.", field="ends")
     rule = ";".join(parts)
-    if not occurrence_dates(rule, start=start, through=start + MAX_SPAN):
+    if not occurrence_dates(rule, start=start, through=_plus(start, MAX_SPAN)):
         raise Invalid("That pattern never happens. Check the days you picked.", field="weekdays")
     return rule
 
@@ -75,7 +88,7 @@ def occurrence_dates(rule: str, *, start: date, through: date, after: date | Non
     if not rule:
         return [start] if (after is None or start > after) and start <= through else []
     expanded = rrulestr(rule, dtstart=datetime.combine(start, time(0, 0)))
-    first = datetime.combine(after + timedelta(days=1), time(0, 0)) if after else datetime.combine(start, time(0, 0))
+    first = datetime.combine(_plus(after, timedelta(days=1)) if after else start, time(0, 0))
     last = datetime.combine(through, time(23, 59, 59))
     return [moment.date() for moment in expanded.between(first, last, inc=True)][: MAX_OCCURRENCES * 2]
 

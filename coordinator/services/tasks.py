@@ -14,8 +14,18 @@ from sqlalchemy import Select, func, select, update
 from sqlalchemy.orm import contains_eager, selectinload
 
 from coordinator.categories import CATEGORIES
-from coordinator.clock import end_of_day_utc, local, now, short_time, to_utc, to_utc_lenient, today_in
-from coordinator.errors import Conflict, Invalid, NotFound
+from coordinator.clock import (
+    PLAN_AHEAD_MONTHS,
+    end_of_day_utc,
+    last_plannable,
+    local,
+    now,
+    short_time,
+    to_utc,
+    to_utc_lenient,
+    today_in,
+)
+from coordinator.errors import Conflict, Invalid, NotFound, Problems
 from coordinator.extensions import db
 from coordinator.models.accounts import User
 from coordinator.models.circles import Membership
@@ -73,10 +83,9 @@ def tasks_list(membership: Membership, filters: TaskFilter, *, limit: int = 300)
 
 
 def tasks_week(membership: Membership, first_day: date) -> list[Task]:
-    """Every visible task on the seven local dates from `first_day`."""
-    query = visible_tasks(membership).where(
-        Task.local_date >= first_day, Task.local_date < first_day + timedelta(days=7)
-    )
+    """Every visible task on the seven local dates from `first_day` (to the calendar's end, near date.max)."""
+    last_day = first_day + timedelta(days=6) if first_day <= date.max - timedelta(days=6) else date.max
+    query = visible_tasks(membership).where(Task.local_date >= first_day, Task.local_date <= last_day)
     if not membership.manages:
         query = query.where(Task.status == "open")
     return list(db.session.scalars(query.order_by(Task.starts_at, Task.id)))
@@ -261,29 +270,49 @@ def task_update(
     capacity: int | None,
     notes: str | None,
     fold: int | None = None,
+    check_only: bool = False,
 ) -> None:
-    """Edit this occurrence only; later edits to the series leave it alone."""
+    """Edit this occurrence only; later edits to the series leave it alone. Every problem is reported at once.
+
+    With `check_only`, report the problems and change nothing (for a form that could not read every field).
+    """
     if task.cancelled:
         raise Conflict("This task was cancelled; post a new need instead.")
-    if day is None:
-        raise Invalid("Choose a date.", field="local_date")
-    if day < today_in(task.timezone):
-        raise Invalid("That date has passed. Choose today or later.", field="local_date")
+    problems = Problems.collector()
+    with problems.check():
+        today = today_in(task.timezone)
+        if day is None:
+            raise Invalid("Choose a date.", field="local_date")
+        if day < today:
+            raise Invalid("That date has passed. Choose today or later.", field="local_date")
+        if day > last_plannable(today):
+            raise Invalid(
+                f"Choose a date up to {last_plannable(today):%a %-d %b %Y}: "
+                f"dates can be planned up to {PLAN_AHEAD_MONTHS} months ahead.",
+                field="local_date",
+            )
     if not task.anytime:
-        if start is None:
-            raise Invalid("Enter a start time.", field="start_time")
-        if end is None or end <= start:
-            raise Invalid("The end time must be after the start time.", field="end_time")
-    if capacity is None or not 1 <= capacity <= CAPACITY_MAX:
-        raise Invalid(f"Ask for between 1 and {CAPACITY_MAX} people.", field="capacity")
-    if capacity < task.claimed:
-        raise Invalid(
-            f"{task.claimed} people already have this task. Ask for at least {task.claimed}, "
-            "or unassign someone first.",
-            field="capacity",
-        )
-    if notes is not None and len(notes) > 2000:
-        raise Invalid("Keep the notes under 2000 characters.", field="notes")
+        with problems.check():
+            if start is None:
+                raise Invalid("Enter a start time.", field="start_time")
+        with problems.check():
+            if end is None or (start is not None and end <= start):
+                raise Invalid("The end time must be after the start time.", field="end_time")
+    with problems.check():
+        if capacity is None or not 1 <= capacity <= CAPACITY_MAX:
+            raise Invalid(f"Ask for between 1 and {CAPACITY_MAX} people.", field="capacity")
+        if capacity < task.claimed:
+            raise Invalid(
+                f"{task.claimed} people already have this task. Ask for at least {task.claimed}, "
+                "or unassign someone first.",
+                field="capacity",
+            )
+    with problems.check():
+        if notes is not None and len(notes) > 2000:
+            raise Invalid("Keep the notes under 2000 characters.", field="notes")
+    problems.raise_if_any()
+    if check_only:
+        return
     task.capacity = capacity
     task.notes = notes if notes else None
     task.detached = True

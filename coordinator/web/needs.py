@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import date, datetime
 from types import SimpleNamespace
 
 from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
@@ -10,20 +10,31 @@ from flask_login import current_user
 from sqlalchemy import select
 
 from coordinator.categories import CATEGORIES
-from coordinator.clock import AmbiguousTime, now
-from coordinator.errors import DomainError
+from coordinator.clock import AmbiguousTime, now, today_in, zone_label
+from coordinator.errors import DomainError, Problems
 from coordinator.extensions import db
 from coordinator.forms import form_error
 from coordinator.forms.accounts import ConfirmForm
+from coordinator.forms.fields import date_meta
 from coordinator.forms.needs import need_form_class
 from coordinator.models.circles import Circle, Membership
 from coordinator.models.needs import Need, Task
-from coordinator.services.needs import need_cancel, need_post, need_update
-from coordinator.services.recurrence import describe
-from coordinator.services.tasks import claims_by_task
+from coordinator.services.needs import (
+    need_cancel,
+    need_duplicates,
+    need_planned_dates,
+    need_post,
+    need_update,
+    need_validate,
+    window_days,
+)
+from coordinator.services.recurrence import MAX_OCCURRENCES, describe
+from coordinator.services.tasks import claims_by_task, future_tasks
 from coordinator.web.access import managing_view
+from coordinator.web.confirming import Confirmation, confirmation_page
 
 bp = Blueprint("needs", __name__, url_prefix="/circles/<int:circle_id>/needs")
+PLANNED_SHOWN = 12  # later dates of a long series listed on its page
 
 
 def _need(circle: Circle, need_id: int) -> Need:
@@ -33,18 +44,57 @@ def _need(circle: Circle, need_id: int) -> Need:
     return need
 
 
-def _submit(form, action) -> tuple[object | None, bool]:
-    """Run `action` with the form's input; returns (result, ambiguous) and puts errors on the form."""
+def _submit(form, *, act, check) -> tuple[object | None, bool]:
+    """Run `act` on what was typed; returns (result, ambiguous) and puts every problem by its field.
+
+    When the form could not even read a field (a date it can't parse), `check` still runs the
+    service's rules, so one submit shows every problem, each field's first one only.
+    """
+    readable = form.validate()
+    data = form.to_input()
     try:
-        return action(form.to_input()), False
-    except AmbiguousTime as error:
-        db.session.rollback()
-        form_error(form, error)
-        return None, True
+        if readable:
+            return act(data), False
+        check(data)
+        return None, False
     except DomainError as error:
         db.session.rollback()
-        form_error(form, error)
-        return None, False
+        problems = getattr(error, "problems", [error])
+        unread = [p for p in problems if not (p.field in form and form[p.field].errors)]
+        if unread:
+            form_error(form, Problems(unread))
+        return None, any(isinstance(p, AmbiguousTime) for p in problems)
+
+
+def _day(day: date, today: date) -> str:
+    return f"{day:%a %-d %b}" if day.year == today.year else f"{day:%a %-d %b %Y}"
+
+
+def _posted_message(need: Need) -> str:
+    """What the flash says after posting: true about the first date and about dates still to come."""
+    today = today_in(need.timezone)
+    first = min(t.local_date for t in need.tasks)
+    if not need.recurring:
+        return f"Posted “{need.title}” for {_day(first, today)}."
+    message = f"Posted “{need.title}”: {len(need.tasks)} dates so far. The first is {_day(first, today)}."
+    later = len(need_planned_dates(need, limit=MAX_OCCURRENCES * 2))
+    if later:
+        message += f" {later} more {'date opens' if later == 1 else 'dates open'} for sign-up nearer the time."
+    return message
+
+
+def _form_page(*, circle, form, category, editing, ambiguous, duplicates=()):
+    status = 422 if form.errors or form.form_errors else 200
+    return render_template(
+        "needs/form.html",
+        circle=circle,
+        form=form,
+        category=category,
+        editing=editing,
+        ambiguous=ambiguous,
+        duplicates=duplicates,
+        zone=zone_label(circle.timezone),
+    ), status
 
 
 @bp.route("/new", methods=["GET", "POST"])
@@ -53,19 +103,23 @@ def new(*, membership: Membership, circle: Circle):
     category = CATEGORIES.get(request.args.get("category", ""))
     if category is None:
         return render_template("needs/choose.html", circle=circle, categories=CATEGORIES.values())
-    form = need_form_class(category)()
-    ambiguous = False
-    if form.validate_on_submit():
-        need, ambiguous = _submit(form, lambda data: need_post(circle=circle, author=current_user, data=data))
+    form = need_form_class(category)(meta=date_meta(circle))
+    ambiguous, duplicates = False, []
+    if form.is_submitted():
+
+        def post(data):
+            if not form.post_anyway.data:
+                duplicates.extend(need_duplicates(circle=circle, data=data))
+            return None if duplicates else need_post(circle=circle, author=current_user, data=data)
+
+        need, ambiguous = _submit(form, act=post, check=lambda data: need_validate(data, circle=circle))
         if need is not None:
             db.session.commit()
-            count = len(need.tasks)
-            flash(f"Posted “{need.title}”" + (f": {count} dates so far." if need.recurring else "."), "success")
+            flash(_posted_message(need), "success")
             return redirect(url_for("needs.show", circle_id=circle.id, need_id=need.id))
-    status = 422 if form.errors or form.form_errors else 200
-    return render_template(
-        "needs/form.html", circle=circle, form=form, category=category, editing=None, ambiguous=ambiguous
-    ), status
+    return _form_page(
+        circle=circle, form=form, category=category, editing=None, ambiguous=ambiguous, duplicates=duplicates
+    )
 
 
 @bp.get("/<int:need_id>")
@@ -78,15 +132,20 @@ def show(*, membership: Membership, circle: Circle, need_id: int):
         )
     )
     claims = claims_by_task([t.id for t in tasks])
+    planned = need_planned_dates(need, limit=MAX_OCCURRENCES * 2)
     return render_template(
         "needs/show.html",
         circle=circle,
         need=need,
         tasks=tasks,
         claims=claims,
+        planned=planned[:PLANNED_SHOWN],
+        more_planned=max(len(planned) - PLANNED_SHOWN, 0),
+        window_weeks=window_days() // 7,
+        today=today_in(need.timezone),
         category=CATEGORIES[need.category],
         pattern=describe(need.rrule, start=need.start_date),
-        confirm=ConfirmForm(),
+        zone=zone_label(need.timezone),
     )
 
 
@@ -98,18 +157,22 @@ def edit(*, membership: Membership, circle: Circle, need_id: int):
         flash("That need was cancelled, so it can't be changed.", "error")
         return redirect(url_for("needs.show", circle_id=circle.id, need_id=need.id))
     category = CATEGORIES[need.category]
-    form = need_form_class(category)(obj=None if request.method == "POST" else _prefill(need))
+    form = need_form_class(category)(obj=None if request.method == "POST" else _prefill(need), meta=date_meta(circle))
     ambiguous = False
-    if form.validate_on_submit():
-        _, ambiguous = _submit(form, lambda data: need_update(need=need, actor=current_user, data=data))
+    if form.is_submitted():
+
+        def check(data):
+            data.start_date = need.start_date
+            need_validate(data, circle=circle, editing=True)
+
+        _, ambiguous = _submit(
+            form, act=lambda data: need_update(need=need, actor=current_user, data=data) or True, check=check
+        )
         if not form.errors and not form.form_errors:
             db.session.commit()
             flash("Saved. Upcoming dates are updated, and anyone affected will be told.", "success")
             return redirect(url_for("needs.show", circle_id=circle.id, need_id=need.id))
-    status = 422 if form.errors or form.form_errors else 200
-    return render_template(
-        "needs/form.html", circle=circle, form=form, category=category, editing=need, ambiguous=ambiguous
-    ), status
+    return _form_page(circle=circle, form=form, category=category, editing=need, ambiguous=ambiguous)
 
 
 def _prefill(need: Need):
@@ -143,12 +206,42 @@ def _until(value: str | None):
     return datetime.strptime(value[:8], "%Y%m%d").date() if value else None
 
 
-@bp.post("/<int:need_id>/cancel")
+@bp.route("/<int:need_id>/cancel", methods=["GET", "POST"])
 @managing_view()
 def cancel(*, membership: Membership, circle: Circle, need_id: int):
+    """GET asks once, saying who will be told; POST cancels."""
     need = _need(circle, need_id)
+    back = url_for("needs.show", circle_id=circle.id, need_id=need.id)
+    if need.cancelled_at is not None:
+        return redirect(back)
+    if request.method == "GET":
+        return confirmation_page(_cancel_question(need, back=back))
     if ConfirmForm().validate_on_submit():
         cancelled = need_cancel(need=need, actor=current_user)
         db.session.commit()
         flash(f"Cancelled “{need.title}” and {cancelled} upcoming date(s). Anyone who had one was told.", "success")
-    return redirect(url_for("needs.show", circle_id=circle.id, need_id=need.id))
+    return redirect(back)
+
+
+def _cancel_question(need: Need, *, back: str) -> Confirmation:
+    upcoming = future_tasks(need)
+    holders = {c.user_id for held in claims_by_task([t.id for t in upcoming]).values() for c in held}
+    dates = len(upcoming)
+    consequences = [
+        f"{dates} upcoming {'date' if dates == 1 else 'dates'} will be cancelled."
+        if need.recurring
+        else "It will come off everyone's list.",
+        f"{len(holders)} {'person who' if len(holders) == 1 else 'people who'} signed up will get a text saying so."
+        if holders
+        else "Nobody has signed up yet, so nobody needs to be told.",
+    ]
+    if need.recurring:
+        consequences.append("The dates can't be brought back; you can post the need again.")
+    return Confirmation(
+        title=f"Cancel “{need.title}”?",
+        action=url_for("needs.cancel", circle_id=need.circle_id, need_id=need.id),
+        button="Yes, cancel every upcoming date" if need.recurring else "Yes, cancel it",
+        back=back,
+        back_label="No, keep it",
+        consequences=tuple(consequences),
+    )

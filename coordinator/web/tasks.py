@@ -8,11 +8,12 @@ from flask import Blueprint, abort, flash, redirect, render_template, request, u
 from flask_login import current_user
 
 from coordinator.categories import CATEGORIES
-from coordinator.clock import AmbiguousTime, today_in
-from coordinator.errors import DomainError, NotFound
+from coordinator.clock import AmbiguousTime, last_plannable, local, parse_date, today_in, zone_label
+from coordinator.errors import DomainError, Invalid, NotFound, Problems
 from coordinator.extensions import db
 from coordinator.forms import form_error
 from coordinator.forms.accounts import ConfirmForm
+from coordinator.forms.fields import date_meta
 from coordinator.forms.tasks import AssignForm, ReleaseForm, TaskEditForm
 from coordinator.models.circles import Circle, Membership
 from coordinator.services.circles import circle_members
@@ -35,9 +36,10 @@ LIST_LIMIT = 100  # a phone screen's worth of days; "Later tasks" continues from
 
 
 def _date_arg(name: str) -> date | None:
+    """A date from the query string (a picker's 2026-12-03, or typed); None when it isn't one."""
     try:
-        return date.fromisoformat(request.args.get(name, ""))
-    except ValueError:
+        return parse_date(request.args.get(name, ""), dayfirst=False) if request.args.get(name) else None
+    except Invalid:
         return None
 
 
@@ -83,7 +85,13 @@ def index(*, membership: Membership, circle: Circle):
 @circle_view()
 def week(*, membership: Membership, circle: Circle):
     today = today_in(circle.timezone)
-    start = _date_arg("week") or today
+    # Weeks from the circle's first to the furthest anyone can plan; a date outside shows the nearest one.
+    first = min(local(circle.created_at, circle.timezone).date(), today) if circle.created_at else today
+    first, last = first - timedelta(days=first.weekday()), last_plannable(today)
+    asked = _date_arg("week") or today
+    start = min(max(asked, first), last)
+    if start != asked:
+        flash(f"The calendar shows weeks from {first:%-d %b %Y} to {last:%-d %b %Y}. This is the nearest.", "warning")
     start -= timedelta(days=start.weekday())  # weeks start on Monday
     tasks = tasks_week(membership, start)
     ids = [t.id for t in tasks]
@@ -155,11 +163,12 @@ def show(*, membership: Membership, circle: Circle, task_id: int):
 @managing_view()
 def edit(*, membership: Membership, circle: Circle, task_id: int):
     task = _task_or_404(membership, task_id)
-    form = TaskEditForm(obj=None if request.method == "POST" else task)
+    form = TaskEditForm(obj=None if request.method == "POST" else task, meta=date_meta(circle))
     if request.method == "GET" and task.notes is None:
         form.notes.data = ""
     ambiguous = False
-    if form.validate_on_submit():
+    if form.is_submitted():
+        readable = form.validate()  # when a field can't be read, still show every other problem at once
         try:
             task_update(
                 task=task,
@@ -170,17 +179,21 @@ def edit(*, membership: Membership, circle: Circle, task_id: int):
                 capacity=form.capacity.data,
                 notes=(form.notes.data or "").strip() or None,
                 fold=int(request.form["fold"]) if request.form.get("fold") in ("0", "1") else None,
+                check_only=not readable,
             )
         except DomainError as error:
             db.session.rollback()
-            ambiguous = isinstance(error, AmbiguousTime)
-            form_error(form, error)
-        else:
+            problems = getattr(error, "problems", [error])
+            ambiguous = any(isinstance(p, AmbiguousTime) for p in problems)
+            form_error(form, Problems([p for p in problems if not (p.field in form and form[p.field].errors)]))
+        if readable and not form.errors and not form.form_errors:
             db.session.commit()
             flash("Saved this date. Anyone who had it and is affected will be told.", "success")
             return redirect(url_for("tasks.show", circle_id=circle.id, task_id=task.id))
     status = 422 if form.errors or form.form_errors else 200
-    return render_template("tasks/edit.html", circle=circle, task=task, form=form, ambiguous=ambiguous), status
+    return render_template(
+        "tasks/edit.html", circle=circle, task=task, form=form, ambiguous=ambiguous, zone=zone_label(circle.timezone)
+    ), status
 
 
 @bp.post("/tasks/<int:task_id>/cancel")
