@@ -3,12 +3,12 @@
 from __future__ import annotations
 
 from flask_wtf import FlaskForm
-from wtforms import BooleanField, SelectChoice, SelectField, SelectMultipleField, StringField, TextAreaField
+from wtforms import BooleanField, SelectChoice, SelectMultipleField, StringField, TextAreaField
 from wtforms.validators import Length
 from wtforms.widgets import CheckboxInput, ListWidget
 
 from coordinator.categories import CATEGORIES
-from coordinator.forms.circles import zone_choices
+from coordinator.forms.circles import ZoneField
 from coordinator.forms.fields import NumberInput, TimeInput
 from coordinator.services.reminders import LEAD_CHOICES
 
@@ -39,8 +39,8 @@ class InviteManyForm(FlaskForm):
         validators=[Length(max=20_000, message="That's a lot; use the import page for long lists.")],
         description="One person per line: name, then mobile number or email. For example: Sam Carter, 202-555-0110",
     )
-    message = TextAreaField(
-        "Your message", validators=[Length(max=600, message="Keep the message under 600 characters.")]
+    message = TextAreaField(  # its own id: the single-invite form on the same page has a "message" too
+        "Your message", id="many_message", validators=[Length(max=600, message="Keep the message under 600 characters.")]
     )
 
 
@@ -100,7 +100,7 @@ class PreferencesForm(FlaskForm):
         [SelectChoice(key, label) for key, label in LEAD_CHOICES.items()],
         "Leave all empty for no reminders.",
     )
-    timezone = SelectField("My time zone", choices=zone_choices, validate_choice=False)
+    timezone = ZoneField("My time zone", other_label="Not in the list? Type a city near you")
     quiet_start = TimeInput("Quiet from")
     quiet_end = TimeInput("Quiet until")
     sms_enabled = BooleanField("Texts")
