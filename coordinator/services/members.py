@@ -1,10 +1,14 @@
-"""People in a circle: roles, removal, and how each supporter wants to help.
+"""People in a circle: roles, the inner circle, removal, who waits to be let in, and how each supporter wants to help.
 
 Only the patient hands out the coordinator role (or, in a circle run for
 someone without an account, the coordinators). Removing someone takes effect
 at their very next request: their sessions end, invitations to them are
 revoked, their calendar feed stops, their upcoming tasks open up again, and
 texts still waiting to go to them are cancelled.
+
+Anything that takes something away from a person is asked about first, so each
+such change has a `*_check` (or a list of what it would reopen) that the
+confirmation page shows before the change itself runs the same rules again.
 """
 
 from __future__ import annotations
@@ -13,6 +17,7 @@ from dataclasses import dataclass, field
 from datetime import time
 
 from sqlalchemy import or_, select, update
+from sqlalchemy.orm import contains_eager, joinedload
 
 from coordinator.categories import CATEGORIES
 from coordinator.clock import is_known_zone, now
@@ -21,8 +26,8 @@ from coordinator.extensions import db
 from coordinator.models.accounts import User
 from coordinator.models.circles import ACTIVE, COORDINATOR, PATIENT, REMOVED, SUPPORTER, Circle, Membership
 from coordinator.models.claims import HELD, Claim
-from coordinator.models.invitations import Invitation
-from coordinator.models.needs import Task
+from coordinator.models.invitations import Invitation, JoinRequest
+from coordinator.models.needs import Need, Task
 from coordinator.services.activity import activity_record
 from coordinator.services.claims import claim_release
 from coordinator.services.messages import messages_cancel
@@ -57,15 +62,30 @@ def can_grant_roles(actor: Membership) -> bool:
     return actor.role == COORDINATOR and has_patient is None
 
 
-def member_set_role(*, actor: Membership, member: Membership, role: str) -> None:
+def member_role_check(*, actor: Membership, member: Membership, role: str) -> None:
+    """Conflict (or Invalid) if `actor` may not make `member` a `role`; nothing happens."""
     if role not in (COORDINATOR, SUPPORTER):
         raise Invalid("Choose coordinator or supporter.")
     if not can_grant_roles(actor):
         raise Conflict("Only the patient can change who coordinates.")
     if member.role == PATIENT:
         raise Conflict("The patient's role can't be changed.")
+    if member.user_id == actor.user_id:
+        raise Conflict("You can't change your own role here.")
+
+
+def member_set_role(*, actor: Membership, member: Membership, role: str) -> None:
+    """Make someone a coordinator, or a supporter again.
+
+    A coordinator made a supporter stays in the inner circle: they keep seeing
+    the tasks they already took, and someone trusted to coordinate is trusted
+    with "inner circle only" needs. Taking them out is a separate, confirmed step.
+    """
+    member_role_check(actor=actor, member=member, role=role)
     if member.role == role:
         return
+    if member.role == COORDINATOR:
+        member.inner_circle = True
     member.role = role
     activity_record(
         kind="member.role_changed",
@@ -76,14 +96,73 @@ def member_set_role(*, actor: Membership, member: Membership, role: str) -> None
     )
 
 
-def member_remove(*, actor: Membership, member: Membership) -> None:
-    """Take someone out of the circle; everything of theirs stops at their next request."""
+def member_upcoming_tasks(*, member: Membership, inner_only: bool = False) -> list[Task]:
+    """The tasks `member` said yes to that haven't ended (and aren't cancelled), soonest first, needs loaded: one query.
+
+    What the confirmation pages name when a change would reopen them.
+    """
+    query = (
+        select(Task)
+        .join(Claim, Claim.task_id == Task.id)
+        .join(Need, Need.id == Task.need_id)
+        .options(contains_eager(Task.need))
+        .where(
+            Claim.user_id == member.user_id,
+            Claim.circle_id == member.circle_id,
+            Claim.status == HELD,
+            Task.ends_at > now(),
+            Task.status == "open",
+        )
+        .order_by(Task.starts_at, Task.id)
+    )
+    if inner_only:
+        query = query.where(Need.visibility != "circle")
+    return list(db.session.scalars(query))
+
+
+def member_inner_circle_check(*, member: Membership) -> None:
+    """Conflict unless `member` is a supporter: coordinators and the patient see every need anyway."""
+    if member.role != SUPPORTER:
+        raise Conflict("Coordinators and the patient already see every need.")
+
+
+def member_set_inner_circle(*, actor: Membership, member: Membership, inside: bool) -> int:
+    """Put a supporter in or out of the inner circle, which sees "inner circle only" needs.
+
+    Going out, the upcoming inner-circle tasks they took open up again (they
+    could no longer see them); returns how many did.
+    """
+    member_inner_circle_check(member=member)
+    if member.inner_circle == inside:
+        return 0
+    reopened = 0
+    if not inside:
+        for task in member_upcoming_tasks(member=member, inner_only=True):
+            reopened += claim_release(membership=member, task_id=task.id, released_by=actor.user)
+    member.inner_circle = inside
+    activity_record(
+        kind="member.role_changed",
+        circle_id=member.circle_id,
+        actor_id=actor.user_id,
+        subject_id=member.user_id,
+        data={"inner_circle": inside},
+    )
+    return reopened
+
+
+def member_remove_check(*, actor: Membership, member: Membership) -> None:
+    """Conflict if `actor` may not remove `member`; nothing happens."""
     if member.role == PATIENT:
         raise Conflict("The patient can't be removed from their own circle.")
     if member.user_id == actor.user_id:
         raise Conflict("You can't remove yourself here.")
     if member.role == COORDINATOR and not can_grant_roles(actor):
         raise Conflict("Only the patient can remove a coordinator.")
+
+
+def member_remove(*, actor: Membership, member: Membership) -> None:
+    """Take someone out of the circle; everything of theirs stops at their next request."""
+    member_remove_check(actor=actor, member=member)
     user = member.user
     for task_id in db.session.scalars(
         select(Claim.task_id)
@@ -168,4 +247,16 @@ def circle_names_visible(*, circle: Circle, actor: User, visible: bool) -> None:
     circle.names_visible = visible
     activity_record(
         kind="circle.settings_changed", circle_id=circle.id, actor_id=actor.id, data={"names_visible": visible}
+    )
+
+
+def people_waiting(*, circle_id: int) -> list[JoinRequest]:
+    """People who used the shared link and wait for a coordinator's yes, oldest first, names loaded: one query."""
+    return list(
+        db.session.scalars(
+            select(JoinRequest)
+            .options(joinedload(JoinRequest.user))
+            .where(JoinRequest.circle_id == circle_id, JoinRequest.status == "pending")
+            .order_by(JoinRequest.created_at, JoinRequest.id)
+        )
     )

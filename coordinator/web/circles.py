@@ -11,11 +11,12 @@ from coordinator.forms import form_error
 from coordinator.forms.accounts import ConfirmForm
 from coordinator.forms.circles import CircleForm
 from coordinator.models.circles import PATIENT, Circle, Membership
-from coordinator.services.circles import circle_create, circle_members, circles_for_user, inner_circle_toggle
+from coordinator.services.circles import circle_create, circle_members, circles_for_user
 from coordinator.services.patient_checkins import drafts_pending_count
 from coordinator.services.tasks import open_task_count
 from coordinator.services.thanks import thanks_allowed, thanks_suggestions
 from coordinator.web.access import circle_view, managing_view
+from coordinator.web.members import inner_circle_change
 
 bp = Blueprint("circles", __name__, url_prefix="/circles")
 
@@ -71,17 +72,8 @@ def show(*, membership: Membership, circle: Circle):
     )
 
 
-@bp.post("/<int:circle_id>/members/<int:member_id>/inner-circle")
+@bp.route("/<int:circle_id>/members/<int:member_id>/inner-circle", methods=["GET", "POST"])
 @managing_view()
 def inner_circle(*, membership: Membership, circle: Circle, member_id: int):
-    if ConfirmForm().validate_on_submit():
-        try:
-            member = inner_circle_toggle(circle_id=circle.id, member_id=member_id, actor=current_user)
-        except DomainError as error:
-            db.session.rollback()
-            flash(error.message, "error")
-        else:
-            db.session.commit()
-            where = "in" if member.inner_circle else "out of"
-            flash(f"{member.user.name} is now {where} the inner circle.", "success")
-    return redirect(url_for("circles.show", circle_id=circle.id))
+    """In or out of the inner circle; the GET asks first (web/members.py holds the People page's actions)."""
+    return inner_circle_change(membership=membership, circle=circle, member_id=member_id)

@@ -28,7 +28,8 @@ from coordinator.services.invitations import (
     invitations_send_lines,
     shared_link_create,
 )
-from coordinator.services.joining import JoinInput, join_accept, join_decide, join_requests_pending
+from coordinator.services.joining import JoinInput, join_accept, join_decide
+from coordinator.services.members import people_waiting
 from coordinator.web.access import managing_view
 from coordinator.web.accounts import sign_in_user
 
@@ -50,7 +51,7 @@ def _page(circle: Circle, *, form=None, many=None, shared_url=None, report=None,
         form=form,
         many=many,
         pending=invitations_pending(circle_id=circle.id),
-        requests=join_requests_pending(circle_id=circle.id),
+        requests=people_waiting(circle_id=circle.id),
         shared_url=shared_url,
         report=report,
         confirm=ConfirmForm(),
@@ -130,13 +131,21 @@ def revoke(*, membership: Membership, circle: Circle, invitation_id: int):
 @managing_view()
 def decide(*, membership: Membership, circle: Circle, request_id: int, decision: str):
     if ConfirmForm().validate_on_submit():
+        approve = decision == "approve"
         try:
-            join = join_decide(circle=circle, request_id=request_id, approve=decision == "approve", actor=current_user)
+            join = join_decide(circle=circle, request_id=request_id, approve=approve, actor=current_user)
         except DomainError:
             abort(404)
         db.session.commit()
-        flash(f"{join.user.name} is {'in the circle' if decision == 'approve' else 'not added'}.", "success")
-    return redirect(url_for("invitations.index", circle_id=circle.id))
+        name = join.user.name
+        if join.status != ("approved" if approve else "declined"):
+            flash(f"Someone already {'let ' + name + ' in' if join.status == 'approved' else 'declined ' + name}.")
+        elif approve:
+            flash(f"{name} is in the circle. We've sent {join.user.first_name} a welcome.", "success")
+        else:
+            flash(f"{name} wasn't added. We didn't send {join.user.first_name} anything.", "success")
+    back = {"people": "members.index", "home": "circles.show"}.get(request.form.get("back", ""), "invitations.index")
+    return redirect(url_for(back, circle_id=circle.id))
 
 
 @bp.route("/i/<token>", methods=["GET", "POST"])

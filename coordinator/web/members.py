@@ -1,6 +1,16 @@
-"""The people page (roles, removal, inner circle, whether names are shared) and my preferences."""
+"""The People page (who is in the circle, how to reach them, who waits to be let in) and my preferences.
+
+The patient and coordinators see each person's number and email with one-tap
+call, text and email links; supporters see names only, and only when the
+patient shares them. Anything that takes something away from a person (removing
+them, making a coordinator a supporter, taking someone out of the inner circle)
+is a link to a GET of the action's own address, which says in words what will
+happen; only the POST from that page acts.
+"""
 
 from __future__ import annotations
+
+from collections.abc import Callable
 
 from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
 from flask_login import current_user
@@ -10,7 +20,7 @@ from coordinator.extensions import db
 from coordinator.forms import form_error
 from coordinator.forms.accounts import ConfirmForm
 from coordinator.forms.invitations import PreferencesForm
-from coordinator.models.circles import Circle, Membership
+from coordinator.models.circles import COORDINATOR, PATIENT, Circle, Membership
 from coordinator.services.circles import circle_members
 from coordinator.services.members import (
     PARTS_OF_DAY,
@@ -18,15 +28,24 @@ from coordinator.services.members import (
     can_grant_roles,
     circle_names_visible,
     member_get,
+    member_inner_circle_check,
     member_remove,
+    member_remove_check,
+    member_role_check,
+    member_set_inner_circle,
     member_set_role,
+    people_waiting,
     preferences_update,
 )
 from coordinator.services.phones import phone_display
 from coordinator.services.recurrence import WEEKDAY_NAMES, WEEKDAYS
 from coordinator.web.access import circle_view, managing_view
+from coordinator.web.confirming import Confirmation, confirmation_page
+from coordinator.web.members_confirm import inner_circle_confirmation, removal_confirmation, role_confirmation
 
 bp = Blueprint("members", __name__, url_prefix="/circles/<int:circle_id>")
+
+ROLE_ORDER = {PATIENT: 0, COORDINATOR: 1}  # the patient, then coordinators, then supporters
 
 
 @bp.get("/people")
@@ -35,28 +54,39 @@ def index(*, membership: Membership, circle: Circle):
     if not membership.manages and not circle.names_visible:
         members = []
     else:
-        members = circle_members(circle_id=circle.id)
+        members = sorted(circle_members(circle_id=circle.id), key=lambda m: ROLE_ORDER.get(m.role, 2))
     return render_template(
         "members/index.html",
         circle=circle,
         membership=membership,
         members=members,
+        waiting=people_waiting(circle_id=circle.id) if membership.manages else [],
         grant=membership.manages and can_grant_roles(membership),
         phone_display=phone_display,
         confirm=ConfirmForm(),
     )
 
 
-def _member_or_404(circle: Circle, member_id: int) -> Membership:
+def member_or_404(circle: Circle, member_id: int) -> Membership:
+    """The lookup every member action starts with: someone from another circle (or no one) is a 404."""
     try:
         return member_get(circle_id=circle.id, member_id=member_id)
     except DomainError:
         abort(404)
 
 
-def _change_member(circle: Circle, member_id: int, change, success: str):
-    """A confirmed button about one member: run the service, commit, say what happened (or why not)."""
-    member = _member_or_404(circle, member_id)
+def ask_first(circle: Circle, check: Callable[[], None], confirmation: Callable[[], Confirmation]):
+    """The GET of a member action: the confirmation page, or back to People saying why it can't be done."""
+    try:
+        check()
+    except DomainError as error:
+        flash(error.message, "error")
+        return redirect(url_for("members.index", circle_id=circle.id))
+    return confirmation_page(confirmation())
+
+
+def change_member(circle: Circle, member: Membership, change: Callable[[Membership], object], success: str):
+    """The POST of a member action: run the service, commit, say what happened (or why not)."""
     if ConfirmForm().validate_on_submit():
         try:
             change(member)
@@ -65,22 +95,48 @@ def _change_member(circle: Circle, member_id: int, change, success: str):
             flash(error.message, "error")
         else:
             db.session.commit()
-            flash(success.format(name=member.user.name), "success")
+            flash(success.format(name=member.user.name, first=member.user.first_name), "success")
     return redirect(url_for("members.index", circle_id=circle.id))
 
 
-@bp.post("/people/<int:member_id>/role/<any(coordinator, supporter):role>")
+@bp.route("/people/<int:member_id>/role/<any(coordinator, supporter):role>", methods=["GET", "POST"])
 @managing_view()
 def role(*, membership: Membership, circle: Circle, member_id: int, role: str):
-    change = lambda member: member_set_role(actor=membership, member=member, role=role)  # noqa: E731
-    return _change_member(circle, member_id, change, "{name} is now a " + role + ".")
+    member = member_or_404(circle, member_id)
+    if request.method == "POST":
+        change = lambda member: member_set_role(actor=membership, member=member, role=role)  # noqa: E731
+        return change_member(circle, member, change, "{name} is now a " + role + ".")
+    if member.role == role:
+        flash(f"{member.user.name} is already a {role}.", "success")
+        return redirect(url_for("members.index", circle_id=circle.id))
+    check = lambda: member_role_check(actor=membership, member=member, role=role)  # noqa: E731
+    return ask_first(circle, check, lambda: role_confirmation(circle, member, role))
 
 
-@bp.post("/people/<int:member_id>/remove")
+@bp.route("/people/<int:member_id>/remove", methods=["GET", "POST"])
 @managing_view()
 def remove(*, membership: Membership, circle: Circle, member_id: int):
-    change = lambda member: member_remove(actor=membership, member=member)  # noqa: E731
-    return _change_member(circle, member_id, change, "{name} is no longer in the circle. Their tasks are open again.")
+    member = member_or_404(circle, member_id)
+    if request.method == "POST":
+        change = lambda member: member_remove(actor=membership, member=member)  # noqa: E731
+        return change_member(circle, member, change, "{name} is no longer in the circle. Their tasks are open again.")
+    check = lambda: member_remove_check(actor=membership, member=member)  # noqa: E731
+    return ask_first(circle, check, lambda: removal_confirmation(circle, member))
+
+
+def inner_circle_change(*, membership: Membership, circle: Circle, member_id: int):
+    """In or out of the inner circle (the route lives in web/circles.py). Going out hides needs, so it asks first.
+
+    The POST says which way (`inside` = yes/no), so a second tap can't undo the first;
+    a POST without it (an older page) flips the current state.
+    """
+    member = member_or_404(circle, member_id)
+    if request.method == "GET":
+        check = lambda: member_inner_circle_check(member=member)  # noqa: E731
+        return ask_first(circle, check, lambda: inner_circle_confirmation(circle, member))
+    inside = {"yes": True, "no": False}.get(request.form.get("inside", ""), not member.inner_circle)
+    change = lambda member: member_set_inner_circle(actor=membership, member=member, inside=inside)  # noqa: E731
+    return change_member(circle, member, change, "{name} is now " + ("in" if inside else "out of") + " the inner circle.")
 
 
 @bp.post("/people/names/<any(shown, hidden):choice>")

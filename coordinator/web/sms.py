@@ -10,6 +10,7 @@ from coordinator.extensions import csrf, db
 from coordinator.models.circles import COORDINATOR, Circle, Membership
 from coordinator.models.messages import Message
 from coordinator.services.inbound import inbound_handle, number_refused
+from coordinator.services.message_log import message_log
 from coordinator.services.phones import phone_mask
 from coordinator.sms.signature import signature_valid
 from coordinator.web.access import managing_view
@@ -74,19 +75,11 @@ def status():
 @bp.get("/circles/<int:circle_id>/messages")
 @managing_view()
 def log(*, membership: Membership, circle: Circle):
-    messages = list(
-        db.session.scalars(
-            select(Message)
-            .where(Message.circle_id == circle.id)
-            .order_by(Message.created_at.desc(), Message.id.desc())
-            .limit(200)
-        )
-    )
     return render_template(
         "messages/index.html",
         circle=circle,
         membership=membership,
-        messages=messages,
+        entries=message_log(circle=circle),
         show_bodies=membership.role == COORDINATOR,
         mask=phone_mask,
     )

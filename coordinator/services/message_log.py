@@ -1,0 +1,161 @@
+"""The coordinators' message log, in words a family member understands.
+
+Every text and email the circle sent or will send is a row (services/messages.py);
+this names who each went to (an invitee by the name they were invited under, not
+"Invitee"), what kind of message it was ("Ask", "Reminder") and what became of it
+("Sent", "Waiting for quiet hours to end", "Couldn't be delivered"), with the reason
+in plain words when one went wrong. Two queries, however long the log.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from sqlalchemy import select
+from sqlalchemy.orm import joinedload
+
+from coordinator.clock import local, now
+from coordinator.extensions import db
+from coordinator.models.circles import Circle
+from coordinator.models.invitations import Invitation
+from coordinator.models.messages import Message
+from coordinator.services.dispatch import OPTED_OUT_CODES, QUIET_EXEMPT, UNREACHABLE_CODES
+from coordinator.services.quiet_hours import window_for, zone_for
+
+LOG_LENGTH = 200
+
+KINDS = {
+    "ask": "Ask",
+    "reminder": "Reminder",
+    "checkin": "Still on?",
+    "invitation": "Invitation",
+    "welcome": "Welcome",
+    "join_requested": "Asked to join",
+    "join_approved": "Let in",
+    "claim_assigned": "Signed up by someone",
+    "claim_unassigned": "Taken off a task",
+    "claim_released": "Gave a task back",
+    "task_cancelled": "Cancelled",
+    "task_moved": "Time changed",
+    "digest": "Weekly summary",
+    "alert": "Nobody has said yes",
+    "alert_backup": "Still nobody",
+    "thanks": "Thank you",
+    "note": "Note",
+    "reengage": "Checking in",
+    "reopen_ask": "Can you help again?",
+    "reopen_review": "Please look over",
+    "patient_checkin": "How is this week?",
+    "patient_low": "Could use support",
+    "draft_review": "Asked by text",
+    "sign_in_code": "Sign-in code",
+    "password_reset": "Password reset",
+}
+# Why the dispatcher did not send something (dispatch.cancel_reason and friends), for a coordinator.
+NOT_SENT = {
+    "too late: its moment has passed": "Its moment had passed.",
+    "the number replied STOP": "They replied STOP, so we don't text them.",
+    "texts are off for this person": "They've turned texts off.",
+    "the task was cancelled": "The task was cancelled.",
+    "somebody already took it": "Someone else had already said yes.",
+    "the task was given back": "They had given the task back.",
+    "no longer in the circle": "They're no longer in the circle.",
+    "only possible in quiet hours before it stopped mattering": "It could only have gone during their quiet hours.",
+}
+
+
+@dataclass(frozen=True)
+class LogEntry:
+    message: Message
+    to_name: str
+    kind: str  # what sort of message, in words
+    status: str  # what became of it, in words
+    tone: str  # "ok", "bad" or "" (how the status is coloured)
+    why: str = ""  # why it wasn't sent or didn't arrive, when we know
+
+
+def message_log(*, circle: Circle, limit: int = LOG_LENGTH) -> list[LogEntry]:
+    """The circle's latest messages, newest first, each in plain words."""
+    messages = list(
+        db.session.scalars(
+            select(Message)
+            .where(Message.circle_id == circle.id)
+            .options(joinedload(Message.user))
+            .order_by(Message.created_at.desc(), Message.id.desc())
+            .limit(limit)
+        )
+    )
+    invited = _invitee_names(circle, [m for m in messages if m.user is None])
+    moment = now()
+    return [_entry(m, circle=circle, invitee=invited.get(_invitation_id(m)), moment=moment) for m in messages]
+
+
+def _invitation_id(message: Message) -> int | None:
+    """Invitations are queued under the key "invitation:<id>:<channel>" (services/invitations.py)."""
+    parts = message.idempotency_key.split(":")
+    return int(parts[1]) if message.kind == "invitation" and len(parts) == 3 and parts[1].isdigit() else None
+
+
+def _invitee_names(circle: Circle, messages: list[Message]) -> dict[int, str]:
+    ids = {i for i in map(_invitation_id, messages) if i is not None}
+    if not ids:
+        return {}
+    rows = db.session.execute(
+        select(Invitation.id, Invitation.name).where(Invitation.circle_id == circle.id, Invitation.id.in_(ids))
+    )
+    return {row.id: row.name for row in rows}
+
+
+def _entry(message: Message, *, circle: Circle, invitee: str | None, moment) -> LogEntry:
+    if message.user is not None:
+        name = message.user.name
+    else:
+        name = invitee or ("Someone you invited" if message.kind == "invitation" else "Someone not in the circle")
+    status, tone, why = message_status(message, circle_zone=circle.timezone, moment=moment)
+    kind = KINDS.get(message.kind, message.kind.replace("_", " ").capitalize())
+    return LogEntry(message, name, kind, status, tone, why)
+
+
+def message_status(message: Message, *, circle_zone: str, moment=None) -> tuple[str, str, str]:
+    """(status, tone, why) for one message, in words."""
+    moment = moment or now()
+    state = message.status
+    if state == "pending":
+        if message.due_at > moment:
+            return (
+                ("Waiting for quiet hours to end", "", "")
+                if _held_for_quiet(message, circle_zone)
+                else ("Planned", "", "")
+            )
+        return (
+            ("Trying again", "", "The first try didn't go through.") if message.last_error else ("Sending now", "", "")
+        )
+    if state in ("sending", "unknown"):
+        return "Sending now" if state == "sending" else "Checking it went", "", ""
+    if state == "sent":
+        return "Sent", "ok", ""
+    if state == "delivered":
+        return "Delivered", "ok", ""
+    if state == "cancelled":
+        return "Not sent", "", NOT_SENT.get(message.last_error, "It was no longer needed.")
+    return "Couldn't be delivered", "bad", _undelivered_why(message)
+
+
+def _held_for_quiet(message: Message, circle_zone: str) -> bool:
+    """Whether a future text is due exactly when the recipient's quiet hours end (and so waits for them)."""
+    if message.channel != "sms" or message.kind in QUIET_EXEMPT:
+        return False
+    _start, end = window_for(message.user)
+    wall = local(message.due_at, zone_for(message.user, circle_zone))
+    return (wall.hour, wall.minute) == (end.hour, end.minute)
+
+
+def _undelivered_why(message: Message) -> str:
+    code = message.error_code or ""
+    if code in OPTED_OUT_CODES:
+        return "They had replied STOP, so their phone company won't pass texts on."
+    if code in UNREACHABLE_CODES:
+        return "That number can't receive texts. Check it with them."
+    if message.channel == "email":
+        return "The email couldn't be delivered. Check the address with them."
+    return "Their phone company didn't pass it on. It may be switched off or out of signal."
