@@ -125,7 +125,7 @@ def test_joining_takes_a_name_and_number_and_signs_you_in_without_a_password(app
     invite(coordinator_client)
     sam = accept(app, db.session.scalar(select(Message)))
     assert sam.last.status_code == 302
-    assert sam.last.headers["Location"] == f"/circles/{coordinator_client.circle.id}/tasks"
+    assert sam.last.headers["Location"] == f"/circles/{coordinator_client.circle.id}"  # lands on what would help
     user = db.session.scalar(select(User).where(User.phone == SAM))
     assert user.password_hash is None and user.sms_consent_at is not None
     assert db.session.scalar(select(Membership.role).where(Membership.user_id == user.id)) == "supporter"
@@ -227,3 +227,62 @@ def test_a_line_may_give_number_and_email_in_any_order(coordinator_client):
         ("Priya Natarajan", "+12025550111", "priya@example.org"),
         ("Grace Okafor", "+12025550113", "grace@example.org"),
     ]
+
+
+def test_cancelling_an_invitation_asks_first_naming_who_it_was_for(app, coordinator_client):
+    circle = coordinator_client.circle
+    invite(coordinator_client)
+    invitation = db.session.scalar(select(Invitation))
+    url = f"/circles/{circle.id}/invitations/{invitation.id}/revoke"
+    page = coordinator_client.get(f"/circles/{circle.id}/invitations").get_data(as_text=True)
+    assert f'href="{url}"' in page and f'action="{url}"' not in page
+    asked = coordinator_client.get(url)
+    html = asked.get_data(as_text=True)
+    assert asked.status_code == 200 and "Cancel the invitation to Sam Carter?" in html
+    assert "The link we sent by text to +1 202-555-0110 will stop working." in html
+    assert db.session.get(Invitation, invitation.id).status == "pending"
+    coordinator_client.post(url, form_url=url)
+    assert db.session.get(Invitation, invitation.id).status == "revoked"
+    assert WebClient(app.test_client()).get(link_in(db.session.scalar(select(Message)))).status_code == 410
+
+
+def test_cancelling_another_circles_invitation_is_a_404(app, coordinator_client):
+    circle = coordinator_client.circle
+    other = make_circle(coordinator=make_user(), name="Team Other")
+    theirs = Invitation(
+        circle_id=other.id, kind="personal", phone=SAM, token_hash="t" * 64, expires_at=now() + timedelta(days=3)
+    )
+    db.session.add(theirs)
+    db.session.commit()
+    url = f"/circles/{circle.id}/invitations/{theirs.id}/revoke"
+    assert coordinator_client.get(url).status_code == 404
+    assert coordinator_client.post(url, form_url=f"/circles/{circle.id}/invitations").status_code == 404
+    assert db.session.get(Invitation, theirs.id).status == "pending"
+
+
+def test_invitations_not_yet_answered_name_each_invitee(coordinator_client):
+    invite(coordinator_client)
+    invite(coordinator_client, name="", phone="202-555-0112")
+    page = coordinator_client.get(f"/circles/{coordinator_client.circle.id}/invitations").get_data(as_text=True)
+    pending = page[page.index("Invitations not yet answered (2)") :]
+    assert '<strong dir="auto">Sam Carter</strong>' in pending
+    assert '<strong dir="auto">+1 202-555-0112</strong>' in pending
+    assert "Invitee" not in pending and "Someone" not in pending
+
+
+@pytest.mark.parametrize(
+    ("path", "data"),
+    [("", {"name": "Sam", "phone": "12345", "email": "", "message": ""}), ("/many", {"people": "", "message": ""})],
+)
+def test_each_invitation_form_puts_its_errors_at_the_top(coordinator_client, path, data):
+    circle = coordinator_client.circle
+    response = coordinator_client.post(
+        f"/circles/{circle.id}/invitations{path}", data, form_url=f"/circles/{circle.id}/invitations"
+    )
+    html = response.get_data(as_text=True)
+    assert response.status_code == 422
+    assert html.count('class="error-summary"') == 1
+    assert html.index('class="error-summary"') < html.index("<h1")
+    assert html.count(' id="message"') == 1 and html.count(' id="many_message"') == 1  # no two fields share an id
+    if path == "/many":
+        assert '<details class="way" open>' in html  # the form with the problem is shown, not folded away

@@ -30,8 +30,10 @@ from coordinator.services.invitations import (
 )
 from coordinator.services.joining import JoinInput, join_accept, join_decide
 from coordinator.services.members import people_waiting
+from coordinator.services.phones import phone_display
 from coordinator.web.access import managing_view
 from coordinator.web.accounts import sign_in_user
+from coordinator.web.confirming import Confirmation, confirmation_page
 
 bp = Blueprint("invitations", __name__)
 SESSION_KEY = "invitation_id"
@@ -55,6 +57,7 @@ def _page(circle: Circle, *, form=None, many=None, shared_url=None, report=None,
         shared_url=shared_url,
         report=report,
         confirm=ConfirmForm(),
+        phone_display=phone_display,
     ), status
 
 
@@ -114,9 +117,15 @@ def shared_link(*, membership: Membership, circle: Circle):
     return _page(circle, shared_url=invitation_url(token))
 
 
-@bp.post("/circles/<int:circle_id>/invitations/<int:invitation_id>/revoke")
+@bp.route("/circles/<int:circle_id>/invitations/<int:invitation_id>/revoke", methods=["GET", "POST"])
 @managing_view()
 def revoke(*, membership: Membership, circle: Circle, invitation_id: int):
+    """Cancel an invitation nobody answered yet; the GET asks first, naming who it was for."""
+    if request.method == "GET":
+        invitation = next((i for i in invitations_pending(circle_id=circle.id) if i.id == invitation_id), None)
+        if invitation is None:
+            abort(404)
+        return confirmation_page(_revoke_confirmation(circle, invitation))
     if ConfirmForm().validate_on_submit():
         try:
             invitation_revoke(circle=circle, invitation_id=invitation_id, actor=current_user)
@@ -125,6 +134,22 @@ def revoke(*, membership: Membership, circle: Circle, invitation_id: int):
         db.session.commit()
         flash("That invitation link no longer works.", "success")
     return redirect(url_for("invitations.index", circle_id=circle.id))
+
+
+def _revoke_confirmation(circle: Circle, invitation) -> Confirmation:
+    contact = phone_display(invitation.phone) or invitation.email
+    who = invitation.name or contact
+    first = invitation.name.split()[0] if invitation.name else "them"
+    how = f"by text to {contact}" if invitation.phone else f"by email to {contact}"
+    stops = f"The link we sent {how} will stop working." if invitation.live else f"The link we sent {how} has expired."
+    return Confirmation(
+        title=f"Cancel the invitation to {who}?",
+        action=url_for("invitations.revoke", circle_id=circle.id, invitation_id=invitation.id),
+        button="Cancel the invitation",
+        back=url_for("invitations.index", circle_id=circle.id),
+        back_label="Keep it",
+        consequences=(stops, f"You can invite {first} again at any time."),
+    )
 
 
 @bp.post("/circles/<int:circle_id>/invitations/requests/<int:request_id>/<any(approve, decline):decision>")
@@ -151,15 +176,28 @@ def decide(*, membership: Membership, circle: Circle, request_id: int, decision:
 @bp.route("/i/<token>", methods=["GET", "POST"])
 @limiter.limit(_limit)
 def open_link(token: str):
-    """The page an invitation link opens. A POST swaps the token for the session and moves on."""
+    """The page an invitation link opens: who is asking, and the join form, so joining is one tap.
+
+    A GET changes nothing (link previews open it too). A POST with the join form joins; a bare
+    POST (the sign-in-first route) swaps the token for the session and moves on to /join.
+    """
     try:
         invitation = invitation_by_token(token)
     except Expired as error:
         return render_template("invitations/expired.html", message=error.message), 410
-    if request.method == "POST" and ConfirmForm().validate_on_submit():
-        session[SESSION_KEY] = invitation.id
-        return redirect(url_for("invitations.join"))
-    return render_template("invitations/open.html", invitation=invitation, confirm=ConfirmForm())
+    form = _join_form(invitation)
+    if request.method == "POST":
+        if "join" not in request.form:
+            if ConfirmForm().validate_on_submit():
+                session[SESSION_KEY] = invitation.id
+                return redirect(url_for("invitations.join"))
+        elif form.validate_on_submit():
+            session[SESSION_KEY] = invitation.id
+            joined = _join(invitation, form)
+            if joined is not None:
+                return joined
+    status = 422 if form.errors or form.form_errors else 200
+    return render_template("invitations/open.html", invitation=invitation, form=form), status
 
 
 @bp.route("/join", methods=["GET", "POST"])
@@ -170,6 +208,16 @@ def join():
     except Expired as error:
         session.pop(SESSION_KEY, None)
         return render_template("invitations/expired.html", message=error.message), 410
+    form = _join_form(invitation)
+    if form.validate_on_submit():
+        joined = _join(invitation, form)
+        if joined is not None:
+            return joined
+    status = 422 if form.errors or form.form_errors else 200
+    return render_template("invitations/join.html", form=form, invitation=invitation), status
+
+
+def _join_form(invitation) -> JoinForm:
     form = JoinForm()
     if request.method == "GET" and not current_user.is_authenticated:
         form.name.data, form.phone.data, form.email.data = (
@@ -177,35 +225,34 @@ def join():
             invitation.phone or "",
             invitation.email or "",
         )
-    if form.validate_on_submit():
-        signed_in = current_user._get_current_object() if current_user.is_authenticated else None
-        data = JoinInput(
-            name=form.name.data or "",
-            phone=form.phone.data or "",
-            email=form.email.data or "",
-            consent=form.consent.data,
-        )
-        try:
-            outcome = join_accept(invitation=invitation, data=data, signed_in=signed_in)
-        except DomainError as error:
-            db.session.rollback()
-            form_error(form, error)
-        else:
-            if signed_in is None:
-                sign_in_user(outcome.user, method="invitation")
-            else:
-                db.session.commit()
-            session.pop(SESSION_KEY, None)
-            if outcome.request is not None:
-                flash(
-                    f"Thanks, {outcome.user.first_name}! A coordinator will let you in shortly; we'll text you.",
-                    "success",
-                )
-                return redirect(url_for("circles.index"))
-            flash(
-                f"Welcome, {outcome.user.first_name}! Here's what would help {invitation.circle.patient_first_name}.",
-                "success",
-            )
-            return redirect(url_for("tasks.index", circle_id=invitation.circle_id))
-    status = 422 if form.errors or form.form_errors else 200
-    return render_template("invitations/join.html", form=form, invitation=invitation), status
+    return form
+
+
+def _join(invitation, form: JoinForm):
+    """Join with what the form says; a redirect to where the new member starts, or None with errors on the form."""
+    signed_in = current_user._get_current_object() if current_user.is_authenticated else None
+    data = JoinInput(
+        name=form.name.data or "",
+        phone=form.phone.data or "",
+        email=form.email.data or "",
+        consent=form.consent.data,
+    )
+    try:
+        outcome = join_accept(invitation=invitation, data=data, signed_in=signed_in)
+    except DomainError as error:
+        db.session.rollback()
+        form_error(form, error)
+        return None
+    if signed_in is None:
+        sign_in_user(outcome.user, method="invitation")
+    else:
+        db.session.commit()
+    session.pop(SESSION_KEY, None)
+    if outcome.request is not None:
+        flash(f"Thanks, {outcome.user.first_name}! A coordinator will let you in shortly; we'll text you.", "success")
+        return redirect(url_for("circles.index"))
+    flash(
+        f"Welcome, {outcome.user.first_name}! Here's what would help {invitation.circle.patient_first_name}.",
+        "success",
+    )
+    return redirect(url_for("circles.show", circle_id=invitation.circle_id))
