@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import io
+import re
 import time
+from html import unescape
 
 import pytest
 from sqlalchemy import func, select
@@ -283,7 +285,7 @@ def test_upload_preview_and_confirm_on_the_web(coordinator_client, circle):
     page = client.get(response.headers["Location"])
     html = page.get_data(as_text=True)
     assert page.status_code == 200
-    assert '<td dir="auto">سارة</td>' in html
+    assert 'dir="auto">سارة</td>' in html
     assert "&lt;script&gt;alert(1)&lt;/script&gt;" in html and "<script>alert" not in html
     assert "Columns not used: Notes." in html and "isn&#39;t valid" in html
     assert "Send 2 invitations" in html
@@ -298,6 +300,25 @@ def test_upload_preview_and_confirm_on_the_web(coordinator_client, circle):
     again = client.post(confirm_url, form_url=response.headers["Location"])
     assert "already sent" in client.get(again.headers["Location"]).get_data(as_text=True)
     assert db.session.scalar(select(func.count()).select_from(Message)) == 2
+
+
+def test_each_line_of_the_preview_carries_its_outcome_and_reason_in_its_own_row(coordinator_client, circle):
+    data = "Name,Mobile,Email\nAnn,202-555-0101,\nBad,12,\nNobody,,\nAnn again,202-555-0101,\n"
+    page = coordinator_client.get(upload(coordinator_client, circle, data.encode()).headers["Location"])
+    html = page.get_data(as_text=True)
+    assert 'class="import-table card-table"' in html and "table-scroll" not in html  # cards on a phone, no side-scroll
+    body = html[html.index("<tbody>") : html.index("</tbody>")]
+    lines = {}
+    for row in body.split("<tr ")[1:]:
+        cells = dict(re.findall(r'data-label="([^"]+)"[^>]*>(.*?)</td>', row, re.S))
+        words = {label: " ".join(unescape(re.sub(r"<[^>]+>", " ", text)).split()) for label, text in cells.items()}
+        lines[words["Line"]] = words
+    assert set(lines) == {"2", "3", "4", "5"}
+    assert lines["2"]["What happens"] == "Will invite"
+    assert lines["3"]["What happens"].startswith("Not sent ") and "isn't valid" in lines["3"]["What happens"]
+    assert lines["4"]["What happens"].startswith("Not sent ") and len(lines["4"]["What happens"]) > len("Not sent ")
+    assert lines["5"]["What happens"].startswith("Duplicate ") and "line 2" in lines["5"]["What happens"]
+    assert lines["4"]["Mobile"] == "–" and lines["4"]["Email"] == "–"
 
 
 def test_bad_uploads_are_shown_by_the_field_with_422(coordinator_client, circle):
