@@ -182,7 +182,7 @@ class CircleForm(FlaskForm):
         description="Texts to helpers wait until morning in this time zone.",
         region_field="phone_region",
         required="Choose a time zone.",
-        other_label="Not in the list? Type a nearby city",
+        other_label="Not in the list? Type a nearby city instead",
     )
 
     def place_summary(self) -> str:

@@ -100,7 +100,7 @@ class PreferencesForm(FlaskForm):
         [SelectChoice(key, label) for key, label in LEAD_CHOICES.items()],
         "Leave all empty for no reminders.",
     )
-    timezone = ZoneField("My time zone", other_label="Not in the list? Type a city near you")
+    timezone = ZoneField("My time zone", other_label="Not in the list? Type a city near you instead")
     quiet_start = TimeInput("Quiet from")
     quiet_end = TimeInput("Quiet until")
     sms_enabled = BooleanField("Texts")

@@ -72,7 +72,7 @@ def register():
             form_error(form, error)
         else:
             sign_in_user(user, method="password")
-            flash(f"Welcome, {user.first_name}. Start a circle for the person you're supporting.", "success")
+            flash(f"Your account is ready, {user.first_name}.", "success")
             return redirect(url_for("circles.new"))
     return render_template("accounts/register.html", form=form), INVALID if form.errors else 200
 
