@@ -74,3 +74,14 @@ def test_no_address_or_medical_detail_reaches_a_text(name):
     source = Path(BASE_DIR, "templates", "sms", name).read_text()
     for forbidden in ("address", "notes", "title", "details", "pickup", "destination", "diagnosis"):
         assert forbidden not in source, f"{name} uses {forbidden}"
+
+
+# Words from inside the service that a tired supporter would not follow. TAKE 42, OK 42 and DROP 42 are the
+# reply commands and "(task 42)" is the number those commands use, so they stay.
+INTERNAL_WORDS = ("slot", "#", "pending", "escalat", "claim", "membership", "still open", "capacity", "status")
+
+
+@pytest.mark.parametrize("name", TEMPLATES)
+def test_texts_use_no_internal_words(make_app, name):
+    body = render(make_app(), name).lower()
+    assert not [word for word in INTERNAL_WORDS if word in body], body
