@@ -281,3 +281,17 @@ def test_people_waiting_names_everyone_in_one_query(app, team):
 def test_the_people_page_is_for_members_only(app, team):
     outsider = signed_in(app, make_user(name="Not Here"))
     assert outsider.get(people_url(team["circle"])).status_code == 404
+
+
+def test_member_and_invitation_ids_too_big_for_the_database_are_a_404(app, team):
+    circle = team["circle"]
+    daniel = signed_in(app, team["patient"])
+    huge = 10**20
+    for url in (
+        f"{people_url(circle)}/{huge}/remove",
+        f"{people_url(circle)}/{huge}/role/supporter",
+        f"/circles/{circle.id}/members/{huge}/inner-circle",
+        f"/circles/{circle.id}/invitations/{huge}/revoke",
+    ):
+        assert daniel.get(url).status_code == 404, url
+        assert daniel.post(url, form_url=people_url(circle)).status_code == 404, url
