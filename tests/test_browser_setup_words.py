@@ -86,6 +86,8 @@ def test_the_message_log_and_the_import_preview_fit_a_phone_with_every_word_on_s
                 box = cell.bounding_box()
                 assert box["x"] >= 0 and box["x"] + box["width"] <= width, cell.inner_text()
             assert page.locator("table.log .tag").first.is_visible()
+            name = page.locator("table.log .log-to strong", has_text="Rosa Díaz")
+            assert name.bounding_box()["height"] < 30  # one line, not broken letter by letter
             findings += axe_findings(page, f"messages {'phone' if phone else 'desktop'}")
 
             page.goto(f"{server.url}/circles/{circle.id}/invitations/import")
