@@ -232,9 +232,10 @@ def zone_choices(region: str, current: str | None = None) -> list[Choice]:
     return choices + [Choice(z, zone_choice_label(z), "Other places") for z in listed[len(own) :]]
 
 
-def zone_search_names() -> list[str]:
+@lru_cache(maxsize=1)
+def zone_search_names() -> tuple[str, ...]:
     """What the search box suggests as someone types: every place, "City, Country", A to Z."""
-    return sorted((zone_place(z) for z in _places()), key=_fold)
+    return tuple(sorted((zone_place(z) for z in _places()), key=_fold))
 
 
 @lru_cache(maxsize=1)

@@ -12,6 +12,7 @@ from flask import current_app, g, has_app_context
 from flask_wtf import FlaskForm
 from markupsafe import Markup
 from wtforms import Field, RadioField, SelectChoice, SelectField, StringField
+from wtforms.utils import unset_value
 from wtforms.validators import DataRequired, Length, Optional, StopValidation
 from wtforms.widgets import html_params
 
@@ -124,7 +125,7 @@ class ZoneField(Field):
         circle = g.get("circle") if has_app_context() else None
         return circle.phone_region if circle is not None else _default_region()
 
-    def process(self, formdata, data=None, extra_filters=None):
+    def process(self, formdata, data=unset_value, extra_filters=None):
         super().process(formdata, data, extra_filters)
         if formdata is not None:
             self.typed = " ".join((formdata.get(f"{self.name}-other") or "").split())
