@@ -3,8 +3,11 @@
 from __future__ import annotations
 
 import re
+from zoneinfo import available_timezones
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 from sqlalchemy import select
 
 from coordinator.errors import Invalid
@@ -13,6 +16,7 @@ from coordinator.models import Circle, User
 from coordinator.regions import (
     country_choices,
     current_zone,
+    is_place_zone,
     zone_choices,
     zone_find,
     zone_place,
@@ -193,3 +197,14 @@ def test_a_members_zone_list_starts_with_the_circles_country_and_takes_a_typed_c
     assert db.session.get(User, sam.id).timezone == "America/Chicago"
     refused = client.post(url, data | {"timezone-other": "Etc/GMT-1"})
     assert refused.status_code == 422 and "is a time offset, not a place" in refused.get_data(as_text=True)
+
+
+@settings(max_examples=300, deadline=None, database=None)
+@given(typed=st.one_of(st.text(max_size=100), st.sampled_from(sorted(available_timezones()))))
+def test_whatever_is_typed_gives_a_real_place_or_a_message(typed):
+    try:
+        found = zone_find(typed, region="US")
+    except Invalid as refused:
+        assert refused.message
+    else:
+        assert is_place_zone(found)
