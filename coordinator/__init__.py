@@ -10,6 +10,7 @@ from typing import Any
 from flask import Flask
 from sqlalchemy import event
 from werkzeug.middleware.proxy_fix import ProxyFix
+from werkzeug.routing import IntegerConverter
 
 from config import BASE_DIR, ConfigError, check_production_secret, load_config
 
@@ -84,7 +85,16 @@ def register_extensions(app: Flask) -> None:
 def register_blueprints(app: Flask) -> None:
     from coordinator.web import register_blueprints as register
 
+    app.url_map.converters["int"] = RowIdConverter  # before any rule is added
     register(app)
+
+
+class RowIdConverter(IntegerConverter):
+    """An <int:...> in a path: a number larger than the database can store is a 404, not a crash."""
+
+    def __init__(self, url_map, *args, **kwargs):
+        kwargs.setdefault("max", 2**31 - 1)
+        super().__init__(url_map, *args, **kwargs)
 
 
 def register_web(app: Flask) -> None:
