@@ -88,7 +88,12 @@ def test_dates_that_are_not_dates_get_a_plain_message(typed):
 
 
 def test_the_circle_region_decides_day_or_month_first():
-    assert (dayfirst_for("US"), dayfirst_for("GB"), dayfirst_for("AU"), dayfirst_for(None)) == (False, True, True, False)
+    assert (dayfirst_for("US"), dayfirst_for("GB"), dayfirst_for("AU"), dayfirst_for(None)) == (
+        False,
+        True,
+        True,
+        False,
+    )
 
 
 @pytest.mark.parametrize(
@@ -170,7 +175,13 @@ def test_every_category_accepts_its_details_as_a_browser_sends_them(coordinator_
     need = db.session.scalar(select(Need))
     task = db.session.scalar(select(Task))
     assert (task.local_date, task.start_time, task.end_time) == (date(2026, 3, 10), time(9), time(10, 30))
-    kept = {"number": 2, "time": "14:30", "yes_no": True, "long_text": "Side door\nRing twice", "text": "Something plain"}
+    kept = {
+        "number": 2,
+        "time": "14:30",
+        "yes_no": True,
+        "long_text": "Side door\nRing twice",
+        "text": "Something plain",
+    }
     assert need.details == {d.name: kept[d.kind] for d in category.asked}
     assert need.address == ("12 Elm St" if category.address_label else "")
 

@@ -10,9 +10,28 @@ from __future__ import annotations
 from datetime import date
 
 from wtforms import StringField
+from wtforms.validators import ValidationError
 
 from coordinator.clock import dayfirst_for, now, parse_date, parse_time, today_in
 from coordinator.errors import Invalid
+
+ROW_ID_MAX = 2**31 - 1  # the largest id the database stores (PostgreSQL integer)
+
+
+def row_id(value) -> int:
+    """A database id from a form (a select's value): a number past what can be stored is not a choice."""
+    number = int(str(value)) if str(value).isascii() and str(value).isdigit() else -1
+    if not 1 <= number <= ROW_ID_MAX:
+        raise ValueError("Choose someone from the list.")
+    return number
+
+
+class PlainText:
+    """A validator: no control characters (a NUL can't even be stored in PostgreSQL; they mean a paste went wrong)."""
+
+    def __call__(self, form, field) -> None:
+        if any((ord(ch) < 32 and ch not in "\n\r\t") or ord(ch) == 127 for ch in field.data or ""):
+            raise ValidationError("Remove the control characters.")
 
 
 def date_meta(circle) -> dict:

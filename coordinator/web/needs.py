@@ -11,7 +11,7 @@ from sqlalchemy import select
 
 from coordinator.categories import CATEGORIES
 from coordinator.clock import AmbiguousTime, now, today_in, zone_label
-from coordinator.errors import DomainError, Problems
+from coordinator.errors import DomainError
 from coordinator.extensions import db
 from coordinator.forms import form_error
 from coordinator.forms.accounts import ConfirmForm
@@ -60,9 +60,8 @@ def _submit(form, *, act, check) -> tuple[object | None, bool]:
     except DomainError as error:
         db.session.rollback()
         problems = getattr(error, "problems", [error])
-        unread = [p for p in problems if not (p.field in form and form[p.field].errors)]
-        if unread:
-            form_error(form, Problems(unread))
+        for problem in [p for p in problems if not (p.field in form and form[p.field].errors)]:
+            form_error(form, problem)
         return None, any(isinstance(p, AmbiguousTime) for p in problems)
 
 

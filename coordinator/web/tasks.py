@@ -9,7 +9,7 @@ from flask_login import current_user
 
 from coordinator.categories import CATEGORIES
 from coordinator.clock import AmbiguousTime, last_plannable, local, parse_date, today_in, zone_label
-from coordinator.errors import DomainError, Invalid, NotFound, Problems
+from coordinator.errors import DomainError, Invalid, NotFound
 from coordinator.extensions import db
 from coordinator.forms import form_error
 from coordinator.forms.accounts import ConfirmForm
@@ -185,7 +185,8 @@ def edit(*, membership: Membership, circle: Circle, task_id: int):
             db.session.rollback()
             problems = getattr(error, "problems", [error])
             ambiguous = any(isinstance(p, AmbiguousTime) for p in problems)
-            form_error(form, Problems([p for p in problems if not (p.field in form and form[p.field].errors)]))
+            for problem in [p for p in problems if not (p.field in form and form[p.field].errors)]:
+                form_error(form, problem)
         if readable and not form.errors and not form.form_errors:
             db.session.commit()
             flash("Saved this date. Anyone who had it and is affected will be told.", "success")
