@@ -16,6 +16,16 @@
     closeAll(inside);
   });
   document.addEventListener("keydown", function (event) {
-    if (event.key === "Escape") { closeAll(null); }
+    if (event.key !== "Escape") { return; }
+    // Focus inside a menu that closes would be lost: give it back to the menu's button.
+    var inside = event.target.closest ? event.target.closest("details.more[open]") : null;
+    closeAll(null);
+    if (inside) { inside.querySelector("summary").focus(); }
+  });
+  // Tabbing past the last item closes the menu, so it never covers the link that has focus.
+  menus.forEach(function (menu) {
+    menu.addEventListener("focusout", function (event) {
+      if (event.relatedTarget && !menu.contains(event.relatedTarget)) { menu.removeAttribute("open"); }
+    });
   });
 })();
