@@ -82,8 +82,8 @@ def test_coverage_counts_held_slots_per_day_and_calls_out_the_uncovered(app, cli
 
     client.sign_in(coordinator.email, PASSWORD)
     page = text(client.get(f"/circles/{circle.id}/health").get_data(as_text=True))
-    assert "Uncovered in the next 14 days Thu 4 Jun: 2 of 3 slots open" in page
-    assert "4 of 6 slots held (67%)" in page
+    assert "Uncovered in the next 14 days Thu 4 Jun: 2 of 3 places open" in page
+    assert "4 of 6 places taken (67%)" in page and "slot" not in page
 
 
 def test_weekly_active_counts_distinct_supporters_per_local_week_including_quiet_weeks(app, noon):
@@ -181,7 +181,7 @@ def test_the_page_shows_load_and_follows_a_changed_fair_share(app, client, noon)
     assert "Olga Overloaded Above fair share Consider asking others first. 5 tasks · 50%" in page
     assert page.count("Above fair share") == 1
     assert (
-        "Shared evenly among the 8 people who can help, the 10 spots needed then come to about 1.2 each. "
+        "Shared evenly among the 8 people who can help, the 10 places needed then come to about 1.2 each. "
         "Anyone past 3 (2 times that, rounded)" in page
     )
     health_settings_update(circle=circle, values={"fair_share_factor": 4.0})
@@ -269,7 +269,7 @@ def test_a_patient_who_chose_none_sees_nothing_of_it(app, client, noon):
     response = client.get(f"/circles/{circle.id}/health")
     body = response.get_data(as_text=True)
     assert response.status_code == 200 and "You chose not to see this page" in body
-    assert "<svg" not in body and "Coverage" not in body and "slots" not in body
+    assert "<svg" not in body and "Coverage" not in body and "places" not in body
     assert not any(person.name in body for person in people.values())
 
 
