@@ -15,16 +15,16 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import date, timedelta
 
-from sqlalchemy import and_, case, exists, func, or_, select
-from sqlalchemy.orm import joinedload
+from sqlalchemy import and_, case, exists, func, or_
 
 from coordinator.clock import now
 from coordinator.extensions import db
-from coordinator.models.circles import ACTIVE, PATIENT, Membership
+from coordinator.models.circles import Membership
 from coordinator.models.claims import RELEASED, Claim
 from coordinator.models.invitations import JoinRequest
 from coordinator.models.needs import Task
 from coordinator.services.matching import suits
+from coordinator.services.members import people_waiting
 from coordinator.services.tasks import claims_by_task, tasks_mine, visible_tasks
 
 WEEK = timedelta(days=7)
@@ -48,7 +48,6 @@ class ManagerHome:
     week: list[Task]  # the coming seven days' tasks, soonest first
     week_total: int  # how many tasks the coming week holds (week may show fewer)
     week_needing: int  # of those, how many still need someone
-    has_patient: bool  # the patient has an account here (then only she sends thank-yous)
     claims: dict[int, list[Claim]] = field(default_factory=dict)
 
     @property
@@ -89,16 +88,9 @@ def supporter_home(membership: Membership) -> SupporterHome:
 
 
 def manager_home(membership: Membership) -> ManagerHome:
-    """What waits on the patient and coordinators (three queries, four for a coordinator)."""
+    """What waits on the patient and coordinators (three queries)."""
     circle_id = membership.circle_id
-    requests = list(
-        db.session.scalars(
-            select(JoinRequest)
-            .options(joinedload(JoinRequest.user))
-            .where(JoinRequest.circle_id == circle_id, JoinRequest.status == "pending")
-            .order_by(JoinRequest.created_at, JoinRequest.id)
-        )
-    )
+    requests = people_waiting(circle_id=circle_id)
     moment = now()
     needs_someone = and_(Task.claimed < Task.capacity, Task.covered_elsewhere_at.is_(None))
     alerted = and_(Task.ask_stage >= ALERTED, Task.alert_handled_at.is_(None), needs_someone)
@@ -122,14 +114,6 @@ def manager_home(membership: Membership) -> ManagerHome:
         week=week,
         week_total=int(rows[0].total or 0) if rows else 0,
         week_needing=int(rows[0].needing or 0) if rows else 0,
-        has_patient=membership.role == PATIENT or _has_patient(circle_id),
         claims=claims_by_task([t.id for t in week]),
     )
 
-
-def _has_patient(circle_id: int) -> bool:
-    return db.session.scalar(
-        select(Membership.id).where(
-            Membership.circle_id == circle_id, Membership.role == PATIENT, Membership.status == ACTIVE
-        )
-    ) is not None

@@ -141,23 +141,3 @@ def circle_members(*, circle_id: int) -> list[Membership]:
             .order_by(Membership.created_at, Membership.id)
         )
     )
-
-
-def inner_circle_toggle(*, circle_id: int, member_id: int, actor: User) -> Membership:
-    """Put a supporter in or out of the inner circle, which sees "inner circle only" needs."""
-    member = db.session.scalar(
-        select(Membership).where(
-            Membership.id == member_id, Membership.circle_id == circle_id, Membership.status == ACTIVE
-        )
-    )
-    if member is None:
-        raise NotFound("That person isn't in this circle.")
-    member.inner_circle = not member.inner_circle
-    activity_record(
-        kind="member.role_changed",
-        circle_id=circle_id,
-        actor_id=actor.id,
-        subject_id=member.user_id,
-        data={"inner_circle": member.inner_circle},
-    )
-    return member

@@ -174,7 +174,7 @@ def _request(invitation: Invitation, circle: Circle, user: User) -> JoinRequest:
     db.session.add(request)
     db.session.flush()
     activity_record(kind="join.requested", circle_id=circle.id, actor_id=user.id, subject_id=user.id)
-    url = public_url("invitations.index", circle_id=circle.id)
+    url = public_url("members.index", circle_id=circle.id)  # People shows who is waiting first
     for coordinator in db.session.scalars(
         select(Membership).where(
             Membership.circle_id == circle.id, Membership.role == COORDINATOR, Membership.status == ACTIVE
@@ -225,16 +225,6 @@ def join_requests_of(*, user: User) -> list[JoinRequest]:
             select(JoinRequest)
             .options(joinedload(JoinRequest.circle))
             .where(JoinRequest.user_id == user.id, JoinRequest.status == "pending")
-            .order_by(JoinRequest.created_at)
-        )
-    )
-
-
-def join_requests_pending(*, circle_id: int) -> list[JoinRequest]:
-    return list(
-        db.session.scalars(
-            select(JoinRequest)
-            .where(JoinRequest.circle_id == circle_id, JoinRequest.status == "pending")
             .order_by(JoinRequest.created_at)
         )
     )

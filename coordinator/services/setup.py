@@ -35,6 +35,7 @@ class Step:
     needs: int = 0  # needs posted and not cancelled
     joined: int = 0  # people in the circle besides whoever started it
     invited: int = 0  # invitations (and shared links) still open
+    patient_here: bool = False  # on "who": the patient has an account in the circle (then she thanks people)
     suggestions: tuple[Suggestion, ...] = ()
 
 
@@ -62,13 +63,20 @@ def setup_steps(circle: Circle, *, viewer: Membership | None = None) -> list[Ste
     invited = select(func.count(Invitation.id)).where(
         Invitation.circle_id == circle.id, Invitation.status == "pending", Invitation.expires_at > now()
     )
-    row = db.session.execute(select(needs.scalar_subquery(), joined.scalar_subquery(), invited.scalar_subquery())).one()
-    needs_count, joined_count, invited_count = row
+    patient = select(func.count(Membership.id)).where(
+        Membership.circle_id == circle.id, Membership.status == ACTIVE, Membership.role == PATIENT
+    )
+    row = db.session.execute(
+        select(
+            needs.scalar_subquery(), joined.scalar_subquery(), invited.scalar_subquery(), patient.scalar_subquery()
+        )
+    ).one()
+    needs_count, joined_count, invited_count, patients = row
     if not circle.created_by_id:  # nobody is known to have started it: anyone past the first counts
         joined_count = max(joined_count - 1, 0)
     me = "me" if viewer is not None and viewer.role == PATIENT else circle.patient_first_name
     return [
-        Step("who", done=True),
+        Step("who", done=True, patient_here=patients > 0),
         Step(
             "needs",
             done=needs_count > 0,

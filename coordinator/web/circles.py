@@ -10,10 +10,12 @@ from coordinator.extensions import db
 from coordinator.forms import form_error
 from coordinator.forms.accounts import ConfirmForm
 from coordinator.forms.circles import CircleForm
-from coordinator.models.circles import PATIENT, Circle, Membership
-from coordinator.services.circles import circle_create, circle_members, circles_for_user
+from coordinator.models.circles import Circle, Membership
+from coordinator.services.circle_home import manager_home, supporter_home
+from coordinator.services.circles import circle_create, circles_for_user
+from coordinator.services.joining import join_requests_of
 from coordinator.services.patient_checkins import drafts_pending_count
-from coordinator.services.tasks import open_task_count
+from coordinator.services.setup import setup_steps
 from coordinator.services.thanks import thanks_allowed, thanks_suggestions
 from coordinator.web.access import circle_view, managing_view
 from coordinator.web.members import inner_circle_change
@@ -24,8 +26,17 @@ bp = Blueprint("circles", __name__, url_prefix="/circles")
 @bp.get("/")
 @login_required
 def index():
+    """Someone in one circle goes straight into it; otherwise their circles and any requests still waiting."""
     memberships = circles_for_user(user=current_user)
-    return render_template("circles/index.html", memberships=memberships)
+    waiting = join_requests_of(user=current_user)
+    if len(memberships) == 1 and not waiting:
+        return redirect(url_for("circles.show", circle_id=memberships[0].circle_id))
+    return render_template(
+        "circles/index.html",
+        memberships=memberships,
+        waiting=waiting,
+        organises=any(m.manages for m in memberships),
+    )
 
 
 @bp.route("/new", methods=["GET", "POST"])
@@ -58,17 +69,23 @@ def new():
 @bp.get("/<int:circle_id>")
 @circle_view()
 def show(*, membership: Membership, circle: Circle):
-    members = circle_members(circle_id=circle.id) if membership.manages else []
-    may_thank = thanks_allowed(membership, circle_has_patient=any(m.role == PATIENT for m in members))
+    """The circle's first page: what waits on this person, by role (services/circle_home.py)."""
+    if not membership.manages:
+        return render_template(
+            "circles/show.html", circle=circle, membership=membership, home=supporter_home(membership)
+        )
+    home = manager_home(membership)
+    steps = setup_steps(circle, viewer=membership)
+    may_thank = thanks_allowed(membership, circle_has_patient=steps[0].patient_here)
     return render_template(
         "circles/show.html",
         circle=circle,
         membership=membership,
-        members=members,
-        week_open=open_task_count(membership, days=7),
+        home=home,
+        setup=steps,
         confirm=ConfirmForm(),
         thanks=thanks_suggestions(circle_id=circle.id, exclude_user_id=membership.user_id) if may_thank else [],
-        drafts_waiting=drafts_pending_count(circle_id=circle.id) if membership.manages else 0,
+        drafts_waiting=drafts_pending_count(circle_id=circle.id),
     )
 
 

@@ -43,7 +43,17 @@ ASK = NavItem("Ask for help", "needs.new", also=("drafts.index",))
 PEOPLE = NavItem(
     "People",
     "members.index",
-    also=("invitations.index", "imports.upload", "imports.show", "reopen.start", "reopen.review", "members.confirm"),
+    also=(
+        "invitations.index",
+        "invitations.revoke",
+        "imports.upload",
+        "imports.show",
+        "reopen.start",
+        "reopen.review",
+        "members.remove",
+        "members.role",
+        "circles.inner_circle",
+    ),
 )
 MESSAGES = NavItem("Messages", "sms.log")
 HEALTH = NavItem("How it's going", "health.index", also=("health.settings",))

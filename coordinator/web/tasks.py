@@ -15,7 +15,7 @@ from coordinator.forms import form_error
 from coordinator.forms.accounts import ConfirmForm
 from coordinator.forms.fields import date_meta
 from coordinator.forms.tasks import AssignForm, ReleaseForm, TaskEditForm
-from coordinator.models.circles import Circle, Membership
+from coordinator.models.circles import PATIENT, Circle, Membership
 from coordinator.services.circles import circle_members
 from coordinator.services.health import above_share
 from coordinator.services.tasks import (
@@ -30,6 +30,7 @@ from coordinator.services.tasks import (
     tasks_week,
 )
 from coordinator.web.access import circle_view, managing_view
+from coordinator.web.confirming import Confirmation, confirmation_page
 
 bp = Blueprint("tasks", __name__, url_prefix="/circles/<int:circle_id>")
 LIST_LIMIT = 100  # a phone screen's worth of days; "Later tasks" continues from the next day
@@ -57,7 +58,7 @@ def index(*, membership: Membership, circle: Circle):
         category=request.args.get("category") or None,
         start=_date_arg("from"),
         end=_date_arg("to"),
-        open_only=request.args.get("open") == "1",
+        open_only=request.args.get("show") != "all",  # by default, what still needs someone
     )
     tasks = tasks_list(membership, filters, limit=LIST_LIMIT + 1)
     later = None
@@ -141,7 +142,7 @@ def show(*, membership: Membership, circle: Circle, task_id: int):
         assign.user_id.choices = [
             (m.user_id, f"{m.user.name} (more than a fair share lately)" if m.user_id in heavy else m.user.name)
             for m in circle_members(circle_id=circle.id)
-            if m.user_id not in holders
+            if m.user_id not in holders and m.role != PATIENT  # the patient is helped, never signed up
         ]
     return render_template(
         "tasks/show.html",
@@ -197,12 +198,32 @@ def edit(*, membership: Membership, circle: Circle, task_id: int):
     ), status
 
 
-@bp.post("/tasks/<int:task_id>/cancel")
+@bp.route("/tasks/<int:task_id>/cancel", methods=["GET", "POST"])
 @managing_view()
 def cancel(*, membership: Membership, circle: Circle, task_id: int):
+    """Cancelling one date asks once, saying who will be told; only the POST cancels."""
     task = _task_or_404(membership, task_id)
+    back = url_for("tasks.show", circle_id=circle.id, task_id=task.id)
+    if request.method == "GET":
+        holders = [c.user for c in claims_by_task([task.id]).get(task.id, [])]
+        told = (
+            f"{', '.join(h.name for h in holders)} {'has' if len(holders) == 1 else 'have'} it and will get a text."
+            if holders
+            else "Nobody has taken it yet, so nobody needs to be told."
+        )
+        series = task.need.recurring
+        confirmation = Confirmation(
+            title=f"Cancel “{task.need.title}” on {task.local_date:%a %-d %b}?",
+            lead="Only this date." + (" The rest of the series stays as it is." if series else ""),
+            consequences=(told, "It can't be taken any more. To bring it back, post it again."),
+            action=url_for("tasks.cancel", circle_id=circle.id, task_id=task.id),
+            button="Yes, cancel this date" if series else "Yes, cancel it",
+            back=back,
+            back_label="No, keep it",
+        )
+        return confirmation_page(confirmation)
     if ConfirmForm().validate_on_submit():
         task_cancel(task=task, actor=current_user)
         db.session.commit()
         flash("Cancelled this date. Anyone who had it was told.", "success")
-    return redirect(url_for("tasks.show", circle_id=circle.id, task_id=task.id))
+    return redirect(back)
