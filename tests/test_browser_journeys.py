@@ -95,3 +95,99 @@ def test_a_supporter_joins_from_a_texted_link_takes_a_task_and_gives_it_back(app
         assert db.session.scalar(select(Claim.status)) == "released"
         told = db.session.scalar(select(Message).where(Message.kind == "claim_released"))
         assert told is not None and told.user_id == daniel.id
+
+
+def test_a_newcomer_registers_and_sets_up_a_circle_for_someone_else(app):
+    with LiveServer(app) as server, chromium_page() as page:
+        page.goto(server.url + "/")
+        page.get_by_role("link", name="Start a circle").first.click()
+        page.get_by_label("Your name").fill("Daniel Lopez")
+        page.get_by_label("Email").fill("daniel@example.org")
+        page.get_by_label("Password").fill("a long phrase to remember")
+        page.get_by_role("button", name="Create account").click()
+
+        page.get_by_role("heading", name="Start a circle").wait_for()
+        page.get_by_label("Someone else: I'm organising for them").check()
+        page.get_by_label("Their name").fill("Maria Lopez")
+        page.get_by_role("button", name="Start the circle").click()
+
+        page.get_by_role("heading", name="Supporting Maria Lopez").wait_for()
+        text = visible_text(page)
+        assert "Get Maria's circle going" in text
+        assert "has someone" not in text and "Thank you, everyone" not in text  # no cover it doesn't have
+        assert "Nothing is planned for the next 7 days." in text
+        page.get_by_role("link", name="Rides to treatment").click()
+        assert page.get_by_label("What's needed").input_value() == "Rides to treatment"
+        page.go_back()
+        page.get_by_role("link", name="Invite people").first.click()
+        page.get_by_role("heading", name="Invite people").wait_for()
+        nav = page.get_by_role("navigation", name="Helping Maria")
+        assert nav.get_by_role("link").count() <= 4  # four places, the rest under More
+        assert page.evaluate("document.documentElement.scrollWidth") <= 390
+
+
+def test_a_coordinator_invites_lets_someone_in_imports_a_list_and_removes_someone_after_confirming(app, tmp_path):
+    from coordinator.models import Invitation, Membership, User
+    from coordinator.services.claims import claim_make
+    from coordinator.services.invitations import invitation_by_token, shared_link_create
+    from coordinator.services.joining import JoinInput, join_accept
+    from tests.factories import PASSWORD, add_member
+
+    daniel = make_user(name="Daniel Lopez")
+    circle = make_circle(coordinator=daniel, name="Team Maria")
+    tom = make_user(name="Tom Becker", phone="+12025550112")
+    tom_member = add_member(circle, tom)
+    ride = make_need(circle, daniel, title="Ride to chemo")
+    claim_make(membership=tom_member, task_id=ride.tasks[0].id)
+    token = shared_link_create(circle=circle, inviter=daniel)
+    join_accept(
+        invitation=invitation_by_token(token),
+        data=JoinInput(name="Grace Okafor", phone="202-555-0113", consent=True),
+    )
+    db.session.commit()
+    contacts = tmp_path / "last-time.csv"
+    contacts.write_text("Name,Mobile,Email\nRobin Park,202-555-0130,\nLee Chan,12345,\n")
+
+    with LiveServer(app) as server, chromium_page() as page:
+        page.goto(server.url + "/sign-in")
+        page.get_by_label("Email").fill(daniel.email)
+        page.get_by_label("Password").fill(PASSWORD)
+        page.get_by_role("button", name="Sign in").click()
+        assert "Grace Okafor asked to join" in visible_text(page)  # what waits on him, on the first page
+
+        page.get_by_role("navigation", name="Team Maria").get_by_role("link", name="People").click()
+        page.get_by_role("button", name="Let Grace in").click()
+        page.get_by_text("Grace Okafor is in the circle").wait_for()
+
+        page.get_by_role("link", name="Invite people").click()
+        page.get_by_label("Their name").fill("Priya Natarajan")
+        page.get_by_label("Mobile number").fill("(202) 555-0111")
+        page.get_by_role("button", name="Send the invitation").click()
+        page.get_by_text("Invitation on its way to Priya Natarajan").wait_for()
+
+        page.get_by_role("link", name="From a contact file").click()
+        page.get_by_label("Contacts file").set_input_files(str(contacts))
+        page.get_by_role("button", name="Check the list").click()
+        rejected = page.locator("tr.import-rejected")
+        assert rejected.count() == 1 and "Lee Chan" in rejected.inner_text()
+        assert page.locator("tr.import-rejected .import-reason").is_visible()  # the reason, on a phone
+        assert page.evaluate("document.documentElement.scrollWidth") <= 390
+        page.get_by_role("button", name="Send 1 invitation").click()
+        page.get_by_text("Sent 1 invitation").wait_for()
+
+        page.get_by_role("navigation", name="Team Maria").get_by_role("link", name="People").click()
+        page.get_by_text("Manage Tom").click()
+        page.get_by_role("link", name="Remove Tom from the circle").click()
+        question = visible_text(page)
+        assert "Ride to chemo" in question and "need someone again" in question
+        db.session.expire_all()
+        assert db.session.scalar(select(Membership.status).where(Membership.user_id == tom.id)) == "active"
+        page.get_by_role("button", name=re.compile("Remove Tom")).click()
+        page.get_by_text("Tom Becker is no longer in the circle").wait_for()
+
+    db.session.expire_all()
+    assert db.session.scalar(select(Membership.status).where(Membership.user_id == tom.id)) == "removed"
+    grace = db.session.scalar(select(User).where(User.name == "Grace Okafor"))
+    assert db.session.scalar(select(Membership.status).where(Membership.user_id == grace.id)) == "active"
+    invited = set(db.session.scalars(select(Invitation.name).where(Invitation.kind != "link")))
+    assert invited == {"Priya Natarajan", "Robin Park"}
