@@ -143,7 +143,9 @@ CATEGORIES: dict[str, Category] = {
             "Groceries and errands",
             "an errand",
             address_label="Drop-off address",
-            details=(Detail("list", "What's needed", "long_text"),),
+            details=(
+                Detail("list", "Shopping list or errands", "long_text", hint="For example: milk, bread, post a parcel"),
+            ),
         ),
         Category("housework", "Housework and yard", "some housework", details=(Detail("jobs", "Jobs", "long_text"),)),
         Category("visit", "Visits and company", "a visit", address_label="Where"),

@@ -248,7 +248,7 @@ def test_any_calendar_week_answers_with_the_nearest_week_it_can_show(coordinator
     html = response.get_data(as_text=True)
     assert response.status_code == 200
     if week[0].isdigit() and len(week) == 10:
-        assert "The calendar shows weeks from" in html
+        assert "The calendar goes from" in html
 
 
 def test_a_single_date_cannot_move_past_eighteen_months(coordinator_client):

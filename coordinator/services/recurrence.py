@@ -105,7 +105,8 @@ def describe(rule: str, *, start: date) -> str:
         head = ("Every other " if fields.get("INTERVAL") == "2" else "Every ") + ", ".join(days)
     if "COUNT" in fields:
         return f"{head}, {fields['COUNT']} times"
-    if "UNTIL" in fields:
+    if "UNTIL" in fields:  # name the last date it falls on, not the rule's bound ("6 weeks" ends on a Monday)
         until = datetime.strptime(fields["UNTIL"][:8], "%Y%m%d").date()
-        return f"{head} until {until:%a %-d %b %Y}"
+        last = (occurrence_dates(rule, start=start, through=until) or [until])[-1]
+        return f"{head} until {last:%a %-d %b %Y}"
     return head

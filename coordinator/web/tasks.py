@@ -92,7 +92,7 @@ def week(*, membership: Membership, circle: Circle):
     asked = _date_arg("week") or today
     start = min(max(asked, first), last)
     if start != asked:
-        flash(f"The calendar shows weeks from {first:%-d %b %Y} to {last:%-d %b %Y}. This is the nearest.", "warning")
+        flash(f"The calendar goes from {first:%-d %b %Y} to {last:%-d %b %Y}, so this is the nearest week.", "warning")
     start -= timedelta(days=start.weekday())  # weeks start on Monday
     tasks = tasks_week(membership, start)
     ids = [t.id for t in tasks]
