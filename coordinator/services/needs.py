@@ -19,7 +19,6 @@ from typing import Any
 
 from flask import current_app
 from sqlalchemy import select
-from sqlalchemy.orm import contains_eager
 
 from coordinator.categories import category_get
 from coordinator.clock import PLAN_AHEAD_MONTHS, last_plannable, now, to_utc, today_in
@@ -29,7 +28,7 @@ from coordinator.models.accounts import User
 from coordinator.models.circles import Circle
 from coordinator.models.needs import CAPACITY_MAX, VISIBILITIES, Need, Task
 from coordinator.services.activity import activity_record
-from coordinator.services.recurrence import MAX_SPAN, Repeat, occurrence_dates, rule_from
+from coordinator.services.recurrence import Repeat, occurrence_dates, rule_from
 from coordinator.services.tasks import future_tasks, task_cancel, task_moments, task_reschedule
 
 TITLE_MAX = 120
@@ -298,42 +297,3 @@ def need_cancel(*, need: Need, actor: User) -> int:
         kind="need.cancelled", circle_id=need.circle_id, actor_id=actor.id, object_type="need", object_id=need.id
     )
     return len(upcoming)
-
-
-def need_planned_dates(need: Need, *, limit: int = 12) -> list[date]:
-    """Dates of the series beyond the tasks made so far (they become tasks as the window reaches them)."""
-    if not need.recurring or need.cancelled_at is not None:
-        return []
-    through = need.start_date + MAX_SPAN
-    return occurrence_dates(need.rrule, start=need.start_date, through=through, after=need.generated_until)[:limit]
-
-
-def need_duplicates(*, circle: Circle, data: NeedInput) -> list[Task]:
-    """Open tasks of the same kind of help on the new need's first dates at an overlapping time (one query).
-
-    Returns nothing when the input has problems: posting it will say what they are.
-    """
-    try:
-        cleaned = need_validate(data, circle=circle)
-    except Invalid:
-        return []
-    first = cleaned["start_date"]
-    dates = occurrence_dates(cleaned["rrule"], start=first, through=horizon(circle.timezone, first=first))
-    start, end = cleaned["start_time"], cleaned["end_time"]
-    found = db.session.scalars(
-        select(Task)
-        .join(Need, Need.id == Task.need_id)
-        .options(contains_eager(Task.need))
-        .where(
-            Task.circle_id == circle.id,
-            Need.category == cleaned["category"],
-            Need.cancelled_at.is_(None),
-            Task.status == "open",
-            Task.local_date.in_(dates),
-            Task.ends_at > now(),
-        )
-        .order_by(Task.starts_at, Task.id)
-    )
-    return [
-        task for task in found if task.anytime or start is None or (task.start_time < end and start < task.end_time)
-    ]

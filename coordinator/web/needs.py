@@ -19,15 +19,8 @@ from coordinator.forms.fields import date_meta
 from coordinator.forms.needs import need_form_class
 from coordinator.models.circles import Circle, Membership
 from coordinator.models.needs import Need, Task
-from coordinator.services.needs import (
-    need_cancel,
-    need_duplicates,
-    need_planned_dates,
-    need_post,
-    need_update,
-    need_validate,
-    window_days,
-)
+from coordinator.services.needs import need_cancel, need_post, need_update, need_validate, window_days
+from coordinator.services.needs_ahead import need_duplicates, need_planned_dates
 from coordinator.services.recurrence import MAX_OCCURRENCES, describe
 from coordinator.services.tasks import claims_by_task, future_tasks
 from coordinator.web.access import managing_view
