@@ -119,7 +119,7 @@ def test_a_failed_submit_focuses_a_summary_of_every_problem_that_links_to_each_f
         page.get_by_role("button", name="Post it").click()
         summary = page.locator("[data-error-summary]")
         summary.wait_for()
-        assert page.evaluate("document.activeElement.hasAttribute('data-error-summary')")
+        page.wait_for_function("document.activeElement.hasAttribute('data-error-summary')", timeout=5_000)
         links = summary.get_by_role("link")
         assert links.all_inner_texts() == [
             "Enter a title.",
@@ -132,7 +132,7 @@ def test_a_failed_submit_focuses_a_summary_of_every_problem_that_links_to_each_f
             links.all(), ["title", "start_date", "start_time", "weeks", "detail_servings"], strict=True
         ):
             link.click()
-            assert page.evaluate("document.activeElement.id") == target
+            page.wait_for_function(f"document.activeElement.id === '{target}'", timeout=5_000)
             assert page.locator(f"#{target}").get_attribute("aria-invalid") == "true"
 
 
