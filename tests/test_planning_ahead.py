@@ -260,3 +260,25 @@ def test_a_single_date_cannot_move_past_eighteen_months(coordinator_client):
     )
     assert response.status_code == 422
     assert "Choose a date up to Wed 1 Sep 2027" in response.get_data(as_text=True)
+
+
+def test_changing_a_series_shows_its_last_date_and_saving_it_unchanged_keeps_every_date(coordinator_client):
+    need = make_need(
+        coordinator_client.circle,
+        coordinator_client.user,
+        start_date=date(2026, 5, 5),
+        repeat=Repeat("weekly", (), "weeks", weeks=12),
+    )
+    url = f"/circles/{coordinator_client.circle.id}/needs/{need.id}/edit"
+    page = coordinator_client.get(url).get_data(as_text=True)
+    assert 'value="2026-07-21"' in page  # the twelfth Tuesday, not the Monday the rule stops on
+    assert "Starts Tue 5 May." in page
+    before = sorted(t.local_date for t in need.tasks)
+    form = need_form(start_date="", frequency="weekly", ends="until", until="2026-07-21", weekdays=["TU"])
+    page = follow(coordinator_client, coordinator_client.post(url, form))
+    assert "Every Tue until Tue 21 Jul 2026" in page
+    db.session.expire_all()
+    open_dates = db.session.scalars(
+        select(Task.local_date).where(Task.need_id == need.id, Task.status == "open").order_by(Task.local_date)
+    ).all()
+    assert open_dates == before

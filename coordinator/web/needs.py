@@ -21,7 +21,7 @@ from coordinator.models.circles import Circle, Membership
 from coordinator.models.needs import Need, Task
 from coordinator.services.needs import need_cancel, need_post, need_update, need_validate, window_days
 from coordinator.services.needs_ahead import need_duplicates, need_planned_dates
-from coordinator.services.recurrence import MAX_OCCURRENCES, describe
+from coordinator.services.recurrence import MAX_OCCURRENCES, describe, occurrence_dates
 from coordinator.services.tasks import claims_by_task, future_tasks
 from coordinator.web.access import managing_view
 from coordinator.web.confirming import Confirmation, confirmation_page
@@ -86,6 +86,7 @@ def _form_page(*, circle, form, category, editing, ambiguous, duplicates=()):
         ambiguous=ambiguous,
         duplicates=duplicates,
         zone=zone_label(circle.timezone),
+        today=today_in(circle.timezone),
     ), status
 
 
@@ -187,15 +188,19 @@ def _prefill(need: Need):
         "weekdays": fields.get("BYDAY", "").split(",") if fields.get("BYDAY") else [],
         "ends": "count" if "COUNT" in fields else "until",
         "count": int(fields["COUNT"]) if "COUNT" in fields else None,
-        "until": _until(fields.get("UNTIL")),
+        "until": _last_date(need, fields.get("UNTIL")),
         "weeks": None,
     }
     values.update({f"detail_{k}": v for k, v in (need.details or {}).items()})
     return SimpleNamespace(**values)
 
 
-def _until(value: str | None):
-    return datetime.strptime(value[:8], "%Y%m%d").date() if value else None
+def _last_date(need: Need, until: str | None) -> date | None:
+    """The series' last date (a "6 weeks" rule's bound is the day before the 7th week; people mean the last date)."""
+    if not until:
+        return None
+    bound = datetime.strptime(until[:8], "%Y%m%d").date()
+    return (occurrence_dates(need.rrule, start=need.start_date, through=bound) or [bound])[-1]
 
 
 @bp.route("/<int:need_id>/cancel", methods=["GET", "POST"])
