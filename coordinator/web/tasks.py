@@ -4,11 +4,11 @@ from __future__ import annotations
 
 from datetime import date, timedelta
 
-from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
+from flask import Blueprint, abort, flash, g, redirect, render_template, request, url_for
 from flask_login import current_user
 
 from coordinator.categories import CATEGORIES
-from coordinator.clock import AmbiguousTime, last_plannable, local, parse_date, today_in, zone_label
+from coordinator.clock import AmbiguousTime, dayfirst_for, last_plannable, local, parse_date, today_in, zone_label
 from coordinator.errors import DomainError, Invalid, NotFound
 from coordinator.extensions import db
 from coordinator.forms import form_error
@@ -37,9 +37,14 @@ LIST_LIMIT = 100  # a phone screen's worth of days; "Later tasks" continues from
 
 
 def _date_arg(name: str) -> date | None:
-    """A date from the query string (a picker's 2026-12-03, or typed); None when it isn't one."""
+    """A date from the query string (a picker's 2026-12-03, or typed the circle's way); None when it isn't one."""
+    text, circle = request.args.get(name, ""), g.get("circle")
+    if not text:
+        return None
     try:
-        return parse_date(request.args.get(name, ""), dayfirst=False) if request.args.get(name) else None
+        if circle is None:
+            return parse_date(text)
+        return parse_date(text, today=today_in(circle.timezone), dayfirst=dayfirst_for(circle.phone_region))
     except Invalid:
         return None
 
