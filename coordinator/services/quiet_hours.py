@@ -12,13 +12,13 @@ from datetime import datetime, time, timedelta
 
 from flask import current_app
 
-from coordinator.clock import local, to_utc_lenient
+from coordinator.clock import local, parse_time, to_utc_lenient
 from coordinator.models.accounts import User
 
 
 def _parse(value: str) -> time:
-    hours, minutes = value.split(":")
-    return time(int(hours), int(minutes))
+    """The configured default ("21:00", "21:00:00" or "9pm"), read by the one time parser."""
+    return parse_time(value)
 
 
 def window_for(user: User | None) -> tuple[time, time]:
