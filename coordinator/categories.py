@@ -28,7 +28,7 @@ class Detail:
     private: bool = False
     minimum: int = 0
     maximum: int = 50
-    legacy: bool = False  # no longer asked; still shown on needs that were posted with it
+    legacy: bool = False  # no longer asked on the form; still kept and shown where a need has it
 
     def parse(self, raw: Any) -> Any:
         """The cleaned value of this detail, None when left empty, or Invalid.
@@ -72,9 +72,12 @@ class Category:
         return tuple(d for d in self.details if not d.legacy)
 
     def parse_details(self, raw: dict[str, Any]) -> dict[str, Any]:
-        """Every asked detail cleaned; all the problems at once (Problems) if any are wrong."""
+        """Every detail given, cleaned; all the problems at once (Problems) if any are wrong.
+
+        Forms only send the asked ones; a legacy detail given by code (older callers, demo data) is kept.
+        """
         cleaned, problems = {}, Problems.collector()
-        for detail in self.asked:
+        for detail in self.details:
             with problems.check():
                 value = detail.parse(raw.get(detail.name))
                 if value is not None:
