@@ -29,6 +29,8 @@ from coordinator.services.sign_in_codes import code_request
 from tests.factories import add_member, first_task, make_circle, make_need, make_user
 
 FAILING_IMPACTS = ("serious", "critical")
+# Every rule axe runs by default, plus WCAG 2.2's target size (24px; off by default in axe): people tap with a thumb.
+AXE_OPTIONS = {"resultTypes": ["violations"], "rules": {"target-size": {"enabled": True}}}
 TARGETS_SHOWN = 3
 
 
@@ -45,7 +47,7 @@ def axe_findings(page, where: str) -> list[Finding]:
     """Run axe-core on the page as it is now; the serious and critical violations, one per rule."""
     from axe_playwright_python.sync_playwright import Axe
 
-    results = Axe().run(page)
+    results = Axe().run(page, options=AXE_OPTIONS)
     return [
         Finding(
             rule=violation["id"],
@@ -57,6 +59,27 @@ def axe_findings(page, where: str) -> list[Finding]:
         for violation in results.response["violations"]
         if violation["impact"] in FAILING_IMPACTS
     ]
+
+
+def reflow_findings(page, where: str) -> list[Finding]:
+    """WCAG 1.4.10 (reflow): nothing wider than the screen, so nobody scrolls sideways to read a line."""
+    wide = page.evaluate(
+        """() => {
+          const limit = document.documentElement.clientWidth;
+          if (document.documentElement.scrollWidth <= limit) return [];
+          const scrolls = el => { for (let p = el.parentElement; p && p !== document.body; p = p.parentElement)
+            if (getComputedStyle(p).overflowX !== 'visible') return true; return false; };
+          const wide = [...document.querySelectorAll('body *')].filter(el =>
+            el.getClientRects().length && el.getBoundingClientRect().right > limit + 1 && !scrolls(el));
+          // The outermost ones: the culprit, not everything inside it.
+          const names = wide.filter(el => !wide.includes(el.parentElement)).map(el => el.tagName.toLowerCase() +
+            (el.id ? '#' + el.id : '') + (el.classList.length ? '.' + [...el.classList].join('.') : ''));
+          return names.length ? names : ['html'];
+        }"""
+    )
+    if not wide:
+        return []
+    return [Finding("reflow", "serious", where, tuple(wide), "Nothing may be wider than the screen (WCAG 1.4.10)")]
 
 
 def findings_report(findings: list[Finding]) -> str:

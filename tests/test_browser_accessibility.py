@@ -25,7 +25,16 @@ import pytest
 from flask import url_for
 
 from coordinator.services.demo import DEMO_PASSWORD
-from tests.a11y import BACKGROUND_JS, Seed, axe_findings, contrast, css_rgb, findings_report, seed_circle
+from tests.a11y import (
+    BACKGROUND_JS,
+    Seed,
+    axe_findings,
+    contrast,
+    css_rgb,
+    findings_report,
+    reflow_findings,
+    seed_circle,
+)
 from tests.browser import browser_context, chromium_browser, sign_in_by_form
 from tests.live import LiveServer
 
@@ -133,7 +142,7 @@ def test_every_page_for_every_role_at_both_widths_has_no_serious_accessibility_v
             for phone in (True, False):
                 context = browser_context(browser, phone=phone)
                 page = context.new_page()
-                look = Looker(page, server.url, f"{role} {'phone' if phone else 'desktop'}", findings, problems)
+                look = Looker(page, server.url, role, phone, findings, problems)
                 if role != ANON:
                     sign_in_by_form(page, server.url, SIGN_INS[role], DEMO_PASSWORD)
                 for target in (p for p in visitable if role in p.roles):
@@ -158,8 +167,9 @@ def test_every_page_for_every_role_at_both_widths_has_no_serious_accessibility_v
 class Looker:
     """Opens a URL in one role's page, checks it opened as expected, and runs axe on it."""
 
-    def __init__(self, page, base_url: str, who: str, findings: list, problems: list):
-        self.page, self.base_url, self.who, self.findings, self.problems = page, base_url, who, findings, problems
+    def __init__(self, page, base_url: str, role: str, phone: bool, findings: list, problems: list):
+        self.page, self.base_url, self.phone, self.findings, self.problems = page, base_url, phone, findings, problems
+        self.who = f"{role} {'phone' if phone else 'desktop'}"
 
     def at(self, path: str, *, status: int = 200, label: str = "") -> bool:
         response = self.page.goto(self.base_url + path)
@@ -172,7 +182,10 @@ class Looker:
         return True
 
     def check(self, what: str) -> None:
-        self.findings.extend(axe_findings(self.page, f"{self.who} {what}"))
+        where = f"{self.who} {what}"
+        self.findings.extend(axe_findings(self.page, where))
+        if self.phone:
+            self.findings.extend(reflow_findings(self.page, where))
 
 
 # Steps some pages need first: they are reached after a form, not by a link alone.
