@@ -3,17 +3,20 @@
 A realistic circle (the demo circle, plus a pending join request, an invitation, an import with a
 rejected row, a draft from the patient, a finished task to thank, a reopening) is served live; each
 role (signed out, patient, coordinator, supporter) visits every page it can reach at 390x844 (a
-phone, touch) and 1280x900, plus a failed form submit or two, and axe-core (the pinned
-axe-playwright-python package) runs on each. Any serious or critical violation fails the test,
+phone, touch) and 1280x900, plus failed form submits and the open "More" menu, and axe-core (the
+pinned axe-playwright-python package, with WCAG 2.2's target-size rule switched on) runs on each;
+on the phone nothing may be wider than the screen. Any serious or critical finding fails the test,
 listed by rule, page and element. The pages come from the app's url_map: every GET endpoint that
 renders HTML must be visited (PAGES below says by whom), so a new page cannot escape the check;
 the few that are not pages are listed in NOT_PAGES with the reason.
 
-Run it alone (about a minute and a half per database on two cores):
+Run it alone (about two and a half minutes per database on two busy cores; the crawl is two of them):
 
     .venv/bin/python -m pytest -q -p no:cacheprovider -m browser tests/test_browser_accessibility.py
     TEST_DATABASE_URL=postgresql://postgres@127.0.0.1:5432/test .venv/bin/python -m pytest -q \
         -p no:cacheprovider -m browser tests/test_browser_accessibility.py
+
+Add `-k every_page` for the crawl alone; when a new page appears, the failure says which endpoint to add to PAGES.
 """
 
 from __future__ import annotations
