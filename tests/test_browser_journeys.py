@@ -117,6 +117,7 @@ def test_a_newcomer_registers_and_sets_up_a_circle_for_someone_else(app):
         assert "has someone" not in text and "Thank you, everyone" not in text  # no cover it doesn't have
         assert "Nothing is planned for the next 7 days." in text
         page.get_by_role("link", name="Rides to treatment").click()
+        page.get_by_role("heading", name="Ask for a ride").wait_for()
         assert page.get_by_label("What's needed").input_value() == "Rides to treatment"
         page.go_back()
         page.get_by_role("link", name="Invite people").first.click()
@@ -153,6 +154,7 @@ def test_a_coordinator_invites_lets_someone_in_imports_a_list_and_removes_someon
         page.get_by_label("Email").fill(daniel.email)
         page.get_by_label("Password").fill(PASSWORD)
         page.get_by_role("button", name="Sign in").click()
+        page.get_by_role("heading", name="Waiting on you").wait_for()
         assert "Grace Okafor asked to join" in visible_text(page)  # what waits on him, on the first page
 
         page.get_by_role("navigation", name="Team Maria").get_by_role("link", name="People").click()
@@ -168,6 +170,7 @@ def test_a_coordinator_invites_lets_someone_in_imports_a_list_and_removes_someon
         page.get_by_role("link", name="From a contact file").click()
         page.get_by_label("Contacts file").set_input_files(str(contacts))
         page.get_by_role("button", name="Check the list").click()
+        page.get_by_role("heading", name="Check the list").wait_for()
         rejected = page.locator("tr.import-rejected")
         assert rejected.count() == 1 and "Lee Chan" in rejected.inner_text()
         assert page.locator("tr.import-rejected .import-reason").is_visible()  # the reason, on a phone
@@ -178,6 +181,7 @@ def test_a_coordinator_invites_lets_someone_in_imports_a_list_and_removes_someon
         page.get_by_role("navigation", name="Team Maria").get_by_role("link", name="People").click()
         page.get_by_text("Manage Tom").click()
         page.get_by_role("link", name="Remove Tom from the circle").click()
+        page.get_by_role("heading", name=re.compile("Remove Tom Becker")).wait_for()
         question = visible_text(page)
         assert "Ride to chemo" in question and "need someone again" in question
         db.session.expire_all()

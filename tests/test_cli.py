@@ -27,7 +27,7 @@ def test_the_printed_sign_ins_work(app, runner):
     runner.invoke(args=["seed-demo"])
     client = WebClient(app.test_client())
     assert client.sign_in("daniel@example.org", DEMO_PASSWORD).status_code == 302
-    assert "Team Maria" in client.get("/circles/").get_data(as_text=True)
+    assert "Team Maria" in client.get("/circles/", follow_redirects=True).get_data(as_text=True)  # one circle: in it
 
 
 def test_seed_demo_refuses_production_without_force(make_app):

@@ -119,6 +119,8 @@ def _take(user: User, code: int | None) -> str:
     if found is None:
         return f"There's no task {code} for you. Reply OPEN to see what's needed."
     member, task = found
+    if member.role == PATIENT:
+        return f"Task {code} is help for you, so it's for others to take. We'll find someone."
     try:
         result = claim_make(membership=member, task_id=task.id)
     except NotFound:

@@ -19,7 +19,7 @@ from coordinator.forms.fields import date_meta
 from coordinator.forms.needs import need_form_class
 from coordinator.models.circles import Circle, Membership
 from coordinator.models.needs import Need, Task
-from coordinator.services.needs import need_cancel, need_post, need_update, need_validate, window_days
+from coordinator.services.needs import TITLE_MAX, need_cancel, need_post, need_update, need_validate, window_days
 from coordinator.services.needs_ahead import need_duplicates, need_planned_dates
 from coordinator.services.recurrence import MAX_OCCURRENCES, describe, occurrence_dates
 from coordinator.services.tasks import claims_by_task, future_tasks
@@ -97,6 +97,8 @@ def new(*, membership: Membership, circle: Circle):
     if category is None:
         return render_template("needs/choose.html", circle=circle, categories=CATEGORIES.values())
     form = need_form_class(category)(meta=date_meta(circle))
+    if not form.is_submitted() and request.args.get("title"):
+        form.title.data = request.args["title"][:TITLE_MAX]  # a one-tap suggestion ("Rides to treatment")
     ambiguous, duplicates = False, []
     if form.is_submitted():
 
