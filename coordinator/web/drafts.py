@@ -15,6 +15,7 @@ from coordinator.extensions import db
 from coordinator.forms import form_error
 from coordinator.forms.accounts import ConfirmForm
 from coordinator.forms.drafts import DraftForm
+from coordinator.forms.fields import date_meta
 from coordinator.models.circles import Circle, Membership
 from coordinator.models.claims import Claim
 from coordinator.models.drafts import NeedDraft
@@ -33,7 +34,7 @@ def _prefilled(draft: NeedDraft, circle: Circle) -> DraftForm:
     start = draft.start_time
     end = start.replace(hour=start.hour + 1) if start is not None and start.hour < 23 else None
     data = {"title": draft_title(draft, circle), "start_date": draft.day, "start_time": draft.start_time}
-    return DraftForm(formdata=None, prefix=_prefix(draft.id), data=data | {"end_time": end})
+    return DraftForm(formdata=None, prefix=_prefix(draft.id), data=data | {"end_time": end}, meta=date_meta(circle))
 
 
 def _page(membership: Membership, circle: Circle, *, failed: tuple[int, DraftForm] | None = None):
@@ -59,7 +60,7 @@ def index(*, membership: Membership, circle: Circle):
 @bp.post("/drafts/<int:draft_id>/post")
 @managing_view()
 def post(*, membership: Membership, circle: Circle, draft_id: int):
-    form = DraftForm(prefix=_prefix(draft_id))
+    form = DraftForm(prefix=_prefix(draft_id), meta=date_meta(circle))
     if form.validate_on_submit():
         try:
             need = draft_post(

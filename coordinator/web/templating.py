@@ -7,7 +7,7 @@ from datetime import date, datetime, time
 from flask import Flask, g
 from flask_login import current_user
 
-from coordinator.clock import local
+from coordinator.clock import local, now, zone_label
 from coordinator.web.navigation import circle_nav, more_is_current
 
 
@@ -25,7 +25,10 @@ def clock(value: time | None) -> str:
 
 
 def day(value: date | None) -> str:
-    return value.strftime("%a %-d %b") if value else ""
+    """ "Tue 3 Dec", with the year when it isn't this year ("Tue 2 Mar 2027")."""
+    if not value:
+        return ""
+    return value.strftime("%a %-d %b") + (f" {value.year}" if value.year != now().year else "")
 
 
 def task_when(task, *, with_day: bool = True) -> str:
@@ -52,6 +55,7 @@ def register_templating(app: Flask) -> None:
     app.jinja_env.filters["local"] = format_local
     app.jinja_env.filters["clock"] = clock
     app.jinja_env.filters["day"] = day
+    app.jinja_env.filters["zone_label"] = zone_label
     app.jinja_env.globals["task_when"] = task_when
     app.jinja_env.globals["circle_nav"] = circle_nav
     app.jinja_env.globals["more_is_current"] = more_is_current
