@@ -90,8 +90,8 @@ def _demo_needs(circle: Circle, *, coordinator: User, supporters: list[User]) ->
             start_date=soon,
             start_time=time(9),
             end_time=time(11, 30),
-            address=home,
-            details={"pickup": "Front door", "destination": "Mercy Cancer Center, east entrance", "return_trip": "y"},
+            address=f"{home} (front door)",
+            details={"destination": "Mercy Cancer Center, east entrance", "appointment_time": "09:30", "return_trip": "y"},
             repeat=Repeat("weekly", (WEEKDAYS[soon.weekday()],), "weeks", weeks=6),
         ),
         NeedInput(
