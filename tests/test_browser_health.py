@@ -24,8 +24,7 @@ def test_a_coordinator_sees_uncovered_days_drifting_supporters_and_the_chart(app
         page.get_by_label("Email").fill("daniel@example.org")
         page.get_by_label("Password").fill(DEMO_PASSWORD)
         page.get_by_role("button", name="Sign in").click()
-        page.goto(f"{server.url}/circles/{circle_id}")
-        page.get_by_role("link", name="Health").click()
+        page.goto(f"{server.url}/circles/{circle_id}/health")  # under "More" as "How it's going"
         page.get_by_role("heading", name="Circle health").wait_for()
 
         uncovered = page.locator(".callout-warning")
