@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 from datetime import time
 from typing import Any
 
-from coordinator.clock import parse_time
+from coordinator.clock import parse_time, short_time
 from coordinator.errors import Invalid, Problems
 
 TEXT_MAX = 500
@@ -29,6 +29,17 @@ class Detail:
     minimum: int = 0
     maximum: int = 50
     legacy: bool = False  # no longer asked on the form; still kept and shown where a need has it
+
+    def shown(self, value: Any) -> str:
+        """How a stored value reads on a page: "Yes", "8:15am", "4"."""
+        if self.kind == "yes_no":
+            return "Yes" if value is True or str(value).lower() in {"y", "yes", "true", "on", "1"} else "No"
+        if self.kind == "time" and value:
+            try:
+                return short_time(parse_time(str(value)))
+            except Invalid:
+                return str(value)
+        return str(value)
 
     def parse(self, raw: Any) -> Any:
         """The cleaned value of this detail, None when left empty, or Invalid.
@@ -85,11 +96,11 @@ class Category:
         problems.raise_if_any()
         return cleaned
 
-    def public_details(self, values: dict[str, Any]) -> list[tuple[str, Any]]:
-        return [(d.label, values[d.name]) for d in self.details if not d.private and d.name in values]
+    def public_details(self, values: dict[str, Any]) -> list[tuple[str, str]]:
+        return [(d.label, d.shown(values[d.name])) for d in self.details if not d.private and d.name in values]
 
-    def private_details(self, values: dict[str, Any]) -> list[tuple[str, Any]]:
-        return [(d.label, values[d.name]) for d in self.details if d.private and d.name in values]
+    def private_details(self, values: dict[str, Any]) -> list[tuple[str, str]]:
+        return [(d.label, d.shown(values[d.name])) for d in self.details if d.private and d.name in values]
 
 
 CATEGORIES: dict[str, Category] = {

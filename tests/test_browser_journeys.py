@@ -195,3 +195,51 @@ def test_a_coordinator_invites_lets_someone_in_imports_a_list_and_removes_someon
     assert db.session.scalar(select(Membership.status).where(Membership.user_id == grace.id)) == "active"
     invited = set(db.session.scalars(select(Invitation.name).where(Invitation.kind != "link")))
     assert invited == {"Priya Natarajan", "Robin Park"}
+
+
+def test_the_patient_asks_for_a_ride_three_months_out_and_a_weekly_meal(app):
+    from tests.factories import PASSWORD, add_member
+
+    maria = make_user(name="Maria Lopez")
+    circle = make_circle(patient=maria, name="Team Maria")
+    add_member(circle, make_user(name="Sam Carter"))
+    today = today_in(circle.timezone)
+    surgery = today + timedelta(days=92)
+    first_meal = today + timedelta(days=3)
+
+    with LiveServer(app) as server, chromium_page() as page:
+        page.goto(server.url + "/sign-in")
+        page.get_by_label("Email").fill(maria.email)
+        page.get_by_label("Password").fill(PASSWORD)
+        page.get_by_role("button", name="Sign in").click()
+        page.get_by_role("heading", name="Your circle", exact=True).wait_for()
+
+        page.get_by_role("navigation", name="Team Maria").get_by_role("link", name="Ask for help").click()
+        page.get_by_role("link", name="Rides to appointments").click()
+        page.get_by_label("What's needed").fill("Ride to my surgery")
+        page.get_by_label("Date", exact=True).fill(surgery.isoformat())  # what the date picker sends
+        page.get_by_label("From", exact=True).fill("07:30")  # what the time picker sends
+        page.get_by_label("Until", exact=True).fill("09:00")
+        page.get_by_label("Pickup address").fill("12 Elm St, Springfield")
+        page.get_by_label("Appointment time").fill("08:15")
+        page.get_by_role("button", name="Post it").click()
+        page.get_by_text("Posted “Ride to my surgery”").wait_for()
+        shown = visible_text(page)
+        assert "past" not in shown.lower() and "still ahead" not in shown
+        assert surgery.strftime("%-d %b") in shown and "Appointment time\n8:15am" in shown  # as the picker gave it
+
+        page.get_by_role("navigation", name="Team Maria").get_by_role("link", name="Ask for help").click()
+        page.get_by_role("link", name="Meals").click()
+        page.get_by_label("What's needed").fill("Dinner for the family")
+        page.get_by_label("Date", exact=True).fill(first_meal.isoformat())
+        page.get_by_label("From", exact=True).fill("17:30")
+        page.get_by_label("Every week").check()
+        page.get_by_label("Weeks", exact=True).fill("6")
+        page.get_by_role("button", name="Post it").click()
+        page.get_by_text("Posted “Dinner for the family”: 6 dates so far.").wait_for()
+
+        page.get_by_role("navigation", name="Team Maria").get_by_role("link", name="Tasks").click()
+        page.get_by_role("heading", name="What needs someone").wait_for()
+        assert page.get_by_role("button", name="I'll do it").count() == 0  # her own help is for others to take
+        listed = visible_text(page)
+        assert listed.count("Dinner for the family") == 6 and "Ride to my surgery" in listed

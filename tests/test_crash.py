@@ -24,6 +24,16 @@ def statuses() -> Counter:
     return Counter(dict(db.session.execute(select(Message.status, func.count()).group_by(Message.status)).all()))
 
 
+def mid_send(fake: FakeTwilio, *, after: int, seconds: float = 60) -> bool:
+    """Wait until the fake has accepted `after` messages while rows are still "sending" (False at the deadline)."""
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        if len(fake.bodies()) >= after and statuses().get("sending", 0) > 0:
+            return True
+        time.sleep(0.005)
+    return False
+
+
 def test_sigkilled_dispatcher_sends_every_message_exactly_once(app):
     for n in range(MESSAGES):
         message_queue(
@@ -41,7 +51,9 @@ def test_sigkilled_dispatcher_sends_every_message_exactly_once(app):
         kills = left_mid_send = 0
         while kills < 6 and statuses().get("pending", 0) > 100:
             dispatcher = Process(["sms", "dispatch", "--until-idle", "--batch", "25"], env)
-            time.sleep(chance.uniform(0.4, 1.2))
+            # Kill once it is truly sending (Twilio took some, rows are "sending"), however slow the machine:
+            # a timer alone fired before the process had sent anything when both cores were busy.
+            assert mid_send(fake, after=len(fake.bodies()) + chance.randint(3, 40)), "the dispatcher never sent"
             dispatcher.kill()
             kills += 1
             left_mid_send += statuses().get("sending", 0)

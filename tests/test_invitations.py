@@ -70,7 +70,7 @@ def test_an_expired_invitation_is_replaced_by_a_fresh_one(coordinator_client):
 @pytest.mark.parametrize(
     ("fields", "message"),
     [
-        ({"phone": "12345"}, "That number isn&#39;t valid for US"),
+        ({"phone": "12345"}, "That number isn&#39;t valid (read as a United States number)"),
         ({"phone": "call me maybe"}, "That doesn&#39;t look like a phone number."),
         ({"phone": "+1 800 555 0100"}, "can&#39;t get texts"),
         ({"phone": "", "email": ""}, "Enter a mobile number or an email address."),

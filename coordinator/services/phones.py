@@ -12,6 +12,7 @@ import phonenumbers
 from phonenumbers import NumberParseException, PhoneNumberType
 
 from coordinator.errors import Invalid
+from coordinator.regions import country_name
 
 TEXTABLE = {
     PhoneNumberType.MOBILE,
@@ -34,7 +35,7 @@ def phone_parse(raw: str, *, region: str, field: str = "phone") -> str:
         raise Invalid("That doesn't look like a phone number.", field=field) from None
     if not phonenumbers.is_valid_number(number):
         raise Invalid(
-            f"That number isn't valid{' for ' + region if not text.startswith('+') else ''}. "
+            f"That number isn't valid{'' if text.startswith('+') else ' (read as a ' + country_name(region) + ' number)'}. "
             "Check the digits, or add the country code (like +44).",
             field=field,
         )
