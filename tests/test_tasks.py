@@ -251,3 +251,20 @@ def test_a_long_list_continues_on_later_pages_without_gaps_or_repeats(client):
         pages += 1
     assert pages >= 2
     assert len(seen) == len(set(seen)) == total
+
+
+def test_giving_back_asks_first_and_only_the_holder_is_asked(client):
+    circle, coordinator, supporter, other, members = setup_circle()
+    task = first_task(make_need(circle, coordinator, title="Ride to the clinic"))
+    claim_make(membership=members[supporter.id], task_id=task.id)
+    db.session.commit()
+    url = f"/circles/{circle.id}/tasks/{task.id}/release"
+    client.sign_in(other.email, PASSWORD)
+    not_theirs = client.get(url)
+    assert not_theirs.status_code == 302  # nothing to give back: no question, just the task page
+    assert "nothing to give back" in client.get(not_theirs.headers["Location"]).get_data(as_text=True)
+    client.sign_out()
+    client.sign_in(supporter.email, PASSWORD)
+    question = client.get(url).get_data(as_text=True)
+    assert "Give back “Ride to the clinic”?" in question and "very soon" in question  # it's tomorrow
+    assert db.session.scalar(select(Claim.status)) == "held"  # asking changed nothing

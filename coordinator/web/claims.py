@@ -12,6 +12,7 @@ from coordinator.extensions import db
 from coordinator.forms.accounts import ConfirmForm
 from coordinator.forms.tasks import AssignForm, ReleaseForm
 from coordinator.models.circles import Circle, Membership
+from coordinator.models.claims import HELD
 from coordinator.services.claims import claim_assign, claim_done, claim_make, claim_release, claim_unassign
 from coordinator.services.health import LOAD_WEEKS, share_check
 from coordinator.services.tasks import claims_by_task, task_for
@@ -103,6 +104,10 @@ def _release_question(membership: Membership, circle: Circle, task_id: int, form
     except NotFound:
         abort(404)
     back = safe_next_url(request.values.get("next")) or url_for("tasks.show", circle_id=circle.id, task_id=task_id)
+    held = [c for c in claims_by_task([task.id], user_id=membership.user_id).get(task.id, []) if c.status == HELD]
+    if not held:
+        flash("You don't have this one, so there's nothing to give back.", "info")
+        return redirect(back)
     soon = task.starts_at - now() < SOON
     confirmation = Confirmation(
         title=f"Give back “{task.need.title}”?",
