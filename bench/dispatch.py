@@ -22,7 +22,7 @@ from sqlalchemy import delete, func, select
 from bench.common import OUT_DIR, bench_app, database_url
 from coordinator.extensions import db
 from coordinator.models import Message
-from coordinator.services.messages import message_queue
+from coordinator.services.texting.messages import message_queue
 from coordinator.sms.twilio_gateway import TwilioGateway
 from tests.fake_twilio import FakeTwilio
 from tests.processes import ACCOUNT, TOKEN, Process, command_env

@@ -27,7 +27,7 @@ from bench.common import PASSWORD, TIMEZONE, bench_app, coordinator_email, datab
 from coordinator.clock import end_of_day_utc, now, to_utc_lenient, today_in
 from coordinator.extensions import db
 from coordinator.models import Circle, Claim, Membership, Need, Task, User
-from coordinator.services.accounts import password_hash
+from coordinator.services.people.accounts import password_hash
 
 BATCH = 5000  # rows per executemany
 TABLES: list[Table] = [t.__table__ for t in (User, Circle, Membership, Need, Task, Claim)]  # foreign-key order

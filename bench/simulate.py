@@ -58,13 +58,13 @@ from coordinator.clock import now, today_in
 from coordinator.extensions import db
 from coordinator.jobs import deliver, extend_needs, plan_reminders, send_digests
 from coordinator.models import Circle, Claim, Membership, Message, Task, User
-from coordinator.services.claims import claim_done, claim_make
-from coordinator.services.health import circle_load, share_check
-from coordinator.services.inbound import inbound_handle
-from coordinator.services.needs import NeedInput, need_post
-from coordinator.services.outreach import ask_everyone, outreach_run
-from coordinator.services.recurrence import Repeat
-from coordinator.services.thanks import thanks_send
+from coordinator.services.care.claims import claim_done, claim_make
+from coordinator.services.care.needs import NeedInput, need_post
+from coordinator.services.care.recurrence import Repeat
+from coordinator.services.care.thanks import thanks_send
+from coordinator.services.health.load import circle_load, share_check
+from coordinator.services.health.outreach import ask_everyone, outreach_run
+from coordinator.services.texting.inbound import inbound_handle
 from coordinator.sms.console import ConsoleGateway
 
 BASE_MEAN, BASE_SPREAD = 0.32, 0.12

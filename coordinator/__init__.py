@@ -69,7 +69,7 @@ def register_extensions(app: Flask) -> None:
     login_manager.login_view = "accounts.sign_in"
     login_manager.login_message = "Please sign in to see that page."
     login_manager.login_message_category = "info"
-    login_manager.session_protection = None  # sessions are rows; see services/sessions.py
+    login_manager.session_protection = None  # sessions are rows; see services/people/sessions.py
 
     with app.app_context():
         if db.engine.dialect.name == "sqlite":
@@ -77,7 +77,7 @@ def register_extensions(app: Flask) -> None:
 
     @login_manager.user_loader
     def load_user(token: str):
-        from coordinator.services.sessions import session_user
+        from coordinator.services.people.sessions import session_user
 
         return session_user(token)
 

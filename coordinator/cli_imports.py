@@ -1,6 +1,6 @@
 """`flask --app wsgi invite-import`: the contact import for lists too long for a phone's browser.
 
-The same rules as the web import (services/imports.py). Without --yes it
+The same rules as the web import (services/people/imports.py). Without --yes it
 only shows the preview and writes nothing. With --yes it sends, committing
 every 200 invitations, so a crash loses at most one chunk; running it again
 reuses the invitations already made and texts nobody twice.
@@ -18,8 +18,8 @@ from coordinator.errors import DomainError
 from coordinator.extensions import db
 from coordinator.models.accounts import User
 from coordinator.models.circles import MANAGING_ROLES
-from coordinator.services.circles import circle_access
-from coordinator.services.imports import MAX_BYTES, import_confirm, import_counts, import_stage
+from coordinator.services.people.circles import circle_access
+from coordinator.services.people.imports import MAX_BYTES, import_confirm, import_counts, import_stage
 
 CHUNK = 200
 LABELS = {"invite": "will invite", "member": "already members", "duplicate": "duplicates", "rejected": "not sent"}

@@ -44,7 +44,7 @@ def scheduler_tick() -> None:
 @with_appcontext
 def sms_dispatch(until_idle: bool, batch: int) -> None:
     """Deliver what is due (once, or until nothing is left)."""
-    from coordinator.services.dispatch import dispatch_due
+    from coordinator.services.texting.dispatch import dispatch_due
 
     while True:
         stats = dispatch_due(limit=batch)

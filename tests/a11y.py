@@ -16,16 +16,21 @@ from datetime import UTC, datetime, timedelta
 import time_machine
 from sqlalchemy import select
 
+from coordinator.cli_demo import demo_seed
 from coordinator.extensions import db
 from coordinator.models import Circle, Claim, Membership, Message, NeedDraft, Task, User
-from coordinator.services.accounts import password_reset_request
-from coordinator.services.claims import claim_done, claim_make
-from coordinator.services.demo import demo_seed
-from coordinator.services.imports import import_stage
-from coordinator.services.invitations import contact_parse, invitation_by_token, invitation_send, shared_link_create
-from coordinator.services.joining import JoinInput, join_accept
-from coordinator.services.reopen import reopen_request
-from coordinator.services.sign_in_codes import code_request
+from coordinator.services.care.claims import claim_done, claim_make
+from coordinator.services.health.reopen import reopen_request
+from coordinator.services.people.accounts import password_reset_request
+from coordinator.services.people.imports import import_stage
+from coordinator.services.people.invitations import (
+    contact_parse,
+    invitation_by_token,
+    invitation_send,
+    shared_link_create,
+)
+from coordinator.services.people.joining import JoinInput, join_accept
+from coordinator.services.people.sign_in_codes import code_request
 from tests.factories import add_member, first_task, make_circle, make_need, make_user
 
 FAILING_IMPACTS = ("serious", "critical")

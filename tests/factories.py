@@ -7,7 +7,7 @@ import itertools
 from coordinator.extensions import db
 from coordinator.models.accounts import User
 from coordinator.models.circles import COORDINATOR, PATIENT, SUPPORTER, Circle, Membership
-from coordinator.services.accounts import password_hash
+from coordinator.services.people.accounts import password_hash
 
 PASSWORD = "correct horse battery"
 _numbers = itertools.count(1)
@@ -60,7 +60,7 @@ def make_need(circle: Circle, author: User, **fields):
     from datetime import time, timedelta
 
     from coordinator.clock import today_in
-    from coordinator.services.needs import NeedInput, need_post
+    from coordinator.services.care.needs import NeedInput, need_post
 
     values = {
         "category": "ride",
@@ -90,7 +90,7 @@ def finish(membership, task) -> bool:
 
     import time_machine
 
-    from coordinator.services.claims import claim_done
+    from coordinator.services.care.claims import claim_done
 
     with time_machine.travel(task.starts_at + timedelta(minutes=1), tick=False):
         return claim_done(membership=membership, task_id=task.id)

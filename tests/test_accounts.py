@@ -171,7 +171,7 @@ def test_sessions_expire(client):
 
 def test_someone_who_joined_by_text_can_add_a_password_and_sign_in_with_their_number(app):
     from coordinator.models import User as UserModel
-    from coordinator.services.sessions import session_start
+    from coordinator.services.people.sessions import session_start
 
     user = make_user(name="Sam Carter", email=None, phone="+12025550110", password=None)
     browser = WebClient(app.test_client())

@@ -8,7 +8,7 @@ from sqlalchemy.exc import DatabaseError
 
 from coordinator.extensions import db
 from coordinator.models import Event
-from coordinator.services.activity import activity_record
+from coordinator.services.health.activity import activity_record
 from tests.factories import make_circle, make_user
 
 

@@ -27,7 +27,7 @@ from dataclasses import dataclass, field
 import pytest
 from flask import url_for
 
-from coordinator.services.demo import DEMO_PASSWORD
+from coordinator.cli_demo import DEMO_PASSWORD
 from tests.a11y import (
     BACKGROUND_JS,
     Seed,

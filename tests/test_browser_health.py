@@ -5,9 +5,9 @@ from __future__ import annotations
 import pytest
 from sqlalchemy import select
 
+from coordinator.cli_demo import DEMO_PASSWORD, demo_seed
 from coordinator.extensions import db
 from coordinator.models import Circle
-from coordinator.services.demo import DEMO_PASSWORD, demo_seed
 from tests.browser import chromium_page
 from tests.live import LiveServer
 

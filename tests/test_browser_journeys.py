@@ -17,7 +17,7 @@ from sqlalchemy import select
 from coordinator.clock import today_in
 from coordinator.extensions import db
 from coordinator.models import Claim, Message
-from coordinator.services.invitations import contact_parse, invitation_send
+from coordinator.services.people.invitations import contact_parse, invitation_send
 from tests.browser import chromium_page
 from tests.factories import make_circle, make_need, make_user
 from tests.live import LiveServer
@@ -129,9 +129,9 @@ def test_a_newcomer_registers_and_sets_up_a_circle_for_someone_else(app):
 
 def test_a_coordinator_invites_lets_someone_in_imports_a_list_and_removes_someone_after_confirming(app, tmp_path):
     from coordinator.models import Invitation, Membership, User
-    from coordinator.services.claims import claim_make
-    from coordinator.services.invitations import invitation_by_token, shared_link_create
-    from coordinator.services.joining import JoinInput, join_accept
+    from coordinator.services.care.claims import claim_make
+    from coordinator.services.people.invitations import invitation_by_token, shared_link_create
+    from coordinator.services.people.joining import JoinInput, join_accept
     from tests.factories import PASSWORD, add_member
 
     daniel = make_user(name="Daniel Lopez")

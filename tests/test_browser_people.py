@@ -8,7 +8,7 @@ from sqlalchemy import select
 from coordinator.clock import now
 from coordinator.extensions import db
 from coordinator.models import Claim, Invitation, JoinRequest, Membership, Task
-from coordinator.services.claims import claim_make
+from coordinator.services.care.claims import claim_make
 from tests.browser import chromium_page
 from tests.factories import PASSWORD, add_member, first_task, make_circle, make_need, make_user
 from tests.live import LiveServer

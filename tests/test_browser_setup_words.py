@@ -10,9 +10,9 @@ from sqlalchemy import select
 
 from coordinator.extensions import db
 from coordinator.models import Circle
-from coordinator.services.dispatch import Pacer, dispatch_due
-from coordinator.services.invitations import contact_parse, invitation_send
-from coordinator.services.messages import notify
+from coordinator.services.people.invitations import contact_parse, invitation_send
+from coordinator.services.texting.dispatch import Pacer, dispatch_due
+from coordinator.services.texting.messages import notify
 from coordinator.sms.console import ConsoleGateway
 from tests.a11y import axe_findings, findings_report
 from tests.browser import PHONE, browser_context, chromium_browser, chromium_page, sign_in_by_form

@@ -10,7 +10,7 @@ from sqlalchemy import func, select
 from coordinator.errors import Conflict
 from coordinator.extensions import db
 from coordinator.models import Claim, Membership, Task
-from coordinator.services.claims import TAKEN, claim_make, claim_release
+from coordinator.services.care.claims import TAKEN, claim_make, claim_release
 from tests.factories import add_member, first_task, make_circle, make_need, make_user
 
 RACERS = 24

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from sqlalchemy import func, select
 
+from coordinator.cli_demo import DEMO_PASSWORD
 from coordinator.extensions import db
 from coordinator.models import Circle, Membership, User
-from coordinator.services.demo import DEMO_PASSWORD
 from tests.web import WebClient
 
 

@@ -11,7 +11,7 @@ from sqlalchemy import func, select
 
 from coordinator.extensions import db
 from coordinator.models import Message
-from coordinator.services.messages import message_queue
+from coordinator.services.texting.messages import message_queue
 from tests.fake_twilio import FakeTwilio
 from tests.processes import TOKEN, Process, command_env
 

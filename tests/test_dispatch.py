@@ -10,9 +10,9 @@ from sqlalchemy import select
 from coordinator.clock import now
 from coordinator.extensions import db
 from coordinator.models import Message, PhoneOptOut, User
-from coordinator.services.dispatch import Pacer, dispatch_due
-from coordinator.services.messages import message_queue, notify
-from coordinator.services.quiet_hours import next_allowed
+from coordinator.services.texting.dispatch import Pacer, dispatch_due
+from coordinator.services.texting.messages import message_queue, notify
+from coordinator.services.texting.quiet_hours import next_allowed
 from coordinator.sms.console import ConsoleGateway
 from tests.factories import make_circle, make_user
 

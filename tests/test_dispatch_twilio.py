@@ -12,8 +12,8 @@ from sqlalchemy import select
 from coordinator.clock import now
 from coordinator.extensions import db
 from coordinator.models import Message, PhoneOptOut, User
-from coordinator.services.dispatch import Pacer, dispatch_due
-from coordinator.services.messages import message_queue
+from coordinator.services.texting.dispatch import Pacer, dispatch_due
+from coordinator.services.texting.messages import message_queue
 from coordinator.sms import sms_gateway
 from tests.factories import make_user
 from tests.fake_twilio import FakeTwilio, error, slow

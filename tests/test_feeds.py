@@ -9,9 +9,9 @@ from icalendar import Calendar
 
 from coordinator.extensions import db
 from coordinator.models import Membership
-from coordinator.services.claims import claim_make, claim_release
-from coordinator.services.feeds import feed_token
-from coordinator.services.recurrence import Repeat
+from coordinator.services.care.claims import claim_make, claim_release
+from coordinator.services.care.feeds import feed_token
+from coordinator.services.care.recurrence import Repeat
 from tests.factories import PASSWORD, add_member, finish, first_task, make_circle, make_need, make_user
 from tests.queries import counting
 from tests.web import WebClient
@@ -116,7 +116,7 @@ def test_a_coordinators_feed_has_every_task_with_who_is_doing_it_and_no_contact_
 
 
 def test_cancelled_tasks_leave_the_feed(client):
-    from coordinator.services.tasks import task_cancel
+    from coordinator.services.care.tasks import task_cancel
 
     circle, coordinator, sam, _ = setup_circle()
     ride = first_task(make_need(circle, coordinator))

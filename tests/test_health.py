@@ -14,13 +14,13 @@ from sqlalchemy import insert, select, update
 
 from coordinator.extensions import db
 from coordinator.models import Claim, Event, Membership, Task, User
-from coordinator.services.activity import activity_record
-from coordinator.services.charts import bar_chart_svg
-from coordinator.services.claims import claim_make
-from coordinator.services.health import circle_load
-from coordinator.services.health_page import coverage, drift_table, load_table, weekly_active
-from coordinator.services.health_settings import HealthSettings, health_settings, health_settings_update
-from coordinator.services.recurrence import Repeat
+from coordinator.services.care.claims import claim_make
+from coordinator.services.care.recurrence import Repeat
+from coordinator.services.health.activity import activity_record
+from coordinator.services.health.load import circle_load
+from coordinator.services.health.settings import HealthSettings, health_settings, health_settings_update
+from coordinator.services.health.summary import coverage, drift_table, load_table, weekly_active
+from coordinator.web.charts import bar_chart_svg
 from tests.factories import PASSWORD, add_member, first_task, make_circle, make_need, make_user
 from tests.queries import counting
 from tests.web import WebClient

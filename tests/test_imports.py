@@ -13,8 +13,8 @@ from sqlalchemy import func, select
 from coordinator.errors import Conflict, Invalid
 from coordinator.extensions import db
 from coordinator.models import ImportBatch, Invitation, Message
-from coordinator.services.contact_files import contacts_read
-from coordinator.services.imports import import_confirm, import_counts, import_preview, import_stage
+from coordinator.services.people.contact_files import contacts_read
+from coordinator.services.people.imports import import_confirm, import_counts, import_preview, import_stage
 from tests.factories import PASSWORD, add_member, make_circle, make_user
 from tests.queries import counting
 
@@ -384,7 +384,7 @@ def test_the_command_refuses_someone_who_is_not_a_coordinator(app, runner, circl
 def test_a_crash_during_the_command_keeps_what_was_saved_and_a_rerun_finishes(
     app, runner, circle, tmp_path, monkeypatch
 ):
-    import coordinator.services.imports as imports
+    import coordinator.services.people.imports as imports
 
     path = tmp_path / "old-circle.csv"
     path.write_text("".join(f"Person {n},202-555-{n:04d}\n" for n in range(450)), encoding="utf-8")

@@ -6,7 +6,7 @@ from sqlalchemy import select
 
 from coordinator.extensions import db
 from coordinator.models import Claim, Invitation, Membership, Message, Task
-from coordinator.services.claims import claim_make
+from coordinator.services.care.claims import claim_make
 from tests.factories import PASSWORD, add_member, first_task, make_circle, make_need, make_user
 from tests.web import WebClient
 
@@ -63,8 +63,8 @@ def test_the_patient_makes_a_supporter_a_coordinator_and_takes_it_back(app):
 
 
 def test_removing_someone_ends_their_access_tasks_invitations_feed_and_messages(app):
-    from coordinator.services.feeds import feed_token
-    from coordinator.services.messages import notify
+    from coordinator.services.care.feeds import feed_token
+    from coordinator.services.texting.messages import notify
 
     circle, patient, coordinator, sam, _, members = circle_with_people()
     task = first_task(make_need(circle, coordinator))

@@ -14,9 +14,9 @@ from sqlalchemy import select
 from coordinator.extensions import db
 from coordinator.models import Message
 from coordinator.models.circles import PATIENT
-from coordinator.services.dispatch import Pacer, dispatch_due
-from coordinator.services.message_log import message_status
-from coordinator.services.messages import notify
+from coordinator.services.texting.dispatch import Pacer, dispatch_due
+from coordinator.services.texting.message_log import message_status
+from coordinator.services.texting.messages import notify
 from coordinator.sms.console import ConsoleGateway
 from tests.factories import PASSWORD, add_member, make_circle, make_user
 from tests.queries import counting

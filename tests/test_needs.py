@@ -11,8 +11,8 @@ from sqlalchemy import func, select
 from coordinator.clock import today_in
 from coordinator.extensions import db
 from coordinator.models import Claim, Event, Message, Need, Task
-from coordinator.services.claims import claim_make
-from coordinator.services.recurrence import Repeat
+from coordinator.services.care.claims import claim_make
+from coordinator.services.care.recurrence import Repeat
 from tests.factories import PASSWORD, add_member, first_task, make_circle, make_need, make_user
 
 
@@ -76,7 +76,7 @@ def test_a_weekly_series_becomes_tasks_over_the_rolling_window(coordinator_clien
 
 
 def test_a_long_series_is_generated_eight_weeks_ahead_then_extended(coordinator_client, app):
-    from coordinator.services.needs import needs_extend
+    from coordinator.services.care.needs import needs_extend
 
     post(coordinator_client, frequency="weekly", weekdays=["MO", "WE", "FR"], ends="count", count="60")
     assert db.session.scalar(select(func.count(Task.id))) <= 3 * 9
@@ -176,7 +176,7 @@ def test_moving_the_whole_series_tells_the_people_who_hold_a_date(coordinator_cl
 
 
 def test_a_small_move_is_not_worth_a_text(app):
-    from coordinator.services.tasks import task_reschedule
+    from coordinator.services.care.tasks import task_reschedule
 
     coordinator, supporter = make_user(), make_user(phone="+12025550178")
     need, task = _claimed_series(make_circle(coordinator=coordinator), coordinator, supporter)

@@ -22,9 +22,9 @@ from coordinator.categories import CATEGORIES
 from coordinator.clock import today_in
 from coordinator.extensions import db
 from coordinator.models.circles import COORDINATOR
-from coordinator.services.claims import claim_make
-from coordinator.services.invitations import shared_link_create
-from coordinator.services.recurrence import Repeat
+from coordinator.services.care.claims import claim_make
+from coordinator.services.care.recurrence import Repeat
+from coordinator.services.people.invitations import shared_link_create
 from tests.factories import PASSWORD, add_member, make_circle, make_need, make_user
 from tests.web import WebClient
 

@@ -10,9 +10,9 @@ from sqlalchemy import select
 
 from coordinator.extensions import db
 from coordinator.models import Membership, Message, Task
-from coordinator.services.activity import activity_record
-from coordinator.services.claims import claim_make
-from coordinator.services.outreach import outreach_run
+from coordinator.services.care.claims import claim_make
+from coordinator.services.health.activity import activity_record
+from coordinator.services.health.outreach import outreach_run
 from tests.factories import PASSWORD, add_member, make_circle, make_need, make_user
 from tests.web import WebClient
 
@@ -161,7 +161,7 @@ def test_ask_everyone_still_spares_whoever_carries_too_much(app, circle_setup):
 
 
 def test_a_taken_task_stops_climbing_and_pending_asks_are_dropped(circle_setup):
-    from coordinator.services.dispatch import Pacer, dispatch_due
+    from coordinator.services.texting.dispatch import Pacer, dispatch_due
     from coordinator.sms.console import ConsoleGateway
 
     circle, daniel, aisha, people, task = circle_setup
@@ -177,7 +177,7 @@ def test_a_taken_task_stops_climbing_and_pending_asks_are_dropped(circle_setup):
 
 
 def test_the_fair_share_cap_and_weekly_limits_keep_people_from_being_overloaded(circle_setup):
-    from coordinator.services.messages import notify
+    from coordinator.services.texting.messages import notify
 
     circle, daniel, aisha, people, task = circle_setup
     with time_machine.travel(START, tick=False):
@@ -317,7 +317,7 @@ def test_if_the_best_few_stay_quiet_the_next_few_are_asked_before_the_wider_circ
 
 def _reads_for(supporters: int, *, job) -> int:
     """SELECTs one pass makes for a circle with `supporters` people (writes grow with whom it texts)."""
-    from coordinator.services.recurrence import Repeat
+    from coordinator.services.care.recurrence import Repeat
     from tests.queries import counting
 
     with time_machine.travel(START, tick=False):
@@ -341,7 +341,7 @@ def _reads_for(supporters: int, *, job) -> int:
 
 
 def test_outreach_and_digests_read_the_same_whatever_the_circle_size(app):
-    from coordinator.services.digests import digests_send
+    from coordinator.services.texting.digests import digests_send
 
     def outreach(circle_id):
         outreach_run(circle_id=circle_id)

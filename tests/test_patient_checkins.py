@@ -10,8 +10,8 @@ from sqlalchemy import func, select
 
 from coordinator.extensions import db
 from coordinator.models import Event, Need, NeedDraft, User
-from coordinator.services.inbound import HELP_LINE
-from coordinator.services.patient_checkins import DRAFT_THANKS, patient_checkins_send
+from coordinator.services.health.patient_checkins import DRAFT_THANKS, patient_checkins_send
+from coordinator.services.texting.inbound import HELP_LINE
 from coordinator.sms.help_requests import help_request_parse
 from tests.factories import PASSWORD, add_member, first_task, make_circle, make_need, make_user
 from tests.sms import SMS_SETTINGS, outbox, text_in

@@ -10,8 +10,8 @@ from sqlalchemy import func, select
 from coordinator.clock import now, today_in
 from coordinator.extensions import db
 from coordinator.models import Claim, Invitation, JoinRequest, Membership, Message
-from coordinator.services.claims import claim_make
-from coordinator.services.members import people_waiting
+from coordinator.services.care.claims import claim_make
+from coordinator.services.people.members import people_waiting
 from coordinator.web.templating import day
 from tests.factories import PASSWORD, add_member, first_task, make_circle, make_need, make_user
 from tests.queries import counting

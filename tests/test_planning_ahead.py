@@ -15,8 +15,8 @@ from sqlalchemy import func, select
 
 from coordinator.extensions import db
 from coordinator.models import Need, Task
-from coordinator.services.needs import needs_extend
-from coordinator.services.recurrence import Repeat
+from coordinator.services.care.needs import needs_extend
+from coordinator.services.care.recurrence import Repeat
 from tests.factories import PASSWORD, make_circle, make_need, make_user
 
 SUNDAY = datetime(2026, 3, 1, 15, tzinfo=UTC)  # Sun 1 Mar 2026, 10am in New York

@@ -9,7 +9,7 @@ from sqlalchemy import select, update
 
 from coordinator.extensions import db
 from coordinator.models import Claim, Membership, Task
-from coordinator.services.recurrence import Repeat
+from coordinator.services.care.recurrence import Repeat
 from tests.factories import PASSWORD, make_circle, make_need, make_user
 from tests.queries import counting
 from tests.web import WebClient

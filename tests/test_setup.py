@@ -10,7 +10,7 @@ from sqlalchemy import select
 
 from coordinator.extensions import db
 from coordinator.models import Circle, Membership
-from coordinator.services.setup import setup_done, setup_steps
+from coordinator.services.people.setup import setup_done, setup_steps
 from tests.factories import PASSWORD, add_member, make_need, make_user
 from tests.queries import counting
 

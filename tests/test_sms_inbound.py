@@ -7,7 +7,7 @@ from sqlalchemy import func, select
 
 from coordinator.extensions import db
 from coordinator.models import Claim, InboundMessage, Message, PhoneOptOut, User
-from coordinator.services.claims import claim_make
+from coordinator.services.care.claims import claim_make
 from tests.factories import add_member, first_task, make_circle, make_need, make_user
 from tests.sms import SMS_SETTINGS, signed_post, text_in
 
@@ -109,7 +109,7 @@ def test_anything_else_gets_one_line_of_help(client, circle_with_task):
 
 @pytest.mark.parametrize("word", ["STOP", "stop", "Unsubscribe", "CANCEL", "END", "QUIT", "STOPALL"])
 def test_stop_words_are_recorded_never_answered_and_cancel_waiting_texts(client, circle_with_task, word):
-    from coordinator.services.messages import notify
+    from coordinator.services.texting.messages import notify
 
     *_, sam, _, _ = circle_with_task
     notify(user=sam, kind="welcome", key="waiting", context={"circle_name": "x", "first_name": "y"})
@@ -132,7 +132,7 @@ def test_start_opts_back_in_silently(client, circle_with_task):
 
 
 def test_status_callbacks_only_move_forward(client, circle_with_task):
-    from coordinator.services.messages import message_queue
+    from coordinator.services.texting.messages import message_queue
 
     message_queue(channel="sms", to_address=SAM, kind="welcome", key="k", body="hi")
     db.session.commit()
@@ -147,7 +147,7 @@ def test_status_callbacks_only_move_forward(client, circle_with_task):
 
 
 def test_a_landline_receipt_flags_the_number(client, circle_with_task):
-    from coordinator.services.messages import message_queue
+    from coordinator.services.texting.messages import message_queue
 
     *_, sam, _, _ = circle_with_task
     message_queue(channel="sms", to_address=SAM, kind="welcome", key="k2", body="hi")

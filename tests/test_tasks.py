@@ -10,7 +10,7 @@ from sqlalchemy import func, select
 from coordinator.clock import today_in
 from coordinator.extensions import db
 from coordinator.models import Claim, Event, Message, Task
-from coordinator.services.claims import claim_make
+from coordinator.services.care.claims import claim_make
 from tests.factories import PASSWORD, add_member, first_task, make_circle, make_need, make_user
 
 ADDRESS = "12 Elm St, Springfield"
@@ -228,7 +228,7 @@ def test_cancelling_one_date_tells_the_holder(client):
 def test_a_long_list_continues_on_later_pages_without_gaps_or_repeats(client):
     import re
 
-    from coordinator.services.recurrence import Repeat
+    from coordinator.services.care.recurrence import Repeat
 
     circle, coordinator, supporter, _, _ = setup_circle()
     for n in range(3):

@@ -10,8 +10,8 @@ from sqlalchemy import func, select, update
 
 from coordinator.extensions import db
 from coordinator.models import Claim, Event, Membership, Message
-from coordinator.services.claims import claim_make
-from coordinator.services.thanks import thanks_send, thanks_suggestions
+from coordinator.services.care.claims import claim_make
+from coordinator.services.care.thanks import thanks_send, thanks_suggestions
 from tests.factories import PASSWORD, add_member, finish, first_task, make_circle, make_need, make_user
 from tests.queries import counting
 from tests.sms import outbox

@@ -12,7 +12,7 @@ from coordinator.clock import AmbiguousTime, parse_time, to_utc
 from coordinator.errors import Invalid
 from coordinator.extensions import db
 from coordinator.models import Task
-from coordinator.services.recurrence import Repeat
+from coordinator.services.care.recurrence import Repeat
 from tests.factories import PASSWORD, make_circle, make_need, make_user
 
 NEW_YORK = "America/New_York"

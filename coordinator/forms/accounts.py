@@ -4,7 +4,7 @@ from flask_wtf import FlaskForm
 from wtforms import EmailField, PasswordField, StringField
 from wtforms.validators import DataRequired, Length
 
-from coordinator.services.accounts import PASSWORD_MAX_LENGTH
+from coordinator.services.people.accounts import PASSWORD_MAX_LENGTH
 
 _email = [DataRequired("Enter your email address."), Length(max=254, message="That email is too long.")]
 _password = [

@@ -1,7 +1,7 @@
 """The form for a circle's health settings: when to ask whom, the fair share, drifting, the patient's view.
 
 Only shapes are checked here (a whole number, a decimal); the ranges and the
-order of the asking days are rules, checked by services/health_settings.py.
+order of the asking days are rules, checked by services/health/settings.py.
 """
 
 from __future__ import annotations

@@ -10,7 +10,7 @@ from wtforms.widgets import CheckboxInput, ListWidget
 from coordinator.categories import CATEGORIES
 from coordinator.forms.circles import ZoneField
 from coordinator.forms.fields import NumberInput, TimeInput
-from coordinator.services.reminders import LEAD_CHOICES
+from coordinator.services.texting.reminders import LEAD_CHOICES
 
 _name = [Length(max=120, message="Keep the name under 120 characters.")]
 

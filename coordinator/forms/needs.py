@@ -12,8 +12,8 @@ from wtforms.widgets import CheckboxInput, ListWidget
 
 from coordinator.categories import Category
 from coordinator.forms.fields import DateInput, NumberInput, TimeInput
-from coordinator.services.needs import NeedInput
-from coordinator.services.recurrence import WEEKDAY_NAMES, WEEKDAYS, Repeat
+from coordinator.services.care.needs import NeedInput
+from coordinator.services.care.recurrence import WEEKDAY_NAMES, WEEKDAYS, Repeat
 
 PRIVATE_HINT = "Only the people who take this, and coordinators, will see it. Never sent by text."
 

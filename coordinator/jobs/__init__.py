@@ -2,7 +2,7 @@
 
 Each job opens nothing itself: the runner gives it an app context; the job
 calls one service and commits once (delivery commits per message, by design;
-see services/dispatch.py).
+see services/texting/dispatch.py).
 """
 
 from __future__ import annotations
@@ -22,13 +22,13 @@ class Job:
 
 
 def deliver() -> object:
-    from coordinator.services.dispatch import dispatch_due
+    from coordinator.services.texting.dispatch import dispatch_due
 
     return dispatch_due()
 
 
 def plan_reminders() -> object:
-    from coordinator.services.reminders import reminders_plan
+    from coordinator.services.texting.reminders import reminders_plan
 
     planned = reminders_plan()
     db.session.commit()
@@ -36,7 +36,7 @@ def plan_reminders() -> object:
 
 
 def send_digests() -> object:
-    from coordinator.services.digests import digests_send
+    from coordinator.services.texting.digests import digests_send
 
     queued = digests_send()
     db.session.commit()
@@ -44,7 +44,7 @@ def send_digests() -> object:
 
 
 def send_patient_checkins() -> object:
-    from coordinator.services.patient_checkins import patient_checkins_send
+    from coordinator.services.health.patient_checkins import patient_checkins_send
 
     queued = patient_checkins_send()
     db.session.commit()
@@ -52,7 +52,7 @@ def send_patient_checkins() -> object:
 
 
 def outreach() -> object:
-    from coordinator.services.outreach import outreach_run
+    from coordinator.services.health.outreach import outreach_run
 
     outcome = outreach_run()
     db.session.commit()
@@ -60,7 +60,7 @@ def outreach() -> object:
 
 
 def extend_needs() -> object:
-    from coordinator.services.needs import needs_extend
+    from coordinator.services.care.needs import needs_extend
 
     created = needs_extend()
     db.session.commit()
@@ -68,7 +68,7 @@ def extend_needs() -> object:
 
 
 def expire_invitations() -> object:
-    from coordinator.services.invitations import invitations_expire
+    from coordinator.services.people.invitations import invitations_expire
 
     expired = invitations_expire()
     db.session.commit()

@@ -40,7 +40,7 @@ class Circle(Base):
     created_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
     # The patient's choice: may supporters see each other's names? (Never numbers or emails.)
     names_visible: Mapped[bool] = mapped_column(Boolean, default=False)
-    # Network-health settings that differ from the defaults (services/health_settings.py).
+    # Network-health settings that differ from the defaults (services/health/settings.py).
     health_settings: Mapped[dict] = mapped_column(JSON, default=dict)
 
     memberships: Mapped[list[Membership]] = relationship(back_populates="circle")

@@ -3,7 +3,7 @@
 Forgiving on purpose: a tired person on a phone types "ride tuesday 9am",
 "dinner fri" or "someone to talk to sat afternoon". This turns those words
 into a kind of help, a day and a time; anything it can't read still reaches a
-coordinator as written. Reading only; what happens next is services/patient_checkins.py.
+coordinator as written. Reading only; what happens next is services/health/patient_checkins.py.
 """
 
 from __future__ import annotations

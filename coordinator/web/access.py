@@ -15,7 +15,7 @@ from flask_login import current_user, login_required
 
 from coordinator.errors import NotFound
 from coordinator.models.circles import MANAGING_ROLES, ROLES
-from coordinator.services.circles import circle_access
+from coordinator.services.people.circles import circle_access
 
 
 def circle_view(roles: tuple[str, ...] = ROLES) -> Callable:

@@ -20,7 +20,7 @@ from coordinator.forms.accounts import (
     SignInForm,
 )
 from coordinator.models.accounts import User
-from coordinator.services.accounts import (
+from coordinator.services.people.accounts import (
     account_authenticate,
     account_register,
     password_change,
@@ -29,7 +29,7 @@ from coordinator.services.accounts import (
     password_reset_request,
     password_set,
 )
-from coordinator.services.sessions import session_start, sessions_end_all
+from coordinator.services.people.sessions import session_start, sessions_end_all
 from coordinator.web.security import safe_next_url
 
 log = logging.getLogger(__name__)

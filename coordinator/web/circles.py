@@ -11,12 +11,12 @@ from coordinator.forms import form_error
 from coordinator.forms.accounts import ConfirmForm
 from coordinator.forms.circles import CircleForm
 from coordinator.models.circles import Circle, Membership
-from coordinator.services.circle_home import manager_home, supporter_home
-from coordinator.services.circles import circle_create, circles_for_user
-from coordinator.services.joining import join_requests_of
-from coordinator.services.patient_checkins import drafts_pending_count
-from coordinator.services.setup import setup_steps
-from coordinator.services.thanks import thanks_allowed, thanks_suggestions
+from coordinator.services.care.circle_home import manager_home, supporter_home
+from coordinator.services.care.thanks import thanks_allowed, thanks_suggestions
+from coordinator.services.health.patient_checkins import drafts_pending_count
+from coordinator.services.people.circles import circle_create, circles_for_user
+from coordinator.services.people.joining import join_requests_of
+from coordinator.services.people.setup import setup_steps
 from coordinator.web.access import circle_view, managing_view
 from coordinator.web.members import inner_circle_change
 
@@ -69,7 +69,7 @@ def new():
 @bp.get("/<int:circle_id>")
 @circle_view()
 def show(*, membership: Membership, circle: Circle):
-    """The circle's first page: what waits on this person, by role (services/circle_home.py)."""
+    """The circle's first page: what waits on this person, by role (services/care/circle_home.py)."""
     if not membership.manages:
         return render_template(
             "circles/show.html", circle=circle, membership=membership, home=supporter_home(membership)

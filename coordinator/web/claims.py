@@ -13,9 +13,9 @@ from coordinator.forms.accounts import ConfirmForm
 from coordinator.forms.tasks import AssignForm, ReleaseForm
 from coordinator.models.circles import Circle, Membership
 from coordinator.models.claims import HELD
-from coordinator.services.claims import claim_assign, claim_done, claim_make, claim_release, claim_unassign
-from coordinator.services.health import LOAD_WEEKS, share_check
-from coordinator.services.tasks import claims_by_task, task_for
+from coordinator.services.care.claims import claim_assign, claim_done, claim_make, claim_release, claim_unassign
+from coordinator.services.care.tasks import claims_by_task, task_for
+from coordinator.services.health.load import LOAD_WEEKS, share_check
 from coordinator.web.access import circle_view, managing_view
 from coordinator.web.confirming import Confirmation, confirmation_page
 from coordinator.web.security import safe_next_url

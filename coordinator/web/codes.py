@@ -14,7 +14,7 @@ from coordinator.extensions import db, limiter
 from coordinator.forms import form_error
 from coordinator.forms.accounts import ConfirmForm
 from coordinator.forms.invitations import CodeRequestForm, CodeVerifyForm
-from coordinator.services.sign_in_codes import code_request, code_verify, contact_normalise, link_user
+from coordinator.services.people.sign_in_codes import code_request, code_verify, contact_normalise, link_user
 from coordinator.web.accounts import sign_in_user
 from coordinator.web.security import safe_next_url
 

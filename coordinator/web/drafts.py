@@ -19,8 +19,8 @@ from coordinator.forms.fields import date_meta
 from coordinator.models.circles import Circle, Membership
 from coordinator.models.claims import Claim
 from coordinator.models.drafts import NeedDraft
-from coordinator.services.patient_checkins import draft_dismiss, draft_post, draft_title, drafts_pending
-from coordinator.services.thanks import thanks_send
+from coordinator.services.care.thanks import thanks_send
+from coordinator.services.health.patient_checkins import draft_dismiss, draft_post, draft_title, drafts_pending
 from coordinator.web.access import managing_view
 
 bp = Blueprint("drafts", __name__, url_prefix="/circles/<int:circle_id>")

@@ -12,7 +12,7 @@ from flask import Blueprint, Response, current_app, flash, redirect, render_temp
 from coordinator.extensions import db
 from coordinator.forms.accounts import ConfirmForm
 from coordinator.models.circles import Circle, Membership
-from coordinator.services.feeds import feed_ics, feed_membership, feed_reset, feed_token
+from coordinator.services.care.feeds import feed_ics, feed_membership, feed_reset, feed_token
 from coordinator.web.access import circle_view
 
 bp = Blueprint("feeds", __name__)

@@ -14,11 +14,11 @@ from coordinator.extensions import db
 from coordinator.forms import form_error
 from coordinator.forms.health import HealthSettingsForm
 from coordinator.models.circles import Circle, Membership
-from coordinator.services.charts import bar_chart_svg
-from coordinator.services.health_page import health_settings_save, health_summary
-from coordinator.services.health_settings import health_settings
-from coordinator.services.members import can_grant_roles
+from coordinator.services.health.settings import health_settings
+from coordinator.services.health.summary import health_settings_save, health_summary
+from coordinator.services.people.members import can_grant_roles
 from coordinator.web.access import managing_view
+from coordinator.web.charts import bar_chart_svg
 
 bp = Blueprint("health", __name__, url_prefix="/circles/<int:circle_id>")
 

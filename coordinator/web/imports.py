@@ -20,9 +20,9 @@ from coordinator.forms import form_error
 from coordinator.forms.accounts import ConfirmForm
 from coordinator.models.circles import Circle, Membership
 from coordinator.models.invitations import ImportBatch
-from coordinator.services.imports import MAX_BYTES, STATUSES, import_confirm, import_counts, import_stage
-from coordinator.services.invitations import MESSAGE_MAX, invitation_default_message
-from coordinator.services.phones import phone_display
+from coordinator.services.people.imports import MAX_BYTES, STATUSES, import_confirm, import_counts, import_stage
+from coordinator.services.people.invitations import MESSAGE_MAX, invitation_default_message
+from coordinator.services.people.phones import phone_display
 from coordinator.web.access import managing_view
 
 bp = Blueprint("imports", __name__, url_prefix="/circles/<int:circle_id>/invitations/import")

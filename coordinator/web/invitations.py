@@ -16,7 +16,7 @@ from coordinator.forms import form_error
 from coordinator.forms.accounts import ConfirmForm
 from coordinator.forms.invitations import InviteForm, InviteManyForm, JoinForm
 from coordinator.models.circles import Circle, Membership
-from coordinator.services.invitations import (
+from coordinator.services.people.invitations import (
     contact_parse,
     invitation_by_token,
     invitation_default_message,
@@ -28,9 +28,9 @@ from coordinator.services.invitations import (
     invitations_send_lines,
     shared_link_create,
 )
-from coordinator.services.joining import JoinInput, join_accept, join_decide
-from coordinator.services.members import people_waiting
-from coordinator.services.phones import phone_display
+from coordinator.services.people.joining import JoinInput, join_accept, join_decide
+from coordinator.services.people.members import people_waiting
+from coordinator.services.people.phones import phone_display
 from coordinator.web.access import managing_view
 from coordinator.web.accounts import sign_in_user
 from coordinator.web.confirming import Confirmation, confirmation_page

@@ -21,8 +21,9 @@ from coordinator.forms import form_error
 from coordinator.forms.accounts import ConfirmForm
 from coordinator.forms.invitations import PreferencesForm
 from coordinator.models.circles import COORDINATOR, PATIENT, Circle, Membership
-from coordinator.services.circles import circle_members
-from coordinator.services.members import (
+from coordinator.services.care.recurrence import WEEKDAY_NAMES, WEEKDAYS
+from coordinator.services.people.circles import circle_members
+from coordinator.services.people.members import (
     PARTS_OF_DAY,
     Preferences,
     can_grant_roles,
@@ -37,8 +38,7 @@ from coordinator.services.members import (
     people_waiting,
     preferences_update,
 )
-from coordinator.services.phones import phone_display
-from coordinator.services.recurrence import WEEKDAY_NAMES, WEEKDAYS
+from coordinator.services.people.phones import phone_display
 from coordinator.web.access import circle_view, managing_view
 from coordinator.web.confirming import Confirmation, confirmation_page
 from coordinator.web.members_confirm import inner_circle_confirmation, removal_confirmation, role_confirmation

@@ -11,7 +11,7 @@ from flask import url_for
 
 from coordinator.models.circles import COORDINATOR, Circle, Membership
 from coordinator.models.needs import Task
-from coordinator.services.members import member_upcoming_tasks
+from coordinator.services.people.members import member_upcoming_tasks
 from coordinator.web.confirming import Confirmation
 from coordinator.web.templating import day
 

@@ -19,10 +19,10 @@ from coordinator.forms.fields import date_meta
 from coordinator.forms.needs import need_form_class
 from coordinator.models.circles import Circle, Membership
 from coordinator.models.needs import Need, Task
-from coordinator.services.needs import TITLE_MAX, need_cancel, need_post, need_update, need_validate, window_days
-from coordinator.services.needs_ahead import need_duplicates, need_planned_dates
-from coordinator.services.recurrence import MAX_OCCURRENCES, describe, occurrence_dates
-from coordinator.services.tasks import claims_by_task, future_tasks
+from coordinator.services.care.needs import TITLE_MAX, need_cancel, need_post, need_update, need_validate, window_days
+from coordinator.services.care.needs_ahead import need_duplicates, need_planned_dates
+from coordinator.services.care.recurrence import MAX_OCCURRENCES, describe, occurrence_dates
+from coordinator.services.care.tasks import claims_by_task, future_tasks
 from coordinator.web.access import managing_view
 from coordinator.web.confirming import Confirmation, confirmation_page
 

@@ -9,8 +9,8 @@ from coordinator.errors import NotFound
 from coordinator.extensions import db
 from coordinator.forms.accounts import ConfirmForm
 from coordinator.models.circles import Circle, Membership
-from coordinator.services.outreach import ask_everyone, ask_picture, covered_elsewhere
-from coordinator.services.tasks import claims_by_task, task_for
+from coordinator.services.care.tasks import claims_by_task, task_for
+from coordinator.services.health.outreach import ask_everyone, ask_picture, covered_elsewhere
 from coordinator.web.access import managing_view
 
 bp = Blueprint("outreach", __name__, url_prefix="/circles/<int:circle_id>/tasks/<int:task_id>/help")

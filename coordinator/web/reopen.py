@@ -9,7 +9,7 @@ from coordinator.errors import DomainError, Expired, NotFound
 from coordinator.extensions import db, limiter
 from coordinator.forms.accounts import ConfirmForm
 from coordinator.models.circles import PATIENT, Circle, Membership
-from coordinator.services.reopen import (
+from coordinator.services.health.reopen import (
     answer_by_token,
     former_supporters,
     reopen_answer,

@@ -9,9 +9,9 @@ from twilio.twiml.messaging_response import MessagingResponse
 from coordinator.extensions import csrf, db
 from coordinator.models.circles import COORDINATOR, Circle, Membership
 from coordinator.models.messages import Message
-from coordinator.services.inbound import inbound_handle, number_refused
-from coordinator.services.message_log import message_log
-from coordinator.services.phones import phone_mask
+from coordinator.services.people.phones import phone_mask
+from coordinator.services.texting.inbound import inbound_handle, number_refused
+from coordinator.services.texting.message_log import message_log
 from coordinator.sms.signature import signature_valid
 from coordinator.web.access import managing_view
 

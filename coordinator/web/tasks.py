@@ -16,9 +16,7 @@ from coordinator.forms.accounts import ConfirmForm
 from coordinator.forms.fields import date_meta
 from coordinator.forms.tasks import AssignForm, ReleaseForm, TaskEditForm
 from coordinator.models.circles import PATIENT, Circle, Membership
-from coordinator.services.circles import circle_members
-from coordinator.services.health import above_share
-from coordinator.services.tasks import (
+from coordinator.services.care.tasks import (
     TaskFilter,
     claims_by_task,
     held_overlaps,
@@ -29,6 +27,8 @@ from coordinator.services.tasks import (
     tasks_mine,
     tasks_week,
 )
+from coordinator.services.health.load import above_share
+from coordinator.services.people.circles import circle_members
 from coordinator.web.access import circle_view, managing_view
 from coordinator.web.confirming import Confirmation, confirmation_page
 

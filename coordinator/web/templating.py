@@ -8,7 +8,7 @@ from flask import Flask, g
 from flask_login import current_user
 
 from coordinator.clock import local, now, zone_label
-from coordinator.services.phones import phone_display
+from coordinator.services.people.phones import phone_display
 from coordinator.web.navigation import circle_nav, more_is_current
 
 
@@ -43,7 +43,7 @@ def task_when(task, *, with_day: bool = True) -> str:
 def my_circle_count() -> int:
     """How many circles the signed-in person is in (asked once per page, only when the page needs it)."""
     if "my_circle_count" not in g:
-        from coordinator.services.circles import circle_count_for_user
+        from coordinator.services.people.circles import circle_count_for_user
 
         g.my_circle_count = circle_count_for_user(user=current_user) if current_user.is_authenticated else 0
     return g.my_circle_count

@@ -4,7 +4,7 @@ Exports from phones, Google, Outlook and spreadsheets disagree about almost
 everything (encodings, delimiters, header names, folded lines), so this reads
 leniently: headers are matched by many names, a file without a usable header
 is read by what each field looks like, and one broken line never swallows the
-rest. It only reads; deciding who gets invited is services/imports.py.
+rest. It only reads; deciding who gets invited is services/people/imports.py.
 """
 
 from __future__ import annotations

@@ -24,8 +24,8 @@ from coordinator.extensions import db
 from coordinator.models.accounts import User
 from coordinator.models.circles import ACTIVE, Circle, Membership
 from coordinator.models.invitations import PERSONAL, ImportBatch, Invitation
-from coordinator.services.contact_files import RawRow, contacts_read, shown
-from coordinator.services.invitations import MESSAGE_MAX, Contact, contact_parse, invitation_send
+from coordinator.services.people.contact_files import RawRow, contacts_read, shown
+from coordinator.services.people.invitations import MESSAGE_MAX, Contact, contact_parse, invitation_send
 
 MAX_BYTES = 2 * 1024 * 1024
 MAX_ROWS = 20_000

@@ -20,9 +20,9 @@ from coordinator.extensions import db
 from coordinator.models.accounts import User
 from coordinator.models.circles import ACTIVE, COORDINATOR, SUPPORTER, Circle, Membership
 from coordinator.models.invitations import SHARED_LINK, Invitation, JoinRequest
-from coordinator.services.activity import activity_record
-from coordinator.services.invitations import EXPIRED, Contact, contact_parse, membership_for
-from coordinator.services.messages import notify
+from coordinator.services.health.activity import activity_record
+from coordinator.services.people.invitations import EXPIRED, Contact, contact_parse, membership_for
+from coordinator.services.texting.messages import notify
 from coordinator.urls import public_url
 
 

@@ -33,7 +33,7 @@ from coordinator.extensions import db
 from coordinator.models.circles import ACTIVE, Membership
 from coordinator.models.claims import Claim
 from coordinator.models.needs import Task
-from coordinator.services.tasks import claims_by_task, tasks_mine, visible_tasks
+from coordinator.services.care.tasks import claims_by_task, tasks_mine, visible_tasks
 
 SIGNATURE_HEX = 32  # 128 bits of HMAC-SHA256
 PAST_DAYS = 30  # how far back a feed still lists tasks

@@ -19,9 +19,9 @@ from coordinator.clock import now
 from coordinator.errors import Expired, Invalid
 from coordinator.extensions import db
 from coordinator.models.accounts import PasswordReset, User
-from coordinator.services.activity import activity_record
-from coordinator.services.messages import message_queue
-from coordinator.services.sessions import sessions_end_all
+from coordinator.services.health.activity import activity_record
+from coordinator.services.people.sessions import sessions_end_all
+from coordinator.services.texting.messages import message_queue
 from coordinator.tokens import token_hash, token_new
 from coordinator.urls import public_url
 
@@ -84,7 +84,7 @@ def account_register(*, name: str, email: str, password: str) -> User:
 
 def _user_by_login(identifier: str) -> User | None:
     """Find an account by email, or by mobile number for people who joined by text."""
-    from coordinator.services.phones import phone_parse
+    from coordinator.services.people.phones import phone_parse
 
     try:
         if "@" in identifier:

@@ -23,13 +23,13 @@ from coordinator.models.circles import ACTIVE, PATIENT, Membership
 from coordinator.models.claims import HELD, Claim
 from coordinator.models.inbound import InboundMessage, PhoneOptOut
 from coordinator.models.needs import Need, Task
-from coordinator.services.activity import activity_record
-from coordinator.services.claims import claim_make, claim_release
-from coordinator.services.digests import digest_line
-from coordinator.services.matching import suits
-from coordinator.services.messages import messages_cancel
-from coordinator.services.patient_checkins import patient_reply
-from coordinator.services.tasks import sms_context
+from coordinator.services.care.claims import claim_make, claim_release
+from coordinator.services.care.matching import suits
+from coordinator.services.care.tasks import sms_context
+from coordinator.services.health.activity import activity_record
+from coordinator.services.health.patient_checkins import patient_reply
+from coordinator.services.texting.digests import digest_line
+from coordinator.services.texting.messages import messages_cancel
 from coordinator.sms.commands import Command, parse
 from coordinator.urls import public_url
 
@@ -243,7 +243,7 @@ def number_refused(phone: str, code: str) -> None:
 def _reopen_reply(user: User, *, yes: bool) -> str | None:
     """An answer by text to "could you help this time?"; None if nobody asked them."""
     from coordinator.models.invitations import ReopenAnswer
-    from coordinator.services.reopen import reopen_answer
+    from coordinator.services.health.reopen import reopen_answer
 
     member_ids = select(Membership.id).where(Membership.user_id == user.id, Membership.status.in_((ACTIVE, "archived")))
     answer = db.session.scalar(

@@ -26,8 +26,8 @@ from coordinator.models.accounts import User
 from coordinator.models.circles import ACTIVE, COORDINATOR, PATIENT, Membership
 from coordinator.models.claims import DONE, Claim
 from coordinator.models.needs import Need, Task
-from coordinator.services.activity import activity_record
-from coordinator.services.messages import notify
+from coordinator.services.health.activity import activity_record
+from coordinator.services.texting.messages import notify
 
 SUGGEST_DAYS = 14
 

@@ -31,8 +31,8 @@ from coordinator.models.accounts import User
 from coordinator.models.circles import Membership
 from coordinator.models.claims import HELD, RELEASED, Claim
 from coordinator.models.needs import CAPACITY_MAX, Need, Task
-from coordinator.services.activity import activity_record
-from coordinator.services.messages import messages_cancel, notify
+from coordinator.services.health.activity import activity_record
+from coordinator.services.texting.messages import messages_cancel, notify
 
 MOVE_NOTICE = timedelta(minutes=5)  # moves smaller than this are not worth a text
 

@@ -32,8 +32,8 @@ from coordinator.models.claims import HELD, Claim
 from coordinator.models.inbound import PhoneOptOut
 from coordinator.models.messages import Message
 from coordinator.models.needs import Task
-from coordinator.services.phones import phone_mask
-from coordinator.services.quiet_hours import next_allowed, window_for, zone_for
+from coordinator.services.people.phones import phone_mask
+from coordinator.services.texting.quiet_hours import next_allowed, window_for, zone_for
 from coordinator.sms import Ambiguous, Permanent, Retryable, SmsGateway, sms_gateway
 
 log = logging.getLogger(__name__)

@@ -21,9 +21,9 @@ from coordinator.models.accounts import User
 from coordinator.models.circles import ACTIVE, Circle, Membership
 from coordinator.models.claims import HELD, Claim
 from coordinator.models.needs import Need, Task
-from coordinator.services.messages import notify
-from coordinator.services.quiet_hours import is_quiet, latest_allowed, next_allowed, window_for, zone_for
-from coordinator.services.tasks import sms_context
+from coordinator.services.care.tasks import sms_context
+from coordinator.services.texting.messages import notify
+from coordinator.services.texting.quiet_hours import is_quiet, latest_allowed, next_allowed, window_for, zone_for
 
 EVENING = time(18, 0)  # "the day before at a sensible local hour"
 LEADS = {"2h": timedelta(hours=2), "30m": timedelta(minutes=30)}

@@ -10,7 +10,7 @@ from datetime import time
 
 from coordinator.models.circles import Membership
 from coordinator.models.needs import Need, Task
-from coordinator.services.recurrence import WEEKDAYS
+from coordinator.services.care.recurrence import WEEKDAYS
 
 PARTS = (("morning", time(5), time(12)), ("afternoon", time(12), time(17)), ("evening", time(17), time(23, 59)))
 

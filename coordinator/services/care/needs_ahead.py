@@ -1,6 +1,6 @@
 """Looking ahead at a need: the dates of a series still to open, and posted help a new need would repeat.
 
-Kept apart from services/needs.py (posting and generating) because both only read: the need page lists
+Kept apart from services/care/needs.py (posting and generating) because both only read: the need page lists
 the planned dates, and the need form warns about a duplicate before anything is written.
 """
 
@@ -16,8 +16,8 @@ from coordinator.errors import Invalid
 from coordinator.extensions import db
 from coordinator.models.circles import Circle
 from coordinator.models.needs import Need, Task
-from coordinator.services.needs import NeedInput, horizon, need_validate
-from coordinator.services.recurrence import MAX_SPAN, occurrence_dates
+from coordinator.services.care.needs import NeedInput, horizon, need_validate
+from coordinator.services.care.recurrence import MAX_SPAN, occurrence_dates
 
 
 def need_planned_dates(need: Need, *, limit: int = 12) -> list[date]:

@@ -27,9 +27,9 @@ from coordinator.models.accounts import User
 from coordinator.models.activity import Event
 from coordinator.models.circles import COORDINATOR, PATIENT, SUPPORTER, Circle, Membership
 from coordinator.models.needs import Task
-from coordinator.services.activity import activity_record
-from coordinator.services.health import ACTIVE_KINDS, LOAD_WEEKS, Load, circle_load, drifting
-from coordinator.services.health_settings import HealthSettings, health_settings, health_settings_update
+from coordinator.services.health.activity import activity_record
+from coordinator.services.health.load import ACTIVE_KINDS, LOAD_WEEKS, Load, circle_load, drifting
+from coordinator.services.health.settings import HealthSettings, health_settings, health_settings_update
 
 COVERAGE_DAYS = 14
 ACTIVE_WEEKS = 12

@@ -20,8 +20,8 @@ from coordinator.models.activity import Event
 from coordinator.models.circles import ACTIVE, COORDINATOR, PATIENT, SUPPORTER, Membership
 from coordinator.models.claims import RELEASED, Claim
 from coordinator.models.needs import Task
-from coordinator.services.health_settings import health_settings
-from coordinator.services.tasks import task_for
+from coordinator.services.care.tasks import task_for
+from coordinator.services.health.settings import health_settings
 
 # What counts as helping or saying yes.
 ACTIVE_KINDS = ("claim.made", "claim.assigned", "claim.confirmed", "claim.done", "sms.replied", "member.reactivated")

@@ -23,7 +23,7 @@ from coordinator.models.circles import (
     Circle,
     Membership,
 )
-from coordinator.services.activity import activity_record
+from coordinator.services.health.activity import activity_record
 
 NAME_MAX = 120
 

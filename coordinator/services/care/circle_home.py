@@ -23,9 +23,9 @@ from coordinator.models.circles import Membership
 from coordinator.models.claims import RELEASED, Claim
 from coordinator.models.invitations import JoinRequest
 from coordinator.models.needs import Task
-from coordinator.services.matching import suits
-from coordinator.services.members import people_waiting
-from coordinator.services.tasks import claims_by_task, tasks_mine, visible_tasks
+from coordinator.services.care.matching import suits
+from coordinator.services.care.tasks import claims_by_task, tasks_mine, visible_tasks
+from coordinator.services.people.members import people_waiting
 
 WEEK = timedelta(days=7)
 SUGGEST = 4  # open tasks shown to a supporter on their first screen

@@ -1,6 +1,6 @@
 """The coordinators' message log, in words a family member understands.
 
-Every text and email the circle sent or will send is a row (services/messages.py);
+Every text and email the circle sent or will send is a row (services/texting/messages.py);
 this names who each went to (an invitee by the name they were invited under, not
 "Invitee"), what kind of message it was ("Ask", "Reminder") and what became of it
 ("Sent", "Waiting for quiet hours to end", "Couldn't be delivered"), with the reason
@@ -19,8 +19,8 @@ from coordinator.extensions import db
 from coordinator.models.circles import Circle
 from coordinator.models.invitations import Invitation
 from coordinator.models.messages import Message
-from coordinator.services.dispatch import OPTED_OUT_CODES, QUIET_EXEMPT, UNREACHABLE_CODES
-from coordinator.services.quiet_hours import window_for, zone_for
+from coordinator.services.texting.dispatch import OPTED_OUT_CODES, QUIET_EXEMPT, UNREACHABLE_CODES
+from coordinator.services.texting.quiet_hours import window_for, zone_for
 
 LOG_LENGTH = 200
 
@@ -91,7 +91,7 @@ def message_log(*, circle: Circle, limit: int = LOG_LENGTH) -> list[LogEntry]:
 
 
 def _invitation_id(message: Message) -> int | None:
-    """Invitations are queued under the key "invitation:<id>:<channel>" (services/invitations.py)."""
+    """Invitations are queued under the key "invitation:<id>:<channel>" (services/people/invitations.py)."""
     parts = message.idempotency_key.split(":")
     return int(parts[1]) if message.kind == "invitation" and len(parts) == 3 and parts[1].isdigit() else None
 

@@ -21,8 +21,8 @@ from coordinator.models.accounts import User
 from coordinator.models.circles import ACTIVE, ARCHIVED, PATIENT, SUPPORTER, Circle, Membership
 from coordinator.models.claims import Claim
 from coordinator.models.invitations import ReopenAnswer, Reopening
-from coordinator.services.activity import activity_record
-from coordinator.services.messages import message_queue, notify
+from coordinator.services.health.activity import activity_record
+from coordinator.services.texting.messages import message_queue, notify
 from coordinator.tokens import token_hash, token_new
 from coordinator.urls import public_url
 

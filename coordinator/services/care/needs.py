@@ -27,9 +27,9 @@ from coordinator.extensions import db
 from coordinator.models.accounts import User
 from coordinator.models.circles import Circle
 from coordinator.models.needs import CAPACITY_MAX, VISIBILITIES, Need, Task
-from coordinator.services.activity import activity_record
-from coordinator.services.recurrence import Repeat, occurrence_dates, rule_from
-from coordinator.services.tasks import future_tasks, task_cancel, task_moments, task_reschedule
+from coordinator.services.care.recurrence import Repeat, occurrence_dates, rule_from
+from coordinator.services.care.tasks import future_tasks, task_cancel, task_moments, task_reschedule
+from coordinator.services.health.activity import activity_record
 
 TITLE_MAX = 120
 NOTES_MAX = 2000

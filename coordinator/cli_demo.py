@@ -1,15 +1,19 @@
-"""A demo circle for `make run`: a patient, two coordinators and a dozen supporters.
+"""`flask --app wsgi seed-demo`: a demo circle for `make run`, a patient, two coordinators and a dozen supporters.
 
 Numbers are in the 555-01xx range reserved for fiction, so nothing real is texted.
 Three months of made-up history (who helped which week, asks nobody answered)
 give the circle health page something true-to-life to show: steady helpers,
 two who used to help every week and stopped, one who lets asks go by.
+The data lives beside its command because it is seed data, not a rule of the product.
 """
 
 from __future__ import annotations
 
 from datetime import datetime, time, timedelta
 
+import click
+from flask import current_app
+from flask.cli import with_appcontext
 from sqlalchemy import select
 
 from coordinator.clock import now, today_in
@@ -18,11 +22,11 @@ from coordinator.models.accounts import User
 from coordinator.models.activity import Event
 from coordinator.models.circles import COORDINATOR, PATIENT, SUPPORTER, Circle, Membership
 from coordinator.models.claims import Claim
-from coordinator.services.accounts import password_hash
-from coordinator.services.activity import activity_record
-from coordinator.services.claims import claim_make
-from coordinator.services.needs import NeedInput, need_post
-from coordinator.services.recurrence import WEEKDAYS, Repeat
+from coordinator.services.care.claims import claim_make
+from coordinator.services.care.needs import NeedInput, need_post
+from coordinator.services.care.recurrence import WEEKDAYS, Repeat
+from coordinator.services.health.activity import activity_record
+from coordinator.services.people.accounts import password_hash
 
 DEMO_PASSWORD = "demo-circle-2026"  # noqa: S105 (printed for the demo on purpose)
 PATIENT_EMAIL = "maria@example.org"
@@ -45,6 +49,21 @@ SUPPORTERS = [
     ("Ben Adler", None, "+12025550120"),
     ("Chloe Martin", None, "+12025550121"),
 ]
+
+
+@click.command("seed-demo")
+@click.option("--force", is_flag=True, help="Seed even in production.")
+@with_appcontext
+def seed_demo_command(force: bool) -> None:
+    """Create the demo circle the first time; always print its sign-ins."""
+    if current_app.config.get("APP_ENV") == "production" and not force:
+        raise click.ClickException("Refusing to seed demo people into a production database (use --force).")
+    created, logins = demo_seed()
+    db.session.commit()
+    click.echo("Seeded the demo circle." if created else "The demo circle is already there.")
+    click.echo(f"Demo sign-ins (password for each: {DEMO_PASSWORD}):")
+    for role, email in logins:
+        click.echo(f"  {role:<12} {email}")
 
 
 def demo_seed() -> tuple[bool, list[tuple[str, str]]]:

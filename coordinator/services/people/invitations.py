@@ -21,9 +21,9 @@ from coordinator.extensions import db
 from coordinator.models.accounts import User
 from coordinator.models.circles import ACTIVE, REMOVED, Circle, Membership
 from coordinator.models.invitations import PERSONAL, SHARED_LINK, Invitation
-from coordinator.services.accounts import email_normalise
-from coordinator.services.activity import activity_record
-from coordinator.services.phones import phone_parse
+from coordinator.services.health.activity import activity_record
+from coordinator.services.people.accounts import email_normalise
+from coordinator.services.people.phones import phone_parse
 from coordinator.tokens import token_hash, token_new
 from coordinator.urls import public_url
 
@@ -164,7 +164,7 @@ def invitation_send(*, circle: Circle, inviter: User, contact: Contact, message:
 def _queue_invitation(invitation: Invitation, *, circle: Circle, inviter: User, token: str) -> None:
     from flask import render_template
 
-    from coordinator.services.messages import message_queue
+    from coordinator.services.texting.messages import message_queue
 
     context = {
         "circle": circle,

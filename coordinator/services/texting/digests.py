@@ -22,11 +22,11 @@ from coordinator.models.circles import ACTIVE, SUPPORTER, Circle, Membership
 from coordinator.models.claims import RELEASED, Claim
 from coordinator.models.messages import Message
 from coordinator.models.needs import Need, Task
-from coordinator.services.health import Load, circle_load
-from coordinator.services.health_settings import health_settings
-from coordinator.services.matching import suits
-from coordinator.services.messages import notify
-from coordinator.services.quiet_hours import zone_for
+from coordinator.services.care.matching import suits
+from coordinator.services.health.load import Load, circle_load
+from coordinator.services.health.settings import health_settings
+from coordinator.services.texting.messages import notify
+from coordinator.services.texting.quiet_hours import zone_for
 
 ASK_KINDS = ("digest", "ask")
 DIGEST_WEEKDAY = 6  # Sunday

@@ -22,9 +22,9 @@ from coordinator.models.accounts import User
 from coordinator.models.circles import ACTIVE, COORDINATOR, PATIENT, Membership
 from coordinator.models.claims import DONE, HELD, RELEASED, Claim
 from coordinator.models.needs import Task
-from coordinator.services.activity import activity_record
-from coordinator.services.messages import messages_cancel, notify
-from coordinator.services.tasks import overlapping, sms_context, task_for
+from coordinator.services.care.tasks import overlapping, sms_context, task_for
+from coordinator.services.health.activity import activity_record
+from coordinator.services.texting.messages import messages_cancel, notify
 
 TAKEN = "Sorry, that one's already taken. Thank you for offering! Other tasks still need someone."
 NOTE_MAX = 500

@@ -31,12 +31,12 @@ from coordinator.models.circles import ACTIVE, ARCHIVED, COORDINATOR, SUPPORTER,
 from coordinator.models.claims import RELEASED, Claim
 from coordinator.models.messages import Message
 from coordinator.models.needs import Need, Task
-from coordinator.services.activity import activity_record
-from coordinator.services.health import ACTIVE_KINDS, Load, answered_before, circle_load, drifting
-from coordinator.services.health_settings import HealthSettings, health_settings
-from coordinator.services.matching import suits
-from coordinator.services.messages import notify
-from coordinator.services.tasks import sms_context
+from coordinator.services.care.matching import suits
+from coordinator.services.care.tasks import sms_context
+from coordinator.services.health.activity import activity_record
+from coordinator.services.health.load import ACTIVE_KINDS, Load, answered_before, circle_load, drifting
+from coordinator.services.health.settings import HealthSettings, health_settings
+from coordinator.services.texting.messages import notify
 from coordinator.urls import public_url
 
 BEST, WIDER, ALERTED, BACKUP = 1, 2, 3, 4

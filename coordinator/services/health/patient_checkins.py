@@ -30,11 +30,11 @@ from coordinator.models.circles import ACTIVE, COORDINATOR, PATIENT, Circle, Mem
 from coordinator.models.drafts import NeedDraft
 from coordinator.models.messages import Message
 from coordinator.models.needs import Need
-from coordinator.services.activity import activity_record
-from coordinator.services.health_settings import health_settings
-from coordinator.services.messages import notify
-from coordinator.services.needs import NeedInput, need_post
-from coordinator.services.quiet_hours import zone_for
+from coordinator.services.care.needs import NeedInput, need_post
+from coordinator.services.health.activity import activity_record
+from coordinator.services.health.settings import health_settings
+from coordinator.services.texting.messages import notify
+from coordinator.services.texting.quiet_hours import zone_for
 from coordinator.sms.commands import parse
 from coordinator.sms.help_requests import PLEASANTRIES, SCORE, help_request_parse
 from coordinator.urls import public_url

@@ -17,9 +17,9 @@ from coordinator.errors import Expired, Invalid
 from coordinator.extensions import db
 from coordinator.models.accounts import User
 from coordinator.models.sign_in_codes import SignInCode
-from coordinator.services.accounts import email_normalise
-from coordinator.services.messages import message_queue
-from coordinator.services.phones import phone_parse
+from coordinator.services.people.accounts import email_normalise
+from coordinator.services.people.phones import phone_parse
+from coordinator.services.texting.messages import message_queue
 from coordinator.tokens import token_hash, token_new
 from coordinator.urls import public_url
 

@@ -28,12 +28,12 @@ from coordinator.models.circles import ACTIVE, COORDINATOR, PATIENT, REMOVED, SU
 from coordinator.models.claims import HELD, Claim
 from coordinator.models.invitations import Invitation, JoinRequest
 from coordinator.models.needs import Need, Task
-from coordinator.services.activity import activity_record
-from coordinator.services.claims import claim_release
-from coordinator.services.messages import messages_cancel
-from coordinator.services.recurrence import WEEKDAYS
-from coordinator.services.reminders import LEAD_CHOICES
-from coordinator.services.sessions import sessions_end_all
+from coordinator.services.care.claims import claim_release
+from coordinator.services.care.recurrence import WEEKDAYS
+from coordinator.services.health.activity import activity_record
+from coordinator.services.people.sessions import sessions_end_all
+from coordinator.services.texting.messages import messages_cancel
+from coordinator.services.texting.reminders import LEAD_CHOICES
 
 PARTS_OF_DAY = ("morning", "afternoon", "evening")
 ASKS_MAX = 14
