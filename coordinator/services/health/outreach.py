@@ -11,172 +11,36 @@ time as the day comes closer (the days are per-circle settings):
    covered another way;
 4. if nobody acted on that in time, the next coordinator in line.
 
-It also sends one gentle, concrete ask to each supporter who is drifting away,
-and, if that goes unanswered for weeks, quietly archives them. Nobody is nagged.
+Each pass ends with re-engagement (reengage.py): one gentle, concrete ask to
+each supporter who is drifting away, and quiet archiving if that goes
+unanswered for weeks. Nobody is nagged. Here too: the coordinator's one-tap
+answers to an alert ("ask everyone", "we've got it another way").
 """
 
 from __future__ import annotations
 
-from collections import Counter
-from dataclasses import dataclass, field
-from datetime import datetime, timedelta
+from dataclasses import dataclass
+from datetime import timedelta
 
 from sqlalchemy import func, select, update
-from sqlalchemy.orm import contains_eager, joinedload
+from sqlalchemy.orm import contains_eager
 
 from coordinator.clock import now
 from coordinator.extensions import db
-from coordinator.models.activity import Event
-from coordinator.models.circles import ACTIVE, ARCHIVED, COORDINATOR, SUPPORTER, Circle, Membership
-from coordinator.models.claims import RELEASED, Claim
+from coordinator.models.circles import ACTIVE, COORDINATOR, Circle, Membership
 from coordinator.models.messages import Message
 from coordinator.models.needs import Need, Task
-from coordinator.services.care.matching import suits
 from coordinator.services.care.tasks import sms_context
 from coordinator.services.health.activity import activity_record
-from coordinator.services.health.load import ACTIVE_KINDS, Load, answered_before, circle_load, drifting
+from coordinator.services.health.asking import CircleState, Outcome
+from coordinator.services.health.reengage import reengage
 from coordinator.services.health.settings import HealthSettings, health_settings
 from coordinator.services.texting.messages import notify
 from coordinator.urls import public_url
 
 BEST, WIDER, ALERTED, BACKUP = 1, 2, 3, 4
 LOOK_AHEAD = timedelta(days=30)
-SMALL_KINDS = ("call", "visit", "errands", "other", "meal")  # good first steps back
-REENGAGE_EVERY = timedelta(weeks=8)
 NEXT_FEW_AFTER = timedelta(hours=36)  # nobody of the best few said yes: ask the next few
-PENDING_FOR = timedelta(days=2)  # an ask this recent may still get a yes, so it counts toward the cap
-
-
-@dataclass
-class Outcome:
-    asked: int = 0
-    alerts: int = 0
-    backups: int = 0
-    reengaged: int = 0
-    archived: int = 0
-    by_task: dict[int, int] = field(default_factory=dict)
-
-
-@dataclass
-class CircleState:
-    """What the ladder needs to know about one circle, loaded in a fixed number of queries."""
-
-    circle: Circle
-    settings: HealthSettings
-    tasks: list[Task]
-    supporters: list[Membership]
-    coordinators: list[Membership]
-    load: Load
-    answered: set[int]
-    asks_week: Counter
-    asked: set[tuple[int, int]]
-    pending: Counter  # asks about still-open tasks, sent lately and not yet answered
-    holders: set[tuple[int, int]]
-    last_ask: dict[int, datetime]
-    asked_now: set[int] = field(default_factory=set)
-
-    @classmethod
-    def load_for(cls, circle: Circle, tasks: list[Task]) -> CircleState:
-        settings = health_settings(circle)
-        members = list(
-            db.session.scalars(
-                select(Membership)
-                .options(joinedload(Membership.user))
-                .where(Membership.circle_id == circle.id, Membership.status == ACTIVE)
-                .order_by(Membership.created_at, Membership.id)
-            )
-        )
-        task_ids = [t.id for t in tasks]
-        week_ago = now() - timedelta(days=7)
-        asks_week = Counter(
-            dict(
-                db.session.execute(
-                    select(Message.user_id, func.count())
-                    .where(
-                        Message.circle_id == circle.id,
-                        Message.kind.in_(("ask", "digest", "reengage")),
-                        Message.created_at > week_ago,
-                        Message.status != "cancelled",
-                    )
-                    .group_by(Message.user_id)
-                ).all()
-            )
-        )
-        asks: list = []
-        holders: set = set()
-        if task_ids:
-            asks = db.session.execute(
-                select(Message.task_id, Message.user_id, Message.created_at, Message.status).where(
-                    Message.kind == "ask", Message.task_id.in_(task_ids)
-                )
-            ).all()
-            holders = set(
-                db.session.execute(
-                    select(Claim.task_id, Claim.user_id).where(Claim.task_id.in_(task_ids), Claim.status != RELEASED)
-                ).all()
-            )
-        last_ask: dict[int, datetime] = {}
-        for task_id, _, at, _ in asks:
-            last_ask[task_id] = max(at, last_ask.get(task_id, at))
-        lately = now() - PENDING_FOR
-        return cls(
-            circle=circle,
-            settings=settings,
-            tasks=tasks,
-            supporters=[m for m in members if m.role == SUPPORTER],
-            coordinators=[m for m in members if m.role == COORDINATOR],
-            load=circle_load(circle_id=circle.id, factor=settings.fair_share_factor),
-            answered=answered_before(circle_id=circle.id),
-            asks_week=asks_week,
-            asked={(task_id, user_id) for task_id, user_id, _, _ in asks},
-            pending=Counter(
-                user_id
-                for task_id, user_id, at, status in asks
-                if at > lately and status != "cancelled" and (task_id, user_id) not in holders
-            ),
-            holders=holders,
-            last_ask=last_ask,
-        )
-
-    def candidates(self, task: Task, *, limit_to: int | None) -> list[Membership]:
-        """Who may be asked about `task`, best first."""
-        eligible = [
-            m
-            for m in self.supporters
-            if m.user.can_text
-            and (task.id, m.user_id) not in self.asked
-            and (task.id, m.user_id) not in self.holders
-            and self.asks_week[m.user_id] < m.asks_per_week
-            and self.has_room(m.user_id)  # yes to all stays within the cap
-            and m.user_id not in self.asked_now  # one ask per person per pass: one clear message, not three
-            and suits(m, task)
-        ]
-        epoch = datetime.min.replace(tzinfo=now().tzinfo)
-        eligible.sort(
-            key=lambda m: (m.user_id not in self.answered, m.last_asked_at or epoch, self.load.counts[m.user_id], m.id)
-        )
-        return eligible if limit_to is None else eligible[:limit_to]
-
-    def has_room(self, user_id: int) -> bool:
-        """Whether a yes to one more ask, and to every ask still out to them, keeps them within their fair share."""
-        return self.load.room_for(user_id, pending=self.pending[user_id])
-
-    def everyone_left(self, task: Task) -> tuple[list[Membership], list[Membership]]:
-        """Who "ask everyone" would text now, and who it spares because they already carry their fair share.
-
-        Everyone reachable who has not been asked and did not say never to asks,
-        whatever kind of help they offered and however many asks they had this week.
-        """
-        reachable = [
-            m
-            for m in self.supporters
-            if m.user.can_text
-            and m.asks_per_week > 0
-            and (task.id, m.user_id) not in self.asked
-            and (task.id, m.user_id) not in self.holders
-        ]
-        room = [m for m in reachable if self.has_room(m.user_id)]
-        return room, [m for m in reachable if m not in room]
 
 
 def open_tasks(circle_id: int | None = None) -> list[Task]:
@@ -337,92 +201,6 @@ def backups(outcome: Outcome, *, circle_id: int | None) -> None:
         if len(line) > 1:
             alert(task, line[1], circle, backup=True)
             outcome.backups += 1
-
-
-def reengage(circle: Circle, outcome: Outcome, *, state: CircleState | None = None) -> None:
-    """One low-pressure, concrete ask for each drifting supporter; long silence after it: archive quietly.
-
-    `state` is this pass's view of the circle's open tasks (None: it has none),
-    so someone just asked about a task is not sent a second text as well.
-    """
-    settings = health_settings(circle)
-    if not settings.reengage:
-        return
-    moment = now()
-    members = {
-        m.user_id: m
-        for m in db.session.scalars(
-            select(Membership)
-            .options(joinedload(Membership.user))
-            .where(Membership.circle_id == circle.id, Membership.role == SUPPORTER, Membership.status == ACTIVE)
-        )
-    }
-    _archive_silent(circle, members, settings, outcome)
-    drifts = drifting(circle_id=circle.id)
-    small = [
-        t
-        for t in (state.tasks if state else [])
-        if t.need.category in SMALL_KINDS and t.starts_at < moment + timedelta(days=14) and t.claimed < t.capacity
-    ]
-    for drift in drifts:
-        member = members.get(drift.user_id)
-        if member is None or member.status != ACTIVE or not member.user.can_text:
-            continue
-        if member.reengaged_at is not None and member.reengaged_at > moment - REENGAGE_EVERY:
-            continue
-        if state and member.user_id in state.asked_now:
-            continue  # they were just asked about a task: one clear message, not two
-        # A concrete small task, unless even that (with any asks still out) would take them past their fair share.
-        room = state is not None and state.has_room(member.user_id)
-        task = next((t for t in small if room and (t.id, member.user_id) not in state.asked and suits(member, t)), None)
-        context = (sms_context(task) if task else {"first_name": circle.patient_first_name}) | {
-            "name": member.user.first_name,
-            "has_task": task is not None,
-        }
-        if notify(
-            user=member.user,
-            kind="reengage",
-            key=f"reengage:{member.id}:{moment:%Y%m%d}",
-            context=context,
-            circle_id=circle.id,
-            task_id=task.id if task else None,
-        ):
-            member.reengaged_at = moment
-            activity_record(
-                kind="member.reengaged", circle_id=circle.id, subject_id=member.user_id, data={"reason": drift.reason}
-            )
-            outcome.reengaged += 1
-
-
-def _archive_silent(circle: Circle, members: dict[int, Membership], settings: HealthSettings, outcome: Outcome) -> None:
-    moment = now()
-    waited = [
-        m
-        for m in members.values()
-        if m.reengaged_at is not None and m.reengaged_at < moment - timedelta(weeks=settings.archive_after_weeks)
-    ]
-    if not waited:
-        return
-    since = min(m.reengaged_at for m in waited)
-    lately = set(
-        db.session.scalars(
-            select(Event.subject_id).where(
-                Event.circle_id == circle.id, Event.kind.in_(ACTIVE_KINDS), Event.occurred_at >= since
-            )
-        )
-    )
-    for member in waited:
-        if member.user_id in lately:
-            member.reengaged_at = None  # they came back; the next drift may be asked about again
-            continue
-        member.status = ARCHIVED
-        activity_record(
-            kind="member.archived",
-            circle_id=circle.id,
-            subject_id=member.user_id,
-            data={"why": "no answer after a gentle ask"},
-        )
-        outcome.archived += 1
 
 
 def ask_everyone(*, task: Task, actor: Membership) -> int:

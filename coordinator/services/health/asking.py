@@ -1,0 +1,163 @@
+"""One outreach pass's picture of a circle: who may be asked about which task, and what the pass did.
+
+Loaded once per circle per pass in a fixed number of queries (asks this week,
+asks still out, who holds what, who answered before, everyone's load), then
+kept up to date as the pass asks people, so the ladder (outreach.py) and
+re-engagement (reengage.py) never text one person twice in a pass or take
+anyone past their fair share.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+
+from sqlalchemy import func, select
+from sqlalchemy.orm import joinedload
+
+from coordinator.clock import now
+from coordinator.extensions import db
+from coordinator.models.circles import ACTIVE, COORDINATOR, SUPPORTER, Circle, Membership
+from coordinator.models.claims import RELEASED, Claim
+from coordinator.models.messages import Message
+from coordinator.models.needs import Task
+from coordinator.services.care.matching import suits
+from coordinator.services.health.load import Load, answered_before, circle_load
+from coordinator.services.health.settings import HealthSettings, health_settings
+
+PENDING_FOR = timedelta(days=2)  # an ask this recent may still get a yes, so it counts toward the cap
+
+
+@dataclass
+class Outcome:
+    """What one pass did (`flask scheduler tick` prints it; tests and the bench read it)."""
+
+    asked: int = 0
+    alerts: int = 0
+    backups: int = 0
+    reengaged: int = 0
+    archived: int = 0
+    by_task: dict[int, int] = field(default_factory=dict)
+
+
+@dataclass
+class CircleState:
+    """What the ladder needs to know about one circle, loaded in a fixed number of queries."""
+
+    circle: Circle
+    settings: HealthSettings
+    tasks: list[Task]
+    supporters: list[Membership]
+    coordinators: list[Membership]
+    load: Load
+    answered: set[int]
+    asks_week: Counter
+    asked: set[tuple[int, int]]
+    pending: Counter  # asks about still-open tasks, sent lately and not yet answered
+    holders: set[tuple[int, int]]
+    last_ask: dict[int, datetime]
+    asked_now: set[int] = field(default_factory=set)
+
+    @classmethod
+    def load_for(cls, circle: Circle, tasks: list[Task]) -> CircleState:
+        settings = health_settings(circle)
+        members = list(
+            db.session.scalars(
+                select(Membership)
+                .options(joinedload(Membership.user))
+                .where(Membership.circle_id == circle.id, Membership.status == ACTIVE)
+                .order_by(Membership.created_at, Membership.id)
+            )
+        )
+        task_ids = [t.id for t in tasks]
+        week_ago = now() - timedelta(days=7)
+        asks_week = Counter(
+            dict(
+                db.session.execute(
+                    select(Message.user_id, func.count())
+                    .where(
+                        Message.circle_id == circle.id,
+                        Message.kind.in_(("ask", "digest", "reengage")),
+                        Message.created_at > week_ago,
+                        Message.status != "cancelled",
+                    )
+                    .group_by(Message.user_id)
+                ).all()
+            )
+        )
+        asks: list = []
+        holders: set = set()
+        if task_ids:
+            asks = db.session.execute(
+                select(Message.task_id, Message.user_id, Message.created_at, Message.status).where(
+                    Message.kind == "ask", Message.task_id.in_(task_ids)
+                )
+            ).all()
+            holders = set(
+                db.session.execute(
+                    select(Claim.task_id, Claim.user_id).where(Claim.task_id.in_(task_ids), Claim.status != RELEASED)
+                ).all()
+            )
+        last_ask: dict[int, datetime] = {}
+        for task_id, _, at, _ in asks:
+            last_ask[task_id] = max(at, last_ask.get(task_id, at))
+        lately = now() - PENDING_FOR
+        return cls(
+            circle=circle,
+            settings=settings,
+            tasks=tasks,
+            supporters=[m for m in members if m.role == SUPPORTER],
+            coordinators=[m for m in members if m.role == COORDINATOR],
+            load=circle_load(circle_id=circle.id, factor=settings.fair_share_factor),
+            answered=answered_before(circle_id=circle.id),
+            asks_week=asks_week,
+            asked={(task_id, user_id) for task_id, user_id, _, _ in asks},
+            pending=Counter(
+                user_id
+                for task_id, user_id, at, status in asks
+                if at > lately and status != "cancelled" and (task_id, user_id) not in holders
+            ),
+            holders=holders,
+            last_ask=last_ask,
+        )
+
+    def candidates(self, task: Task, *, limit_to: int | None) -> list[Membership]:
+        """Who may be asked about `task`, best first."""
+        eligible = [
+            m
+            for m in self.supporters
+            if m.user.can_text
+            and (task.id, m.user_id) not in self.asked
+            and (task.id, m.user_id) not in self.holders
+            and self.asks_week[m.user_id] < m.asks_per_week
+            and self.has_room(m.user_id)  # yes to all stays within the cap
+            and m.user_id not in self.asked_now  # one ask per person per pass: one clear message, not three
+            and suits(m, task)
+        ]
+        epoch = datetime.min.replace(tzinfo=now().tzinfo)
+        eligible.sort(
+            key=lambda m: (m.user_id not in self.answered, m.last_asked_at or epoch, self.load.counts[m.user_id], m.id)
+        )
+        return eligible if limit_to is None else eligible[:limit_to]
+
+    def has_room(self, user_id: int) -> bool:
+        """Whether a yes to one more ask, and to every ask still out to them, keeps them within their fair share."""
+        return self.load.room_for(user_id, pending=self.pending[user_id])
+
+    def everyone_left(self, task: Task) -> tuple[list[Membership], list[Membership]]:
+        """Who "ask everyone" would text now, and who it spares because they already carry their fair share.
+
+        Everyone reachable who has not been asked and did not say never to asks,
+        whatever kind of help they offered and however many asks they had this week.
+        """
+        reachable = [
+            m
+            for m in self.supporters
+            if m.user.can_text
+            and m.asks_per_week > 0
+            and (task.id, m.user_id) not in self.asked
+            and (task.id, m.user_id) not in self.holders
+        ]
+        room = [m for m in reachable if self.has_room(m.user_id)]
+        return room, [m for m in reachable if m not in room]
