@@ -116,7 +116,7 @@ def test_a_coordinators_feed_has_every_task_with_who_is_doing_it_and_no_contact_
 
 
 def test_cancelled_tasks_leave_the_feed(client):
-    from coordinator.services.care.tasks import task_cancel
+    from coordinator.services.care.task_changes import task_cancel
 
     circle, coordinator, sam, _ = setup_circle()
     ride = first_task(make_need(circle, coordinator))

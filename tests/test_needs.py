@@ -176,7 +176,7 @@ def test_moving_the_whole_series_tells_the_people_who_hold_a_date(coordinator_cl
 
 
 def test_a_small_move_is_not_worth_a_text(app):
-    from coordinator.services.care.tasks import task_reschedule
+    from coordinator.services.care.task_changes import task_reschedule
 
     coordinator, supporter = make_user(), make_user(phone="+12025550178")
     need, task = _claimed_series(make_circle(coordinator=coordinator), coordinator, supporter)

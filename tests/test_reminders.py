@@ -10,7 +10,7 @@ from sqlalchemy import select
 from coordinator.extensions import db
 from coordinator.models import Message
 from coordinator.services.care.claims import claim_make, claim_release
-from coordinator.services.care.tasks import task_cancel, task_reschedule
+from coordinator.services.care.task_changes import task_cancel, task_reschedule
 from coordinator.services.texting.digests import digests_send
 from coordinator.services.texting.reminders import reminders_plan
 from tests.factories import add_member, first_task, make_circle, make_need, make_user

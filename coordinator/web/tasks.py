@@ -16,13 +16,12 @@ from coordinator.forms.accounts import ConfirmForm
 from coordinator.forms.fields import date_meta
 from coordinator.forms.tasks import AssignForm, ReleaseForm, TaskEditForm
 from coordinator.models.circles import PATIENT, Circle, Membership
+from coordinator.services.care.task_changes import task_cancel, task_update
 from coordinator.services.care.tasks import (
     TaskFilter,
     claims_by_task,
     held_overlaps,
-    task_cancel,
     task_for,
-    task_update,
     tasks_list,
     tasks_mine,
     tasks_week,

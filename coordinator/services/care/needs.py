@@ -28,7 +28,8 @@ from coordinator.models.accounts import User
 from coordinator.models.circles import Circle
 from coordinator.models.needs import CAPACITY_MAX, VISIBILITIES, Need, Task
 from coordinator.services.care.recurrence import Repeat, occurrence_dates, rule_from
-from coordinator.services.care.tasks import future_tasks, task_cancel, task_moments, task_reschedule
+from coordinator.services.care.task_changes import task_cancel, task_moments, task_reschedule
+from coordinator.services.care.tasks import future_tasks
 from coordinator.services.health.activity import activity_record
 
 TITLE_MAX = 120
