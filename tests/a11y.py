@@ -23,12 +23,8 @@ from coordinator.services.care.claims import claim_done, claim_make
 from coordinator.services.health.reopen import reopen_request
 from coordinator.services.people.accounts import password_reset_request
 from coordinator.services.people.imports import import_stage
-from coordinator.services.people.invitations import (
-    contact_parse,
-    invitation_by_token,
-    invitation_send,
-    shared_link_create,
-)
+from coordinator.services.people.invitation_links import invitation_by_token, shared_link_create
+from coordinator.services.people.invitations import contact_parse, invitation_send
 from coordinator.services.people.joining import JoinInput, join_accept
 from coordinator.services.people.sign_in_codes import code_request
 from tests.factories import add_member, first_task, make_circle, make_need, make_user

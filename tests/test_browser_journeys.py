@@ -130,7 +130,7 @@ def test_a_newcomer_registers_and_sets_up_a_circle_for_someone_else(app):
 def test_a_coordinator_invites_lets_someone_in_imports_a_list_and_removes_someone_after_confirming(app, tmp_path):
     from coordinator.models import Invitation, Membership, User
     from coordinator.services.care.claims import claim_make
-    from coordinator.services.people.invitations import invitation_by_token, shared_link_create
+    from coordinator.services.people.invitation_links import invitation_by_token, shared_link_create
     from coordinator.services.people.joining import JoinInput, join_accept
     from tests.factories import PASSWORD, add_member
 

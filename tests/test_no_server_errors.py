@@ -24,7 +24,7 @@ from coordinator.extensions import db
 from coordinator.models.circles import COORDINATOR
 from coordinator.services.care.claims import claim_make
 from coordinator.services.care.recurrence import Repeat
-from coordinator.services.people.invitations import shared_link_create
+from coordinator.services.people.invitation_links import shared_link_create
 from tests.factories import PASSWORD, add_member, make_circle, make_need, make_user
 from tests.web import WebClient
 

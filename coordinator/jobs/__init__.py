@@ -68,7 +68,7 @@ def extend_needs() -> object:
 
 
 def expire_invitations() -> object:
-    from coordinator.services.people.invitations import invitations_expire
+    from coordinator.services.people.invitation_links import invitations_expire
 
     expired = invitations_expire()
     db.session.commit()

@@ -16,17 +16,19 @@ from coordinator.forms import form_error
 from coordinator.forms.accounts import ConfirmForm
 from coordinator.forms.invitations import InviteForm, InviteManyForm, JoinForm
 from coordinator.models.circles import Circle, Membership
-from coordinator.services.people.invitations import (
-    contact_parse,
+from coordinator.services.people.invitation_links import (
     invitation_by_token,
-    invitation_default_message,
     invitation_live,
     invitation_revoke,
-    invitation_send,
     invitation_url,
     invitations_pending,
-    invitations_send_lines,
     shared_link_create,
+)
+from coordinator.services.people.invitations import (
+    contact_parse,
+    invitation_default_message,
+    invitation_send,
+    invitations_send_lines,
 )
 from coordinator.services.people.joining import JoinInput, join_accept, join_decide
 from coordinator.services.people.members import people_waiting

@@ -1,10 +1,10 @@
-"""Inviting people into a circle and letting them in, with no app and no password.
+"""Sending invitations: one person, or one per line, by text or email, with no app and no password.
 
 A personal invitation is a link sent by text or email, written in the
 inviter's words and naming them, with the circle's name up front so it does
-not read like spam. Its token is random (256 bits), stored only as a hash,
-works once, expires (14 days by default) and can be revoked. Inviting someone
-who already has a live invitation reuses it instead of sending another.
+not read like spam. Inviting someone who already has a live invitation reuses
+it instead of sending another; a current member is not invited at all. The
+link itself (its token, opening it, revoking, expiring) is invitation_links.py.
 """
 
 from __future__ import annotations
@@ -16,19 +16,18 @@ from flask import current_app
 from sqlalchemy import select, update
 
 from coordinator.clock import now
-from coordinator.errors import Conflict, Expired, Invalid, NotFound
+from coordinator.errors import Invalid
 from coordinator.extensions import db
 from coordinator.models.accounts import User
-from coordinator.models.circles import ACTIVE, REMOVED, Circle, Membership
-from coordinator.models.invitations import PERSONAL, SHARED_LINK, Invitation
+from coordinator.models.circles import ACTIVE, Circle, Membership
+from coordinator.models.invitations import PERSONAL, Invitation
 from coordinator.services.health.activity import activity_record
 from coordinator.services.people.accounts import email_normalise
+from coordinator.services.people.invitation_links import invitation_url
 from coordinator.services.people.phones import phone_parse
 from coordinator.tokens import token_hash, token_new
-from coordinator.urls import public_url
 
 MESSAGE_MAX = 600
-EXPIRED = "This invitation has expired or was already used. Ask the person who invited you for a new one."
 
 
 def invitation_default_message(*, circle: Circle, inviter: User) -> str:
@@ -40,10 +39,6 @@ def invitation_default_message(*, circle: Circle, inviter: User) -> str:
         f"who helped before. Would you join {circle.name}? You'll see what would help (rides, meals, "
         "company) and only say yes to what suits you. No app or password needed."
     )
-
-
-def invitation_url(token: str) -> str:
-    return public_url("invitations.open_link", token=token)
 
 
 @dataclass(frozen=True)
@@ -192,101 +187,6 @@ def _queue_invitation(invitation: Invitation, *, circle: Circle, inviter: User, 
             body=render_template("email/invitation.txt", **context).strip(),
             circle_id=circle.id,
         )
-
-
-def shared_link_create(*, circle: Circle, inviter: User) -> str:
-    """A new shareable link for the circle (any older one stops working); joiners need approval."""
-    db.session.execute(
-        update(Invitation)
-        .where(Invitation.circle_id == circle.id, Invitation.kind == SHARED_LINK, Invitation.status == "pending")
-        .values(status="revoked", revoked_at=now())
-        .execution_options(synchronize_session=False)
-    )
-    token = token_new()
-    db.session.add(
-        Invitation(
-            circle_id=circle.id,
-            inviter_id=inviter.id,
-            kind=SHARED_LINK,
-            token_hash=token_hash(token),
-            expires_at=now() + timedelta(days=current_app.config.get("INVITATION_DAYS", 14)),
-        )
-    )
-    db.session.flush()
-    return token
-
-
-def invitation_revoke(*, circle: Circle, invitation_id: int, actor: User) -> Invitation:
-    invitation = db.session.scalar(
-        select(Invitation).where(Invitation.id == invitation_id, Invitation.circle_id == circle.id)
-    )
-    if invitation is None:
-        raise NotFound("No such invitation.")
-    if invitation.status == "pending":
-        invitation.status, invitation.revoked_at = "revoked", now()
-        activity_record(
-            kind="invitation.revoked",
-            circle_id=circle.id,
-            actor_id=actor.id,
-            object_type="invitation",
-            object_id=invitation.id,
-        )
-    return invitation
-
-
-def invitation_by_token(token: str) -> Invitation:
-    """The live invitation behind a token; Expired for anything else (unknown, used, revoked, old)."""
-    if not token or len(token) > 100:
-        raise Expired(EXPIRED)
-    invitation = db.session.scalar(select(Invitation).where(Invitation.token_hash == token_hash(token)))
-    if invitation is None or not invitation.live:
-        raise Expired(EXPIRED)
-    return invitation
-
-
-def invitation_live(invitation_id: int | None) -> Invitation:
-    invitation = db.session.get(Invitation, invitation_id) if invitation_id else None
-    if invitation is None or not invitation.live:
-        raise Expired(EXPIRED)
-    return invitation
-
-
-def invitations_pending(*, circle_id: int) -> list[Invitation]:
-    return list(
-        db.session.scalars(
-            select(Invitation)
-            .where(Invitation.circle_id == circle_id, Invitation.status == "pending", Invitation.kind == PERSONAL)
-            .order_by(Invitation.created_at.desc())
-        )
-    )
-
-
-def membership_for(*, circle_id: int, user: User, role: str) -> Membership:
-    """Make `user` an active member (reusing an archived or removed membership)."""
-    membership = db.session.scalar(
-        select(Membership).where(Membership.circle_id == circle_id, Membership.user_id == user.id)
-    )
-    if membership is not None and membership.status == ACTIVE:
-        raise Conflict("You're already in this circle.")
-    if membership is None:
-        membership = Membership(circle_id=circle_id, user_id=user.id, role=role)
-        db.session.add(membership)
-    else:
-        if membership.status == REMOVED and membership.role != role:
-            membership.role = role
-        membership.status, membership.removed_at = ACTIVE, None
-    db.session.flush()
-    return membership
-
-
-def invitations_expire() -> int:
-    """Invitations past their date become "expired" (they already stopped working at that moment)."""
-    return db.session.execute(
-        update(Invitation)
-        .where(Invitation.status == "pending", Invitation.expires_at <= now())
-        .values(status="expired")
-        .execution_options(synchronize_session=False)
-    ).rowcount
 
 
 @dataclass(frozen=True)

@@ -4,7 +4,8 @@ No password. A personal invitation lets its person straight in (it works
 once); joining through a circle's shared link asks a coordinator first.
 Someone whose number or email already has an account is attached to it only
 when the invitation was sent to that same number or address, so a forwarded
-link cannot be used to take over somebody else's account.
+link cannot be used to take over somebody else's account. Someone who was in
+the circle before gets their old membership back rather than a second one.
 """
 
 from __future__ import annotations
@@ -18,10 +19,11 @@ from coordinator.clock import now
 from coordinator.errors import Conflict, Expired, Invalid, NotFound, Problems
 from coordinator.extensions import db
 from coordinator.models.accounts import User
-from coordinator.models.circles import ACTIVE, COORDINATOR, SUPPORTER, Circle, Membership
+from coordinator.models.circles import ACTIVE, COORDINATOR, REMOVED, SUPPORTER, Circle, Membership
 from coordinator.models.invitations import SHARED_LINK, Invitation, JoinRequest
 from coordinator.services.health.activity import activity_record
-from coordinator.services.people.invitations import EXPIRED, Contact, contact_parse, membership_for
+from coordinator.services.people.invitation_links import EXPIRED
+from coordinator.services.people.invitations import Contact, contact_parse
 from coordinator.services.texting.messages import notify
 from coordinator.urls import public_url
 
@@ -228,3 +230,21 @@ def join_requests_of(*, user: User) -> list[JoinRequest]:
             .order_by(JoinRequest.created_at)
         )
     )
+
+
+def membership_for(*, circle_id: int, user: User, role: str) -> Membership:
+    """Make `user` an active member (reusing an archived or removed membership)."""
+    membership = db.session.scalar(
+        select(Membership).where(Membership.circle_id == circle_id, Membership.user_id == user.id)
+    )
+    if membership is not None and membership.status == ACTIVE:
+        raise Conflict("You're already in this circle.")
+    if membership is None:
+        membership = Membership(circle_id=circle_id, user_id=user.id, role=role)
+        db.session.add(membership)
+    else:
+        if membership.status == REMOVED and membership.role != role:
+            membership.role = role
+        membership.status, membership.removed_at = ACTIVE, None
+    db.session.flush()
+    return membership
