@@ -5,7 +5,8 @@ This is the delivery edge, so unlike other services it commits, in steps:
    dispatchers can share the work) and mark them `sending`; commit;
 2. for each, check again right before sending (task still on, person still
    reachable and not opted out, not in their quiet hours, not too late); a
-   row that must wait goes back to `pending` with a later due time;
+   row that must wait goes back to `pending` with a later due time
+   (the checks themselves are before_sending.py);
 3. send, and record what the provider said; commit.
 A crash between 1 and 3 leaves a row in `sending`; after a lease it becomes
 `unknown`, and an `unknown` row is only ever sent again after asking the
@@ -18,7 +19,7 @@ import logging
 import random
 import time as wall_clock
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import timedelta
 
 from flask import current_app
 from sqlalchemy import select, update
@@ -27,13 +28,10 @@ from coordinator.clock import now
 from coordinator.extensions import db
 from coordinator.mail import Email, mail_send
 from coordinator.models.accounts import User
-from coordinator.models.circles import ACTIVE, Circle, Membership
-from coordinator.models.claims import HELD, Claim
 from coordinator.models.inbound import PhoneOptOut
 from coordinator.models.messages import Message
-from coordinator.models.needs import Task
 from coordinator.services.people.phones import phone_mask
-from coordinator.services.texting.quiet_hours import next_allowed, window_for, zone_for
+from coordinator.services.texting.before_sending import cancel_reason, quiet_until
 from coordinator.sms import Ambiguous, Permanent, Retryable, SmsGateway, sms_gateway
 
 log = logging.getLogger(__name__)
@@ -41,8 +39,6 @@ log = logging.getLogger(__name__)
 LEASE = timedelta(seconds=60)  # longer than any send can take; a `sending` row older than this crashed
 RECONCILE_SLACK = timedelta(minutes=2)
 RECONCILE_AFTER = timedelta(seconds=30)  # let a slow provider finish storing before we ask it
-QUIET_EXEMPT = {"sign_in_code"}  # the person asked for it this minute
-TASK_KINDS = {"reminder", "checkin", "ask"}
 UNREACHABLE_CODES = {"21211", "21614", "21612", "21408", "30006"}
 OPTED_OUT_CODES = {"21610"}
 
@@ -133,7 +129,7 @@ def deliver(message_id: int, *, gateway: SmsGateway, pacer: Pacer, stats: Stats)
         _finish(message, "cancelled", error=reason)
         stats.cancelled += 1
         return
-    wait_until = _quiet_until(message)
+    wait_until = quiet_until(message)
     if wait_until is not None:
         if message.send_by is not None and wait_until > message.send_by:
             _finish(message, "cancelled", error="only possible in quiet hours before it stopped mattering")
@@ -221,52 +217,6 @@ def _finish(message: Message, status: str, *, error: str | None = None, code: st
     for name, value in values.items():
         setattr(message, name, value)
     db.session.commit()
-
-
-def cancel_reason(message: Message) -> str | None:
-    """Why a message must not go out any more, checked right before sending."""
-    moment = now()
-    if message.send_by is not None and moment > message.send_by:
-        return "too late: its moment has passed"
-    if message.channel == "sms":
-        if db.session.get(PhoneOptOut, message.to_address) is not None:
-            return "the number replied STOP"
-        user = db.session.get(User, message.user_id) if message.user_id else None
-        if user is not None and (user.sms_opted_out_at or user.phone_unreachable_at or not user.sms_enabled):
-            return "texts are off for this person"
-    if message.kind in TASK_KINDS and message.task_id:
-        task = db.session.get(Task, message.task_id)
-        if task is None or task.status != "open":
-            return "the task was cancelled"
-        if message.kind == "ask" and task.claimed >= task.capacity:
-            return "somebody already took it"
-        if message.claim_id:
-            claim = db.session.get(Claim, message.claim_id)
-            if claim is None or claim.status != HELD:
-                return "the task was given back"
-    if message.user_id and message.circle_id and message.kind in TASK_KINDS | {"digest", "reopen_ask"}:
-        member = db.session.scalar(
-            select(Membership.status).where(
-                Membership.user_id == message.user_id, Membership.circle_id == message.circle_id
-            )
-        )
-        if member not in (ACTIVE, "archived") or (member == "archived" and message.kind != "reopen_ask"):
-            return "no longer in the circle"
-    return None
-
-
-def _quiet_until(message: Message) -> datetime | None:
-    """When the recipient's quiet hours end, if they're in them now; else None."""
-    if message.channel != "sms" or message.kind in QUIET_EXEMPT:
-        return None
-    user = db.session.get(User, message.user_id) if message.user_id else None
-    circle_zone = (
-        db.session.scalar(select(Circle.timezone).where(Circle.id == message.circle_id)) if message.circle_id else None
-    )
-    start, end = window_for(user)
-    moment = now()
-    allowed = next_allowed(moment, zone=zone_for(user, circle_zone), start=start, end=end)
-    return allowed if allowed > moment else None
 
 
 def reconcile(*, gateway: SmsGateway, stats: Stats | None = None, older_than: timedelta = timedelta(0)) -> int:

@@ -19,7 +19,8 @@ from coordinator.extensions import db
 from coordinator.models.circles import Circle
 from coordinator.models.invitations import Invitation
 from coordinator.models.messages import Message
-from coordinator.services.texting.dispatch import OPTED_OUT_CODES, QUIET_EXEMPT, UNREACHABLE_CODES
+from coordinator.services.texting.before_sending import QUIET_EXEMPT
+from coordinator.services.texting.dispatch import OPTED_OUT_CODES, UNREACHABLE_CODES
 from coordinator.services.texting.quiet_hours import window_for, zone_for
 
 LOG_LENGTH = 200
@@ -51,7 +52,7 @@ KINDS = {
     "sign_in_code": "Sign-in code",
     "password_reset": "Password reset",
 }
-# Why the dispatcher did not send something (dispatch.cancel_reason and friends), for a coordinator.
+# Why the dispatcher did not send something (before_sending.cancel_reason and friends), for a coordinator.
 NOT_SENT = {
     "too late: its moment has passed": "Its moment had passed.",
     "the number replied STOP": "They replied STOP, so we don't text them.",

@@ -1,0 +1,73 @@
+"""The last look before a message goes out: must it still go at all, and may it go now?
+
+The dispatcher (dispatch.py) asks both questions of every row right before it
+sends, because a lot can change between queueing and sending: the task was
+cancelled or filled, the claim given back, the person replied STOP, left the
+circle, or is asleep. Both only read; the dispatcher decides what to do with
+the answer (cancel the row, or put it back until quiet hours end).
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlalchemy import select
+
+from coordinator.clock import now
+from coordinator.extensions import db
+from coordinator.models.accounts import User
+from coordinator.models.circles import ACTIVE, Circle, Membership
+from coordinator.models.claims import HELD, Claim
+from coordinator.models.inbound import PhoneOptOut
+from coordinator.models.messages import Message
+from coordinator.models.needs import Task
+from coordinator.services.texting.quiet_hours import next_allowed, window_for, zone_for
+
+QUIET_EXEMPT = {"sign_in_code"}  # the person asked for it this minute
+TASK_KINDS = {"reminder", "checkin", "ask"}
+
+
+def cancel_reason(message: Message) -> str | None:
+    """Why a message must not go out any more, checked right before sending."""
+    moment = now()
+    if message.send_by is not None and moment > message.send_by:
+        return "too late: its moment has passed"
+    if message.channel == "sms":
+        if db.session.get(PhoneOptOut, message.to_address) is not None:
+            return "the number replied STOP"
+        user = db.session.get(User, message.user_id) if message.user_id else None
+        if user is not None and (user.sms_opted_out_at or user.phone_unreachable_at or not user.sms_enabled):
+            return "texts are off for this person"
+    if message.kind in TASK_KINDS and message.task_id:
+        task = db.session.get(Task, message.task_id)
+        if task is None or task.status != "open":
+            return "the task was cancelled"
+        if message.kind == "ask" and task.claimed >= task.capacity:
+            return "somebody already took it"
+        if message.claim_id:
+            claim = db.session.get(Claim, message.claim_id)
+            if claim is None or claim.status != HELD:
+                return "the task was given back"
+    if message.user_id and message.circle_id and message.kind in TASK_KINDS | {"digest", "reopen_ask"}:
+        member = db.session.scalar(
+            select(Membership.status).where(
+                Membership.user_id == message.user_id, Membership.circle_id == message.circle_id
+            )
+        )
+        if member not in (ACTIVE, "archived") or (member == "archived" and message.kind != "reopen_ask"):
+            return "no longer in the circle"
+    return None
+
+
+def quiet_until(message: Message) -> datetime | None:
+    """When the recipient's quiet hours end, if they're in them now; else None."""
+    if message.channel != "sms" or message.kind in QUIET_EXEMPT:
+        return None
+    user = db.session.get(User, message.user_id) if message.user_id else None
+    circle_zone = (
+        db.session.scalar(select(Circle.timezone).where(Circle.id == message.circle_id)) if message.circle_id else None
+    )
+    start, end = window_for(user)
+    moment = now()
+    allowed = next_allowed(moment, zone=zone_for(user, circle_zone), start=start, end=end)
+    return allowed if allowed > moment else None
