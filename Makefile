@@ -9,19 +9,27 @@ FLASK := $(BIN)/flask --app wsgi
 PUBLIC_BASE_URL ?= http://$(HOST):$(PORT)
 run seed: export PUBLIC_BASE_URL := $(PUBLIC_BASE_URL)
 
-.PHONY: run test install migrate seed lint bench bench-dispatch simulate clean
+.PHONY: run test install lock migrate seed lint bench bench-dispatch simulate clean
 
 $(BIN)/python:
 	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 11) else "Python 3.11 or newer is needed (found " + sys.version.split()[0] + "). Set PYTHON=python3.11 or newer.")'
 	$(PYTHON) -m venv $(VENV)
-	$(BIN)/python -m pip install --quiet --upgrade pip
 
-# Reinstall only when the requirements change.
+# Reinstall only when the requirements change. requirements-dev.txt holds every package (the service's and the
+# test tools', pip itself included) pinned with its hashes, so a download that isn't the locked file is refused.
 $(VENV)/.installed: requirements.txt requirements-dev.txt | $(BIN)/python
-	$(BIN)/python -m pip install --quiet -r requirements-dev.txt
+	$(BIN)/python -m pip install --quiet --require-hashes -r requirements-dev.txt
 	touch $@
 
 install: $(VENV)/.installed
+
+# Re-compile the locked files from requirements.in and requirements-dev.in, keeping every version already pinned.
+# Upgrade one package: make lock LOCK_ARGS="--upgrade-package flask"; everything: make lock LOCK_ARGS=--upgrade
+PIP_COMPILE = CUSTOM_COMPILE_COMMAND="make lock" $(BIN)/pip-compile --quiet --generate-hashes --strip-extras \
+	--allow-unsafe --no-emit-index-url --no-emit-find-links $(LOCK_ARGS)
+lock: install
+	$(PIP_COMPILE) --output-file requirements.txt requirements.in
+	$(PIP_COMPILE) --output-file requirements-dev.txt requirements-dev.in
 
 migrate: install
 	$(FLASK) db upgrade
