@@ -12,7 +12,8 @@ causes. Only the Messages resource exists:
 `script(*responses)` decides how the next creates are answered: 201 (the default),
 `error(status, code)`, `slow(seconds, then=201)` (stores the message at once, then
 answers late: "accepted, but the client timed out"), or `accept_then_drop` (stores
-it and closes the connection without an answer).
+it and closes the connection without an answer). `idle()` says whether every request has been
+answered, so a test can wait for a late answer to go out instead of sleeping past it.
 
 One simplification: a stored message counts as sent the moment it is accepted
 (`date_sent` is set then), although the create answer still says "queued" with
@@ -28,6 +29,8 @@ import threading
 import time
 import uuid
 from collections import deque
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from email.utils import format_datetime
@@ -81,6 +84,7 @@ class FakeTwilio:
         self.latency = latency  # seconds between storing a message and answering (a window to crash in)
         self.received: list[dict] = []
         self.requests = 0
+        self.in_flight = 0  # requests taken but not yet answered (a `slow` answer is in flight until it is sent)
         self._script: deque = deque()
         self._lock = threading.Lock()
         self.server = ThreadingHTTPServer(("127.0.0.1", 0), _Handler)
@@ -115,9 +119,22 @@ class FakeTwilio:
             found = [m for m in self.received if m["sid"] == sid and m["account_sid"] == account_sid]
         return {k: v for k, v in found[0].items() if k != "status_callback"} if found else None
 
-    def count_request(self) -> None:
+    @contextmanager
+    def answering(self) -> Iterator[None]:
+        """Count a request, and keep it in flight until its answer has been written (or the client has gone)."""
         with self._lock:
             self.requests += 1
+            self.in_flight += 1
+        try:
+            yield
+        finally:
+            with self._lock:
+                self.in_flight -= 1
+
+    def idle(self) -> bool:
+        """True when every request has been answered: a late `slow` answer has gone out."""
+        with self._lock:
+            return self.in_flight == 0
 
     def next_response(self):
         with self._lock:
@@ -206,7 +223,14 @@ class _Handler(BaseHTTPRequestHandler):
         return self.server.fake
 
     def do_POST(self) -> None:
-        self.fake.count_request()
+        with self.fake.answering():
+            self.create()
+
+    def do_GET(self) -> None:
+        with self.fake.answering():
+            self.fetch_or_list()
+
+    def create(self) -> None:
         length = int(self.headers.get("Content-Length") or 0)
         form = {k: v[-1] for k, v in parse_qs(self.rfile.read(length).decode()).items()}
         match = _CREATE_OR_LIST.match(urlsplit(self.path).path)
@@ -232,8 +256,7 @@ class _Handler(BaseHTTPRequestHandler):
             return None
         return self.reply(201, message)
 
-    def do_GET(self) -> None:
-        self.fake.count_request()
+    def fetch_or_list(self) -> None:
         url = urlsplit(self.path)
         fetch, listing = _FETCH.match(url.path), _CREATE_OR_LIST.match(url.path)
         match = fetch or listing
