@@ -2,14 +2,19 @@
 
 from __future__ import annotations
 
+import subprocess
+import sys
+
 import sqlalchemy as sa
 from sqlalchemy import select
 
+from config import BASE_DIR
 from coordinator.extensions import db
 from coordinator.jobs import JOBS
 from coordinator.jobs.lock import LeaderLock
 from coordinator.models import Invitation
 from tests.factories import make_circle, make_user
+from tests.waiting import wait_until
 
 
 def test_jobs_have_stable_unique_ids_and_the_contract_ones():
@@ -33,19 +38,33 @@ def test_only_one_lock_holder_and_it_passes_on_when_released(app):
         second.engine.dispose()
 
 
+# A scheduler that takes the lock, says so, then idles as a live scheduler would.
+HOLDER = """
+import sys, time
+import sqlalchemy as sa
+from coordinator.jobs.lock import LeaderLock
+lock = LeaderLock(sa.create_engine(sys.argv[1]))  # kept referenced: the lock lives as long as this object
+print("held" if lock.acquire() else "refused", flush=True)
+time.sleep(300)
+"""
+
+
 def test_a_dead_holders_lock_is_free(app):
-    if db.engine.dialect.name != "postgresql":
-        return  # on SQLite the operating system frees a dead process's file lock (covered by the process test)
-    holder_engine = sa.create_engine(db.engine.url)
-    holder, standby = LeaderLock(holder_engine), LeaderLock(db.engine)
-    try:
-        assert holder.acquire()
-        assert not standby.acquire()
-        holder_engine.dispose()  # drops the connection, as a killed process would
-        holder._connection.invalidate()
-        assert standby.acquire()
-    finally:
-        standby.release()
+    """A scheduler process killed outright (no clean-up) frees the lock: PostgreSQL sees its connection
+    close, and on SQLite the operating system drops the dead process's file lock."""
+    url = db.engine.url.render_as_string(hide_password=False)
+    standby = LeaderLock(db.engine)
+    with subprocess.Popen([sys.executable, "-c", HOLDER, url], cwd=BASE_DIR, stdout=subprocess.PIPE, text=True) as holder:
+        try:
+            assert holder.stdout.readline().strip() == "held"
+            assert not standby.acquire()
+            holder.kill()
+            holder.wait(timeout=30)
+            # The server notices the closed connection a moment after the kill: poll, with a deadline.
+            assert wait_until(standby.acquire, seconds=20), "the dead scheduler's lock was never freed"
+        finally:
+            holder.kill()
+            standby.release()
 
 
 def test_scheduler_tick_runs_every_job_once(app, runner):
