@@ -136,6 +136,7 @@ def config_overrides():
     return {"RATELIMIT_ENABLED": False}  # a hundred sign-ins and links from one address in a minute
 
 
+@pytest.mark.timeout(600)  # the crawl takes about 100 s per database on two busy cores; the default is 120 s
 def test_every_page_for_every_role_at_both_widths_has_no_serious_accessibility_violation(app):
     seed = seed_circle(app)
     visitable = [p for p in PAGES if "GET" in methods_of(app, p.endpoint)]
