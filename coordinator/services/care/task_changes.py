@@ -2,8 +2,9 @@
 
 An edit here touches this task only (it is marked detached, so later edits to
 the series leave it alone). Whoever holds the task is told by text when it is
-cancelled or moves noticeably, and reminders already planned for it are dropped
-to be planned again. Every problem with an edit is reported at once.
+cancelled or moves noticeably, and the reminders already planned for it are
+dropped (a moved task's are planned again for its new time). Every problem with
+an edit is reported at once.
 """
 
 from __future__ import annotations
