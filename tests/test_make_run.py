@@ -24,7 +24,7 @@ import requests
 from config import BASE_DIR
 from tests.web import csrf_from
 
-pytestmark = pytest.mark.slow
+pytestmark = [pytest.mark.slow, pytest.mark.timeout(300)]  # `make run` may reinstall first: 240 s allowed below
 
 
 def _free_port() -> int:
