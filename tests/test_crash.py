@@ -15,7 +15,7 @@ from coordinator.services.texting.messages import message_queue
 from tests.fake_twilio import FakeTwilio
 from tests.processes import TOKEN, Process, command_env
 
-pytestmark = [pytest.mark.slow, pytest.mark.timeout(300)]  # about 60 s with both cores busy; its waits allow more
+pytestmark = [pytest.mark.slow, pytest.mark.timeout(300)]  # 40 to 120 s with both cores busy; its waits allow more
 MESSAGES = 1000
 
 
