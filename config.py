@@ -5,6 +5,11 @@ when the app is created; nothing reads `os.environ` at import time and no other
 module reads it at all. Three profiles: development (the default, for
 `make run`), testing, and production, which refuses to start without a real
 `SECRET_KEY`.
+
+Every setting the code reads has its default on `BaseConfig`, here and only
+here: call sites read `current_app.config["X"]` and never bring a default of
+their own (tests/test_config.py walks the source to keep it so). An app built
+from a mapping of a few settings gets the rest from `BaseConfig`.
 """
 
 from __future__ import annotations

@@ -12,7 +12,7 @@ from sqlalchemy import event
 from werkzeug.middleware.proxy_fix import ProxyFix
 from werkzeug.routing import IntegerConverter
 
-from config import BASE_DIR, ConfigError, check_production_secret, load_config
+from config import BASE_DIR, BaseConfig, ConfigError, check_production_secret, load_config
 
 log = logging.getLogger(__name__)
 
@@ -38,12 +38,13 @@ def register_config(app: Flask, config: Any) -> None:
     if config is None:
         config = load_config()
     if isinstance(config, Mapping):
+        app.config.from_object(BaseConfig)  # a mapping names what it changes; every default is in config.py
         app.config.update(config)
     else:
         app.config.from_object(config)
-    if app.config.get("APP_ENV") == "production":
-        check_production_secret(app.config.get("SECRET_KEY"))
-    elif not app.config.get("SECRET_KEY"):
+    if app.config["APP_ENV"] == "production":
+        check_production_secret(app.config["SECRET_KEY"])
+    elif not app.config["SECRET_KEY"]:
         raise ConfigError("SECRET_KEY is not set.")
     uri = app.config["SQLALCHEMY_DATABASE_URI"]
     if uri.startswith("sqlite:///") and not uri.startswith("sqlite:////:memory"):
@@ -52,7 +53,7 @@ def register_config(app: Flask, config: Any) -> None:
 
 def register_proxies(app: Flask) -> None:
     """Behind TRUSTED_PROXIES proxies, take the client address and scheme from their headers."""
-    hops = int(app.config.get("TRUSTED_PROXIES") or 0)
+    hops = int(app.config["TRUSTED_PROXIES"])
     if hops:
         app.wsgi_app = ProxyFix(app.wsgi_app, x_for=hops, x_proto=hops, x_host=hops)
 

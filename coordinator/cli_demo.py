@@ -56,7 +56,7 @@ SUPPORTERS = [
 @with_appcontext
 def seed_demo_command(force: bool) -> None:
     """Create the demo circle the first time; always print its sign-ins."""
-    if current_app.config.get("APP_ENV") == "production" and not force:
+    if current_app.config["APP_ENV"] == "production" and not force:
         raise click.ClickException("Refusing to seed demo people into a production database (use --force).")
     created, logins = demo_seed()
     db.session.commit()

@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
+import ast
 import re
 from pathlib import Path
 
 import pytest
 
-from config import BASE_DIR, ConfigError, load_config
+from config import BASE_DIR, BaseConfig, ConfigError, load_config
 from coordinator import create_app
 
 STRONG_KEY = "f" * 16 + "0123456789abcdef0123456789abcdef"
@@ -65,3 +66,75 @@ def test_only_config_py_reads_the_environment():
         if re.search(r"os\.environ|os\.getenv|getenv\(", path.read_text()):
             offenders.append(str(path.relative_to(BASE_DIR)))
     assert offenders == []
+
+
+def _python_sources():
+    yield Path(BASE_DIR, "wsgi.py")
+    yield from Path(BASE_DIR, "coordinator").rglob("*.py")
+
+
+def _reads_config(node: ast.AST) -> bool:
+    """`config`, `app.config`, `current_app.config`: anything called config."""
+    return (isinstance(node, ast.Name) and node.id == "config") or (
+        isinstance(node, ast.Attribute) and node.attr == "config"
+    )
+
+
+def _defaults_outside_config_py(tree: ast.AST):
+    """`config.get("X", default)`, and `config.get("X") or default`, `config["X"] or default`."""
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute) and node.func.attr == "get":
+            if _reads_config(node.func.value) and (len(node.args) > 1 or node.keywords):
+                yield node.lineno
+        if isinstance(node, ast.BoolOp) and isinstance(node.op, ast.Or):
+            first = node.values[0]
+            read = first.func.value if isinstance(first, ast.Call) and isinstance(first.func, ast.Attribute) else None
+            read = first.value if isinstance(first, ast.Subscript) else read
+            if read is not None and _reads_config(read):
+                yield node.lineno
+
+
+def test_no_setting_has_a_default_outside_config_py():
+    offenders = [
+        f"{path.relative_to(BASE_DIR)}:{line}"
+        for path in _python_sources()
+        for line in _defaults_outside_config_py(ast.parse(path.read_text()))
+    ]
+    assert offenders == []
+
+
+def test_the_default_finder_finds_each_way_of_writing_one():
+    planted = (
+        'a = current_app.config.get("NEEDS_HORIZON_DAYS", 56)\n'
+        'b = config.get("SMTP_TIMEOUT", default=10.0)\n'
+        'c = float(config.get("TWILIO_TIMEOUT") or 10.0)\n'
+        'd = app.config["TRUSTED_PROXIES"] or 0\n'
+        'fine = current_app.config["NEEDS_HORIZON_DAYS"] + {"x": 1}.get("x", 2)\n'
+    )
+    assert sorted(_defaults_outside_config_py(ast.parse(planted))) == [1, 2, 3, 4]
+
+
+def _settings_read(tree: ast.AST):
+    """Every `config["X"]` and every `configured_limit("X")` with a literal name."""
+    for node in ast.walk(tree):
+        key = None
+        if isinstance(node, ast.Subscript) and _reads_config(node.value):
+            key = node.slice
+        elif isinstance(node, ast.Call) and getattr(node.func, "id", None) == "configured_limit":
+            key = node.args[0]
+        if isinstance(key, ast.Constant) and isinstance(key.value, str):
+            yield key.value
+
+
+def test_every_setting_the_code_reads_has_its_default_in_base_config():
+    read = {name for path in _python_sources() for name in _settings_read(ast.parse(path.read_text()))}
+    assert {"NEEDS_HORIZON_DAYS", "INVITATION_LIMIT_PER_IP", "DELIVER_EVERY_SECONDS", "CODE_LIMIT_PER_IP"} <= read
+    assert sorted(name for name in read if not hasattr(BaseConfig, name)) == []
+
+
+def test_an_app_built_from_a_few_settings_has_every_other_default_from_config_py():
+    app = create_app({"SECRET_KEY": STRONG_KEY, "SQLALCHEMY_DATABASE_URI": "sqlite://", "INVITATION_DAYS": 3})
+    assert app.config["INVITATION_DAYS"] == 3
+    assert app.config["NEEDS_HORIZON_DAYS"] == BaseConfig.NEEDS_HORIZON_DAYS == 56
+    assert app.config["INVITATION_LIMIT_PER_IP"] == "30 per minute;300 per day"
+    assert app.config["DELIVER_EVERY_SECONDS"] == 5

@@ -16,6 +16,7 @@ from wtforms.utils import unset_value
 from wtforms.validators import DataRequired, Length, Optional, StopValidation
 from wtforms.widgets import html_params
 
+from config import BaseConfig
 from coordinator.errors import Invalid
 from coordinator.regions import (
     country_choices,
@@ -32,7 +33,7 @@ ZONE_NOT_LISTED = "Choose a time zone from the list."
 
 
 def _default_region() -> str:
-    return current_app.config.get("DEFAULT_PHONE_REGION", "US") if has_app_context() else "US"
+    return current_app.config["DEFAULT_PHONE_REGION"] if has_app_context() else BaseConfig.DEFAULT_PHONE_REGION
 
 
 def region_choices() -> list[SelectChoice]:

@@ -35,10 +35,10 @@ class SmtpMailer:
             host=config["SMTP_HOST"],
             port=int(config["SMTP_PORT"]),
             sender=config["MAIL_FROM"],
-            username=config.get("SMTP_USERNAME"),
-            password=config.get("SMTP_PASSWORD"),
-            starttls=bool(config.get("SMTP_STARTTLS")),
-            timeout=float(config.get("SMTP_TIMEOUT", 10.0)),
+            username=config["SMTP_USERNAME"],
+            password=config["SMTP_PASSWORD"],
+            starttls=bool(config["SMTP_STARTTLS"]),
+            timeout=float(config["SMTP_TIMEOUT"]),
         )
 
     def build(self, email: Email) -> EmailMessage:

@@ -12,7 +12,7 @@ from twilio.request_validator import RequestValidator
 
 
 def signature_valid() -> bool:
-    token = current_app.config.get("TWILIO_AUTH_TOKEN")
+    token = current_app.config["TWILIO_AUTH_TOKEN"]
     signature = request.headers.get("X-Twilio-Signature", "")
     if not token or not signature:
         return False

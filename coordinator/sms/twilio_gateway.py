@@ -82,12 +82,12 @@ class TwilioGateway:
     @classmethod
     def from_config(cls, config) -> TwilioGateway:
         return cls(
-            account_sid=config.get("TWILIO_ACCOUNT_SID"),
-            auth_token=config.get("TWILIO_AUTH_TOKEN"),
-            from_number=config.get("TWILIO_FROM_NUMBER"),
-            messaging_service_sid=config.get("TWILIO_MESSAGING_SERVICE_SID"),
-            api_base_url=config.get("TWILIO_API_BASE_URL"),
-            timeout=float(config.get("TWILIO_TIMEOUT") or 10.0),
+            account_sid=config["TWILIO_ACCOUNT_SID"],
+            auth_token=config["TWILIO_AUTH_TOKEN"],
+            from_number=config["TWILIO_FROM_NUMBER"],
+            messaging_service_sid=config["TWILIO_MESSAGING_SERVICE_SID"],
+            api_base_url=config["TWILIO_API_BASE_URL"],
+            timeout=float(config["TWILIO_TIMEOUT"]),
             public_base_url=config["PUBLIC_BASE_URL"],
         )
 
@@ -142,7 +142,7 @@ class TwilioGateway:
         """What Twilio holds for `to` since `since`: how an ambiguous send is settled.
 
         Twilio filters on `date_sent`, which it sets once the text leaves its queue, so ask
-        a little after the attempt (the dispatcher waits RECONCILE_AFTER) rather than at once.
+        a little after the attempt (the dispatcher waits SMS_RECONCILE_AFTER_SECONDS) rather than at once.
         """
         if since.tzinfo is None:
             since = since.replace(tzinfo=UTC)  # the database keeps UTC; SQLite drops the zone

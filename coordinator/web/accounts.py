@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import logging
 
-from flask import Blueprint, current_app, flash, redirect, render_template, request, session, url_for
+from flask import Blueprint, flash, redirect, render_template, request, session, url_for
 from flask_login import current_user, login_required, login_user, logout_user
 
 from coordinator.errors import DomainError, Expired
@@ -30,15 +30,12 @@ from coordinator.services.people.accounts import (
     password_set,
 )
 from coordinator.services.people.sessions import session_start, sessions_end_all
+from coordinator.web.limits import configured_limit
 from coordinator.web.security import safe_next_url
 
 log = logging.getLogger(__name__)
 bp = Blueprint("accounts", __name__)
 INVALID = 422
-
-
-def _limit(name: str):
-    return lambda: current_app.config[name]
 
 
 def _account_key() -> str:
@@ -59,7 +56,7 @@ def sign_in_user(user: User, *, method: str) -> None:
 
 
 @bp.route("/register", methods=["GET", "POST"])
-@limiter.limit(_limit("REGISTER_LIMIT_PER_IP"), methods=["POST"])
+@limiter.limit(configured_limit("REGISTER_LIMIT_PER_IP"), methods=["POST"])
 def register():
     if current_user.is_authenticated:
         return redirect(url_for("circles.index"))
@@ -78,8 +75,10 @@ def register():
 
 
 @bp.route("/sign-in", methods=["GET", "POST"])
-@limiter.limit(_limit("SIGNIN_LIMIT_PER_IP"), methods=["POST"])
-@limiter.limit(_limit("SIGNIN_LIMIT_PER_ACCOUNT"), methods=["POST"], key_func=_account_key, deduct_when=_failed)
+@limiter.limit(configured_limit("SIGNIN_LIMIT_PER_IP"), methods=["POST"])
+@limiter.limit(
+    configured_limit("SIGNIN_LIMIT_PER_ACCOUNT"), methods=["POST"], key_func=_account_key, deduct_when=_failed
+)
 def sign_in():
     target = safe_next_url(request.args.get("next"))
     if current_user.is_authenticated:
@@ -113,8 +112,8 @@ def sign_out():
 
 
 @bp.route("/password/forgot", methods=["GET", "POST"])
-@limiter.limit(_limit("RESET_LIMIT_PER_IP"), methods=["POST"])
-@limiter.limit(_limit("RESET_LIMIT_PER_ACCOUNT"), methods=["POST"], key_func=_account_key)
+@limiter.limit(configured_limit("RESET_LIMIT_PER_IP"), methods=["POST"])
+@limiter.limit(configured_limit("RESET_LIMIT_PER_ACCOUNT"), methods=["POST"], key_func=_account_key)
 def forgot_password():
     form = ForgotPasswordForm()
     if form.validate_on_submit():
@@ -130,7 +129,7 @@ def forgot_password():
 
 
 @bp.route("/password/reset/<token>", methods=["GET", "POST"])
-@limiter.limit(_limit("RESET_LIMIT_PER_IP"), methods=["POST"])
+@limiter.limit(configured_limit("RESET_LIMIT_PER_IP"), methods=["POST"])
 def reset_password(token: str):
     form = ResetPasswordForm()
     try:

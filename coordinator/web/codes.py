@@ -16,6 +16,7 @@ from coordinator.forms.accounts import ConfirmForm
 from coordinator.forms.invitations import CodeRequestForm, CodeVerifyForm
 from coordinator.services.people.sign_in_codes import code_request, code_verify, contact_normalise, link_user
 from coordinator.web.accounts import sign_in_user
+from coordinator.web.limits import configured_limit
 from coordinator.web.security import safe_next_url
 
 bp = Blueprint("codes", __name__, url_prefix="/sign-in")
@@ -26,13 +27,9 @@ def _contact_key() -> str:
     return "code:" + (request.form.get("contact") or "").strip().lower()
 
 
-def _limit(name: str, default: str):
-    return lambda: current_app.config.get(name, default)
-
-
 @bp.route("/code", methods=["GET", "POST"])
-@limiter.limit(_limit("CODE_LIMIT_PER_IP", "10 per hour"), methods=["POST"])
-@limiter.limit(_limit("CODE_LIMIT_PER_CONTACT", "3 per 10 minutes"), methods=["POST"], key_func=_contact_key)
+@limiter.limit(configured_limit("CODE_LIMIT_PER_IP"), methods=["POST"])
+@limiter.limit(configured_limit("CODE_LIMIT_PER_CONTACT"), methods=["POST"], key_func=_contact_key)
 def request_code():
     if current_user.is_authenticated:
         return redirect(url_for("circles.index"))
@@ -54,7 +51,7 @@ def request_code():
 
 
 @bp.route("/code/verify", methods=["GET", "POST"])
-@limiter.limit(_limit("CODE_VERIFY_LIMIT_PER_IP", "10 per minute;50 per hour"), methods=["POST"])
+@limiter.limit(configured_limit("CODE_VERIFY_LIMIT_PER_IP"), methods=["POST"])
 def verify():
     pending = session.get(SESSION_KEY)
     if not pending:
@@ -79,7 +76,7 @@ def verify():
 
 
 @bp.route("/link/<token>", methods=["GET", "POST"])
-@limiter.limit(_limit("CODE_VERIFY_LIMIT_PER_IP", "10 per minute;50 per hour"), methods=["POST"])
+@limiter.limit(configured_limit("CODE_VERIFY_LIMIT_PER_IP"), methods=["POST"])
 def link(token: str):
     """GET shows a button (so mail scanners that open links don't use it up); POST signs in."""
     form = ConfirmForm()

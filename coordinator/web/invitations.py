@@ -7,7 +7,7 @@ and redirects to /join, whose URL holds no secret.
 
 from __future__ import annotations
 
-from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, session, url_for
+from flask import Blueprint, abort, flash, redirect, render_template, request, session, url_for
 from flask_login import current_user
 
 from coordinator.errors import DomainError, Expired
@@ -36,13 +36,10 @@ from coordinator.services.people.phones import phone_display
 from coordinator.web.access import managing_view
 from coordinator.web.accounts import sign_in_user
 from coordinator.web.confirming import Confirmation, confirmation_page
+from coordinator.web.limits import configured_limit
 
 bp = Blueprint("invitations", __name__)
 SESSION_KEY = "invitation_id"
-
-
-def _limit():
-    return current_app.config.get("INVITATION_LIMIT_PER_IP", "30 per minute;300 per day")
 
 
 def _page(circle: Circle, *, form=None, many=None, shared_url=None, report=None, status=200):
@@ -176,7 +173,7 @@ def decide(*, membership: Membership, circle: Circle, request_id: int, decision:
 
 
 @bp.route("/i/<token>", methods=["GET", "POST"])
-@limiter.limit(_limit)
+@limiter.limit(configured_limit("INVITATION_LIMIT_PER_IP"))
 def open_link(token: str):
     """The page an invitation link opens: who is asking, and the join form, so joining is one tap.
 
@@ -203,7 +200,7 @@ def open_link(token: str):
 
 
 @bp.route("/join", methods=["GET", "POST"])
-@limiter.limit(_limit, methods=["POST"])
+@limiter.limit(configured_limit("INVITATION_LIMIT_PER_IP"), methods=["POST"])
 def join():
     try:
         invitation = invitation_live(session.get(SESSION_KEY))

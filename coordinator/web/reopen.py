@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from flask import Blueprint, current_app, flash, redirect, render_template, request, url_for
+from flask import Blueprint, flash, redirect, render_template, request, url_for
 from flask_login import current_user
 
 from coordinator.errors import DomainError, Expired, NotFound
@@ -21,6 +21,7 @@ from coordinator.services.health.reopen import (
 )
 from coordinator.web.access import circle_view, managing_view
 from coordinator.web.accounts import sign_in_user
+from coordinator.web.limits import configured_limit
 
 bp = Blueprint("reopen", __name__)
 
@@ -81,12 +82,8 @@ def review(*, membership: Membership, circle: Circle):
     )
 
 
-def _answer_limit():
-    return current_app.config.get("INVITATION_LIMIT_PER_IP", "30 per minute;300 per day")
-
-
 @bp.route("/r/<token>", methods=["GET", "POST"])
-@limiter.limit(_answer_limit)
+@limiter.limit(configured_limit("INVITATION_LIMIT_PER_IP"))
 def answer(token: str):
     try:
         found = answer_by_token(token)

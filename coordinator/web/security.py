@@ -46,7 +46,7 @@ def add_security_headers(response: Response, *, hsts: bool) -> Response:
 
 
 def register_security_headers(app: Flask) -> None:
-    hsts = bool(app.config.get("HSTS_ENABLED"))
+    hsts = bool(app.config["HSTS_ENABLED"])
     app.after_request(lambda response: add_security_headers(response, hsts=hsts))
 
 

@@ -56,7 +56,7 @@ class NeedInput:
 
 
 def window_days() -> int:
-    return current_app.config.get("NEEDS_HORIZON_DAYS", 56)
+    return current_app.config["NEEDS_HORIZON_DAYS"]
 
 
 def horizon(zone_name: str, *, first: date | None = None) -> date:

@@ -46,7 +46,7 @@ def shared_link_create(*, circle: Circle, inviter: User) -> str:
             inviter_id=inviter.id,
             kind=SHARED_LINK,
             token_hash=token_hash(token),
-            expires_at=now() + timedelta(days=current_app.config.get("INVITATION_DAYS", 14)),
+            expires_at=now() + timedelta(days=current_app.config["INVITATION_DAYS"]),
         )
     )
     db.session.flush()

@@ -139,7 +139,7 @@ def invitation_send(*, circle: Circle, inviter: User, contact: Contact, message:
         email=contact.email,
         message=text,
         token_hash=token_hash(token),
-        expires_at=now() + timedelta(days=current_app.config.get("INVITATION_DAYS", 14)),
+        expires_at=now() + timedelta(days=current_app.config["INVITATION_DAYS"]),
         sent_at=now(),
     )
     db.session.add(invitation)

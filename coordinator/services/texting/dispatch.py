@@ -36,9 +36,7 @@ from coordinator.sms import Ambiguous, Permanent, Retryable, SmsGateway, sms_gat
 
 log = logging.getLogger(__name__)
 
-LEASE = timedelta(seconds=60)  # longer than any send can take; a `sending` row older than this crashed
 RECONCILE_SLACK = timedelta(minutes=2)
-RECONCILE_AFTER = timedelta(seconds=30)  # let a slow provider finish storing before we ask it
 UNREACHABLE_CODES = {"21211", "21614", "21612", "21408", "30006"}
 OPTED_OUT_CODES = {"21610"}
 
@@ -72,18 +70,22 @@ class Pacer:
 def dispatch_due(*, limit: int = 100, gateway: SmsGateway | None = None, pacer: Pacer | None = None) -> Stats:
     """One pass: recover crashed rows, reconcile unknown ones, then deliver what is due."""
     gateway = gateway or sms_gateway()
-    pacer = pacer or Pacer(float(current_app.config.get("SMS_SENDS_PER_SECOND", 10)))
+    pacer = pacer or Pacer(float(current_app.config["SMS_SENDS_PER_SECOND"]))
     stats = Stats()
-    config = current_app.config
-    recover_stale(lease=timedelta(seconds=float(config.get("SMS_SENDING_LEASE_SECONDS", LEASE.total_seconds()))))
-    after = timedelta(seconds=float(config.get("SMS_RECONCILE_AFTER_SECONDS", RECONCILE_AFTER.total_seconds())))
+    recover_stale(lease=_lease())
+    after = timedelta(seconds=float(current_app.config["SMS_RECONCILE_AFTER_SECONDS"]))  # let the provider store it
     reconcile(gateway=gateway, stats=stats, older_than=after)
     for message_id in claim_due(limit=limit):
         deliver(message_id, gateway=gateway, pacer=pacer, stats=stats)
     return stats
 
 
-def recover_stale(*, lease: timedelta = LEASE) -> int:
+def _lease() -> timedelta:
+    """Longer than any send can take: a `sending` row older than this was left by a crashed dispatcher."""
+    return timedelta(seconds=float(current_app.config["SMS_SENDING_LEASE_SECONDS"]))
+
+
+def recover_stale(*, lease: timedelta) -> int:
     """Rows left in `sending` by a crashed dispatcher become `unknown` (never blindly resent)."""
     count = db.session.execute(
         update(Message)
@@ -228,7 +230,7 @@ def reconcile(*, gateway: SmsGateway, stats: Stats | None = None, older_than: ti
         )
     )
     for message in rows:
-        since = message.updated_at - LEASE - RECONCILE_SLACK
+        since = message.updated_at - _lease() - RECONCILE_SLACK
         try:
             found = [m for m in gateway.sent_to(to=message.to_address, since=since) if m.body == message.body]
         except (Retryable, Ambiguous, Permanent) as error:
