@@ -5,8 +5,9 @@ mode) and PostgreSQL alike, and make an integrity error say which rule it broke.
 """
 
 from datetime import UTC, datetime
+from enum import StrEnum
 
-from sqlalchemy import DateTime, MetaData, TypeDecorator
+from sqlalchemy import CheckConstraint, DateTime, MetaData, TypeDecorator
 from sqlalchemy.orm import DeclarativeBase
 
 NAMING_CONVENTION = {
@@ -20,6 +21,14 @@ NAMING_CONVENTION = {
 
 class Base(DeclarativeBase):
     metadata = MetaData(naming_convention=NAMING_CONVENTION)
+
+
+def status_check(states: type[StrEnum]) -> CheckConstraint:
+    """`status IN ('a', 'b', ...)`, named known_status: only the states the enum lists, in its order.
+
+    The text is the one the migrations wrote, so the migrated schema still matches the models.
+    """
+    return CheckConstraint(f"status IN {tuple(state.value for state in states)!r}", name="known_status")
 
 
 class UTCDateTime(TypeDecorator):

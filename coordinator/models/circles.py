@@ -7,13 +7,14 @@ membership per person per circle, and only the three known roles and states.
 from __future__ import annotations
 
 from datetime import datetime
+from enum import StrEnum
 
 from sqlalchemy import JSON, Boolean, CheckConstraint, ForeignKey, Index, Integer, String, UniqueConstraint, text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from coordinator.clock import now
 from coordinator.models.accounts import User
-from coordinator.models.base import Base, UTCDateTime
+from coordinator.models.base import Base, UTCDateTime, status_check
 
 PATIENT = "patient"
 COORDINATOR = "coordinator"
@@ -22,10 +23,17 @@ ROLES = (PATIENT, COORDINATOR, SUPPORTER)
 # Roles that run the circle: they see every task, address and message.
 MANAGING_ROLES = (PATIENT, COORDINATOR)
 
-ACTIVE = "active"
-ARCHIVED = "archived"
-REMOVED = "removed"
-MEMBERSHIP_STATES = (ACTIVE, ARCHIVED, REMOVED)
+
+class MembershipStatus(StrEnum):
+    """Stored as these strings. Archived: drifted away, asked only to come back. Removed: taken off the circle."""
+
+    ACTIVE = "active"
+    ARCHIVED = "archived"
+    REMOVED = "removed"
+
+
+# Older names for the same members, kept for existing imports; new code says MembershipStatus.ACTIVE.
+ACTIVE, ARCHIVED, REMOVED = MembershipStatus.ACTIVE, MembershipStatus.ARCHIVED, MembershipStatus.REMOVED
 
 
 class Circle(Base):
@@ -55,7 +63,7 @@ class Membership(Base):
     __table_args__ = (
         UniqueConstraint("circle_id", "user_id"),
         CheckConstraint(f"role IN {ROLES!r}", name="known_role"),
-        CheckConstraint(f"status IN {MEMBERSHIP_STATES!r}", name="known_status"),
+        status_check(MembershipStatus),
         Index(
             "uq_memberships_one_patient",
             "circle_id",
@@ -70,7 +78,7 @@ class Membership(Base):
     circle_id: Mapped[int] = mapped_column(ForeignKey("circles.id", ondelete="CASCADE"))
     user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"))
     role: Mapped[str] = mapped_column(String(20))
-    status: Mapped[str] = mapped_column(String(20), default=ACTIVE)
+    status: Mapped[str] = mapped_column(String(20), default=MembershipStatus.ACTIVE)
     # The patient's chosen inner circle sees needs marked "inner circle only".
     inner_circle: Mapped[bool] = mapped_column(Boolean, default=False)
     # Bumped to reset the member's secret calendar feed address.

@@ -8,32 +8,40 @@ and a person can hold a given task only once.
 from __future__ import annotations
 
 from datetime import datetime
+from enum import StrEnum
 
-from sqlalchemy import CheckConstraint, ForeignKey, Index, String, text
+from sqlalchemy import ForeignKey, Index, String, text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from coordinator.clock import now
 from coordinator.models.accounts import User
-from coordinator.models.base import Base, UTCDateTime
+from coordinator.models.base import Base, UTCDateTime, status_check
 from coordinator.models.needs import Task
 
-HELD = "held"
-RELEASED = "released"
-DONE = "done"
-CLAIM_STATES = (HELD, RELEASED, DONE)
+
+class ClaimStatus(StrEnum):
+    """Stored as these strings. Held and done claims take up a spot; a released one is given back."""
+
+    HELD = "held"
+    RELEASED = "released"
+    DONE = "done"
+
+
+# Older names for the same members, kept for existing imports; new code says ClaimStatus.HELD.
+HELD, RELEASED, DONE = ClaimStatus.HELD, ClaimStatus.RELEASED, ClaimStatus.DONE
 
 
 class Claim(Base):
     __tablename__ = "claims"
     __table_args__ = (
-        CheckConstraint(f"status IN {CLAIM_STATES!r}", name="known_status"),
+        status_check(ClaimStatus),
         Index(
             "uq_claims_one_live_claim_per_person",
             "task_id",
             "user_id",
             unique=True,
-            sqlite_where=text("status <> 'released'"),
-            postgresql_where=text("status <> 'released'"),
+            sqlite_where=text(f"status <> '{ClaimStatus.RELEASED.value}'"),
+            postgresql_where=text(f"status <> '{ClaimStatus.RELEASED.value}'"),
         ),
         Index("ix_claims_user_id_status", "user_id", "status"),
         Index("ix_claims_task_id_status", "task_id", "status"),
@@ -44,7 +52,7 @@ class Claim(Base):
     task_id: Mapped[int] = mapped_column(ForeignKey("tasks.id", ondelete="CASCADE"))
     user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"))
     circle_id: Mapped[int] = mapped_column(ForeignKey("circles.id", ondelete="CASCADE"))
-    status: Mapped[str] = mapped_column(String(10), default=HELD)
+    status: Mapped[str] = mapped_column(String(10), default=ClaimStatus.HELD)
     assigned_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
     release_note: Mapped[str] = mapped_column(String(500), default="")
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=now)
@@ -58,4 +66,4 @@ class Claim(Base):
 
     @property
     def live(self) -> bool:
-        return self.status != RELEASED
+        return self.status != ClaimStatus.RELEASED

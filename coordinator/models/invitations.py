@@ -10,43 +10,73 @@ address in a circle, so re-inviting reuses the live one.
 from __future__ import annotations
 
 from datetime import datetime
+from enum import StrEnum
 
 from sqlalchemy import JSON, CheckConstraint, ForeignKey, Index, String, Text, UniqueConstraint, text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from coordinator.clock import now
 from coordinator.models.accounts import User
-from coordinator.models.base import Base, UTCDateTime
+from coordinator.models.base import Base, UTCDateTime, status_check
 from coordinator.models.circles import Circle
 
 PERSONAL = "personal"
 SHARED_LINK = "link"
 INVITATION_KINDS = (PERSONAL, SHARED_LINK)
-INVITATION_STATES = ("pending", "accepted", "revoked", "declined", "expired")
-REQUEST_STATES = ("pending", "approved", "declined")
+
+
+class InvitationStatus(StrEnum):
+    """Stored as these strings. Only a pending invitation (before its date) lets anyone in."""
+
+    PENDING = "pending"
+    ACCEPTED = "accepted"
+    REVOKED = "revoked"
+    DECLINED = "declined"
+    EXPIRED = "expired"
+
+
+class JoinRequestStatus(StrEnum):
+    """Stored as these strings: waiting for a coordinator, let in, or declined."""
+
+    PENDING = "pending"
+    APPROVED = "approved"
+    DECLINED = "declined"
+
+
+class ReopeningStatus(StrEnum):
+    """Stored as these strings: the patient has not approved the message yet, it went out, or it was withdrawn."""
+
+    AWAITING_PATIENT = "awaiting_patient"
+    SENT = "sent"
+    WITHDRAWN = "withdrawn"
+
+
+def _live(contact: str) -> str:
+    """Where a live (pending) invitation to one number or address must be the only one."""
+    return f"status = '{InvitationStatus.PENDING.value}' AND {contact} IS NOT NULL"
 
 
 class Invitation(Base):
     __tablename__ = "invitations"
     __table_args__ = (
         CheckConstraint(f"kind IN {INVITATION_KINDS!r}", name="known_kind"),
-        CheckConstraint(f"status IN {INVITATION_STATES!r}", name="known_status"),
+        status_check(InvitationStatus),
         CheckConstraint("kind = 'link' OR phone IS NOT NULL OR email IS NOT NULL", name="personal_has_contact"),
         Index(
             "uq_invitations_live_phone",
             "circle_id",
             "phone",
             unique=True,
-            sqlite_where=text("status = 'pending' AND phone IS NOT NULL"),
-            postgresql_where=text("status = 'pending' AND phone IS NOT NULL"),
+            sqlite_where=text(_live("phone")),
+            postgresql_where=text(_live("phone")),
         ),
         Index(
             "uq_invitations_live_email",
             "circle_id",
             "email",
             unique=True,
-            sqlite_where=text("status = 'pending' AND email IS NOT NULL"),
-            postgresql_where=text("status = 'pending' AND email IS NOT NULL"),
+            sqlite_where=text(_live("email")),
+            postgresql_where=text(_live("email")),
         ),
         Index("ix_invitations_circle_id_status", "circle_id", "status"),
     )
@@ -60,7 +90,7 @@ class Invitation(Base):
     email: Mapped[str | None] = mapped_column(String(254))
     message: Mapped[str] = mapped_column(Text, default="")
     token_hash: Mapped[str] = mapped_column(String(64), unique=True)
-    status: Mapped[str] = mapped_column(String(10), default="pending")
+    status: Mapped[str] = mapped_column(String(10), default=InvitationStatus.PENDING)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=now)
     expires_at: Mapped[datetime] = mapped_column(UTCDateTime)
     sent_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
@@ -73,7 +103,7 @@ class Invitation(Base):
 
     @property
     def live(self) -> bool:
-        return self.status == "pending" and self.expires_at > now()
+        return self.status == InvitationStatus.PENDING and self.expires_at > now()
 
 
 class JoinRequest(Base):
@@ -81,14 +111,14 @@ class JoinRequest(Base):
 
     __tablename__ = "join_requests"
     __table_args__ = (
-        CheckConstraint(f"status IN {REQUEST_STATES!r}", name="known_status"),
+        status_check(JoinRequestStatus),
         Index(
             "uq_join_requests_one_pending",
             "circle_id",
             "user_id",
             unique=True,
-            sqlite_where=text("status = 'pending'"),
-            postgresql_where=text("status = 'pending'"),
+            sqlite_where=text(f"status = '{JoinRequestStatus.PENDING.value}'"),
+            postgresql_where=text(f"status = '{JoinRequestStatus.PENDING.value}'"),
         ),
     )
 
@@ -96,7 +126,7 @@ class JoinRequest(Base):
     circle_id: Mapped[int] = mapped_column(ForeignKey("circles.id", ondelete="CASCADE"))
     invitation_id: Mapped[int] = mapped_column(ForeignKey("invitations.id", ondelete="CASCADE"))
     user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"))
-    status: Mapped[str] = mapped_column(String(10), default="pending")
+    status: Mapped[str] = mapped_column(String(10), default=JoinRequestStatus.PENDING)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=now)
     decided_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     decided_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
@@ -130,7 +160,7 @@ class Reopening(Base):
     """
 
     __tablename__ = "reopenings"
-    __table_args__ = (CheckConstraint("status IN ('awaiting_patient', 'sent', 'withdrawn')", name="known_status"),)
+    __table_args__ = (status_check(ReopeningStatus),)
 
     id: Mapped[int] = mapped_column(primary_key=True)
     circle_id: Mapped[int] = mapped_column(ForeignKey("circles.id", ondelete="CASCADE"))
@@ -138,7 +168,7 @@ class Reopening(Base):
     approved_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
     message: Mapped[str] = mapped_column(Text, default="")
     member_ids: Mapped[list] = mapped_column(JSON, default=list)  # who will be asked
-    status: Mapped[str] = mapped_column(String(20), default="awaiting_patient")
+    status: Mapped[str] = mapped_column(String(20), default=ReopeningStatus.AWAITING_PATIENT)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=now)
     sent_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
 

@@ -8,23 +8,36 @@ twice. A separate dispatcher delivers due rows and records what happened.
 from __future__ import annotations
 
 from datetime import datetime
+from enum import StrEnum
 
 from sqlalchemy import CheckConstraint, ForeignKey, Index, Integer, String, Text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from coordinator.clock import now
 from coordinator.models.accounts import User
-from coordinator.models.base import Base, UTCDateTime
+from coordinator.models.base import Base, UTCDateTime, status_check
 
 CHANNELS = ("sms", "email")
-MESSAGE_STATES = ("pending", "sending", "sent", "delivered", "failed", "undelivered", "cancelled", "unknown")
+
+
+class MessageStatus(StrEnum):
+    """Stored as these strings: the life of one outgoing text or email (services/texting/dispatch.py)."""
+
+    PENDING = "pending"  # waiting for its due time
+    SENDING = "sending"  # a dispatcher has it right now
+    SENT = "sent"  # the provider took it
+    DELIVERED = "delivered"  # the phone got it (from the provider's receipt)
+    FAILED = "failed"  # given up on
+    UNDELIVERED = "undelivered"  # the provider could not get it to the phone
+    CANCELLED = "cancelled"  # no longer needed (the task was cancelled, the person left, ...)
+    UNKNOWN = "unknown"  # maybe sent: ask the provider before ever sending again
 
 
 class Message(Base):
     __tablename__ = "messages"
     __table_args__ = (
         CheckConstraint(f"channel IN {CHANNELS!r}", name="known_channel"),
-        CheckConstraint(f"status IN {MESSAGE_STATES!r}", name="known_status"),
+        status_check(MessageStatus),
         Index("ix_messages_status_due_at", "status", "due_at"),
         Index("ix_messages_circle_id_created_at", "circle_id", "created_at"),
         Index("ix_messages_task_id", "task_id"),
@@ -42,7 +55,7 @@ class Message(Base):
     to_address: Mapped[str] = mapped_column(String(254))
     subject: Mapped[str] = mapped_column(String(200), default="")
     body: Mapped[str] = mapped_column(Text)
-    status: Mapped[str] = mapped_column(String(12), default="pending")
+    status: Mapped[str] = mapped_column(String(12), default=MessageStatus.PENDING)
     due_at: Mapped[datetime] = mapped_column(UTCDateTime, default=now)
     send_by: Mapped[datetime | None] = mapped_column(UTCDateTime)
     attempts: Mapped[int] = mapped_column(Integer, default=0)

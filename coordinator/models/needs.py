@@ -11,6 +11,7 @@ the UTC moments beside them are computed (see coordinator.clock) and indexed.
 from __future__ import annotations
 
 from datetime import date, datetime, time
+from enum import StrEnum
 
 from sqlalchemy import (
     JSON,
@@ -29,12 +30,18 @@ from sqlalchemy import (
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from coordinator.clock import now
-from coordinator.models.base import Base, UTCDateTime
+from coordinator.models.base import Base, UTCDateTime, status_check
 from coordinator.models.circles import Circle
 
 VISIBILITIES = ("circle", "inner")
-TASK_STATES = ("open", "cancelled")
 CAPACITY_MAX = 50
+
+
+class TaskStatus(StrEnum):
+    """Stored as these strings. A task is open until it is cancelled; being taken or done lives on its claims."""
+
+    OPEN = "open"
+    CANCELLED = "cancelled"
 
 
 class Need(Base):
@@ -80,7 +87,7 @@ class Need(Base):
 class Task(Base):
     __tablename__ = "tasks"
     __table_args__ = (
-        CheckConstraint(f"status IN {TASK_STATES!r}", name="known_status"),
+        status_check(TaskStatus),
         CheckConstraint(f"capacity BETWEEN 1 AND {CAPACITY_MAX}", name="capacity_range"),
         CheckConstraint("claimed >= 0 AND claimed <= capacity", name="claimed_within_capacity"),
         CheckConstraint("ends_at >= starts_at", name="ends_after_start"),
@@ -104,7 +111,7 @@ class Task(Base):
     ends_at: Mapped[datetime] = mapped_column(UTCDateTime)
     capacity: Mapped[int] = mapped_column(Integer, default=1)
     claimed: Mapped[int] = mapped_column(Integer, default=0)
-    status: Mapped[str] = mapped_column(String(10), default="open")
+    status: Mapped[str] = mapped_column(String(10), default=TaskStatus.OPEN)
     notes: Mapped[str | None] = mapped_column(Text)  # this occurrence only; None: the need's notes
     detached: Mapped[bool] = mapped_column(Boolean, default=False)  # edited alone; series edits skip it
     # The escalation ladder for an open task: 0 nobody asked yet, 1 the best few,
@@ -130,7 +137,7 @@ class Task(Base):
 
     @property
     def cancelled(self) -> bool:
-        return self.status == "cancelled"
+        return self.status == TaskStatus.CANCELLED
 
     @property
     def started(self) -> bool:

@@ -20,9 +20,9 @@ from sqlalchemy import and_, case, exists, func, or_
 from coordinator.clock import now
 from coordinator.extensions import db
 from coordinator.models.circles import Membership
-from coordinator.models.claims import RELEASED, Claim
+from coordinator.models.claims import Claim, ClaimStatus
 from coordinator.models.invitations import JoinRequest
-from coordinator.models.needs import Task
+from coordinator.models.needs import Task, TaskStatus
 from coordinator.services.care.matching import suits
 from coordinator.services.care.tasks import claims_by_task, tasks_mine, visible_tasks
 from coordinator.services.people.members import people_waiting
@@ -62,13 +62,13 @@ class ManagerHome:
 def supporter_home(membership: Membership) -> SupporterHome:
     """Open tasks that suit this supporter (two queries) and their own upcoming ones (one)."""
     held = exists().where(
-        Claim.task_id == Task.id, Claim.user_id == membership.user_id, Claim.status != RELEASED
+        Claim.task_id == Task.id, Claim.user_id == membership.user_id, Claim.status != ClaimStatus.RELEASED
     )
     candidates = list(
         db.session.scalars(
             visible_tasks(membership)
             .where(
-                Task.status == "open",
+                Task.status == TaskStatus.OPEN,
                 Task.claimed < Task.capacity,
                 Task.covered_elsewhere_at.is_(None),
                 Task.ends_at > now(),
@@ -101,7 +101,7 @@ def manager_home(membership: Membership) -> ManagerHome:
             func.sum(case((in_week, 1), else_=0)).over().label("total"),
             func.sum(case((and_(in_week, needs_someone), 1), else_=0)).over().label("needing"),
         )
-        .where(Task.status == "open", Task.ends_at > moment, or_(in_week, alerted))
+        .where(Task.status == TaskStatus.OPEN, Task.ends_at > moment, or_(in_week, alerted))
         .order_by(case((alerted, 0), else_=1), Task.starts_at, Task.id)
         .limit(WEEK_SHOWN)
     ).all()

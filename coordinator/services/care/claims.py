@@ -19,9 +19,9 @@ from coordinator.clock import now
 from coordinator.errors import Conflict, NotFound
 from coordinator.extensions import db
 from coordinator.models.accounts import User
-from coordinator.models.circles import ACTIVE, COORDINATOR, PATIENT, Membership
-from coordinator.models.claims import DONE, HELD, RELEASED, Claim
-from coordinator.models.needs import Task
+from coordinator.models.circles import COORDINATOR, PATIENT, Membership, MembershipStatus
+from coordinator.models.claims import Claim, ClaimStatus
+from coordinator.models.needs import Task, TaskStatus
 from coordinator.services.care.tasks import overlapping, sms_context, task_for
 from coordinator.services.health.activity import activity_record
 from coordinator.services.texting.messages import messages_cancel, notify
@@ -47,13 +47,15 @@ def claim_make(*, membership: Membership, task_id: int, assigned_by: User | None
     if task.ends_at <= now():
         raise Conflict("This task is already over.")
     held = db.session.scalar(
-        select(Claim.id).where(Claim.task_id == task.id, Claim.user_id == membership.user_id, Claim.status != RELEASED)
+        select(Claim.id).where(
+            Claim.task_id == task.id, Claim.user_id == membership.user_id, Claim.status != ClaimStatus.RELEASED
+        )
     )
     if held is not None:
         raise Conflict("You already have this one. Thank you!")
     won = db.session.execute(
         update(Task)
-        .where(Task.id == task.id, Task.status == "open", Task.claimed < Task.capacity)
+        .where(Task.id == task.id, Task.status == TaskStatus.OPEN, Task.claimed < Task.capacity)
         .values(claimed=Task.claimed + 1)
         .execution_options(synchronize_session=False)
     ).rowcount
@@ -63,7 +65,7 @@ def claim_make(*, membership: Membership, task_id: int, assigned_by: User | None
         task_id=task.id,
         user_id=membership.user_id,
         circle_id=task.circle_id,
-        status=HELD,
+        status=ClaimStatus.HELD,
         assigned_by_id=assigned_by.id if assigned_by else None,
     )
     db.session.add(claim)
@@ -85,7 +87,7 @@ def claim_make(*, membership: Membership, task_id: int, assigned_by: User | None
 
 def _live_claim(task_id: int, user_id: int) -> Claim | None:
     return db.session.scalar(
-        select(Claim).where(Claim.task_id == task_id, Claim.user_id == user_id, Claim.status == HELD)
+        select(Claim).where(Claim.task_id == task_id, Claim.user_id == user_id, Claim.status == ClaimStatus.HELD)
     )
 
 
@@ -98,8 +100,8 @@ def claim_release(*, membership: Membership, task_id: int, note: str = "", relea
     note = " ".join((note or "").split())[:NOTE_MAX]
     freed = db.session.execute(
         update(Claim)
-        .where(Claim.id == claim.id, Claim.status == HELD)
-        .values(status=RELEASED, released_at=now(), release_note=note)
+        .where(Claim.id == claim.id, Claim.status == ClaimStatus.HELD)
+        .values(status=ClaimStatus.RELEASED, released_at=now(), release_note=note)
         .execution_options(synchronize_session=False)
     ).rowcount
     if freed != 1:
@@ -122,7 +124,7 @@ def claim_release(*, membership: Membership, task_id: int, note: str = "", relea
         object_id=task.id,
         data={"note": note} if note else {},
     )
-    if task.status == "open" and task.ends_at > now():
+    if task.status == TaskStatus.OPEN and task.ends_at > now():
         _tell_coordinators(task, about=claim.user, actor=released_by or claim.user, claim=claim)
     return True
 
@@ -132,7 +134,11 @@ def _tell_coordinators(task: Task, *, about: User, actor: User, claim: Claim) ->
     coordinators = db.session.scalars(
         select(Membership)
         .options(joinedload(Membership.user))
-        .where(Membership.circle_id == task.circle_id, Membership.role == COORDINATOR, Membership.status == ACTIVE)
+        .where(
+            Membership.circle_id == task.circle_id,
+            Membership.role == COORDINATOR,
+            Membership.status == MembershipStatus.ACTIVE,
+        )
     )
     context = sms_context(task) | {"person": about.first_name}
     for coordinator in coordinators:
@@ -159,8 +165,8 @@ def claim_done(*, membership: Membership, task_id: int) -> bool:
         raise Conflict("You can mark it done once it has happened. Thank you for taking it!")
     marked = db.session.execute(
         update(Claim)
-        .where(Claim.task_id == task.id, Claim.user_id == membership.user_id, Claim.status == HELD)
-        .values(status=DONE, done_at=now())
+        .where(Claim.task_id == task.id, Claim.user_id == membership.user_id, Claim.status == ClaimStatus.HELD)
+        .values(status=ClaimStatus.DONE, done_at=now())
         .execution_options(synchronize_session=False)
     ).rowcount
     if marked:
@@ -179,7 +185,9 @@ def claim_done(*, membership: Membership, task_id: int) -> bool:
 def _member(circle_id: int, user_id: int) -> Membership:
     member = db.session.scalar(
         select(Membership).where(
-            Membership.circle_id == circle_id, Membership.user_id == user_id, Membership.status == ACTIVE
+            Membership.circle_id == circle_id,
+            Membership.user_id == user_id,
+            Membership.status == MembershipStatus.ACTIVE,
         )
     )
     if member is None:

@@ -30,9 +30,9 @@ from coordinator.categories import CATEGORIES
 from coordinator.clock import local, now
 from coordinator.errors import NotFound
 from coordinator.extensions import db
-from coordinator.models.circles import ACTIVE, Membership
+from coordinator.models.circles import Membership, MembershipStatus
 from coordinator.models.claims import Claim
-from coordinator.models.needs import Task
+from coordinator.models.needs import Task, TaskStatus
 from coordinator.services.care.tasks import claims_by_task, tasks_mine, visible_tasks
 
 SIGNATURE_HEX = 32  # 128 bits of HMAC-SHA256
@@ -61,7 +61,7 @@ def feed_membership(token: str) -> Membership:
     membership = db.session.scalar(
         select(Membership)
         .options(joinedload(Membership.circle))
-        .where(Membership.id == int(match.group(1)), Membership.status == ACTIVE)
+        .where(Membership.id == int(match.group(1)), Membership.status == MembershipStatus.ACTIVE)
     )
     if membership is None:
         raise NotFound("No such calendar.")
@@ -92,7 +92,7 @@ def feed_tasks(membership: Membership) -> list[tuple[Task, list[Claim]]]:
     tasks = list(
         db.session.scalars(
             visible_tasks(membership)
-            .where(Task.status == "open", Task.ends_at > since)
+            .where(Task.status == TaskStatus.OPEN, Task.ends_at > since)
             .order_by(Task.starts_at, Task.id)
         )
     )

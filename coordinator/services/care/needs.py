@@ -26,7 +26,7 @@ from coordinator.errors import Invalid, Problems
 from coordinator.extensions import db
 from coordinator.models.accounts import User
 from coordinator.models.circles import Circle
-from coordinator.models.needs import CAPACITY_MAX, VISIBILITIES, Need, Task
+from coordinator.models.needs import CAPACITY_MAX, VISIBILITIES, Need, Task, TaskStatus
 from coordinator.services.care.recurrence import Repeat, occurrence_dates, rule_from
 from coordinator.services.care.task_changes import task_cancel, task_moments, task_reschedule
 from coordinator.services.care.tasks import future_tasks
@@ -278,10 +278,11 @@ def _reopen_cancelled(need: Need, dates: set[date]) -> list[Task]:
     """Occurrences cancelled by an earlier edit come back if the new pattern includes them again."""
     reopened = []
     for task in db.session.scalars(
-        select(Task).where(Task.need_id == need.id, Task.status == "cancelled", Task.detached.is_(False))
+        select(Task).where(Task.need_id == need.id, Task.status == TaskStatus.CANCELLED, Task.detached.is_(False))
     ):
         if task.series_date in dates and task.series_date >= today_in(need.timezone):
-            task.status, task.cancelled_at, task.capacity, task.anytime = "open", None, need.capacity, need.anytime
+            task.status, task.cancelled_at = TaskStatus.OPEN, None
+            task.capacity, task.anytime = need.capacity, need.anytime
             reopened.append(task)
     return reopened
 

@@ -15,7 +15,7 @@ from coordinator.clock import now
 from coordinator.errors import Invalid
 from coordinator.extensions import db
 from coordinator.models.circles import Circle
-from coordinator.models.needs import Need, Task
+from coordinator.models.needs import Need, Task, TaskStatus
 from coordinator.services.care.needs import NeedInput, horizon, need_validate
 from coordinator.services.care.recurrence import MAX_SPAN, occurrence_dates
 
@@ -48,7 +48,7 @@ def need_duplicates(*, circle: Circle, data: NeedInput) -> list[Task]:
             Task.circle_id == circle.id,
             Need.category == cleaned["category"],
             Need.cancelled_at.is_(None),
-            Task.status == "open",
+            Task.status == TaskStatus.OPEN,
             Task.local_date.in_(dates),
             Task.ends_at > now(),
         )

@@ -18,8 +18,8 @@ from coordinator.clock import PLAN_AHEAD_MONTHS, end_of_day_utc, last_plannable,
 from coordinator.errors import Conflict, Invalid, Problems
 from coordinator.extensions import db
 from coordinator.models.accounts import User
-from coordinator.models.claims import HELD, RELEASED, Claim
-from coordinator.models.needs import CAPACITY_MAX, Need, Task
+from coordinator.models.claims import Claim, ClaimStatus
+from coordinator.models.needs import CAPACITY_MAX, Need, Task, TaskStatus
 from coordinator.services.care.tasks import sms_context
 from coordinator.services.health.activity import activity_record
 from coordinator.services.texting.messages import messages_cancel, notify
@@ -30,7 +30,9 @@ MOVE_NOTICE = timedelta(minutes=5)  # moves smaller than this are not worth a te
 def live_claims(task: Task) -> list[Claim]:
     return list(
         db.session.scalars(
-            select(Claim).options(selectinload(Claim.user)).where(Claim.task_id == task.id, Claim.status != RELEASED)
+            select(Claim)
+            .options(selectinload(Claim.user))
+            .where(Claim.task_id == task.id, Claim.status != ClaimStatus.RELEASED)
         )
     )
 
@@ -59,11 +61,11 @@ def task_cancel(*, task: Task, actor: User) -> None:
     # Free the spots: the holders were told, and a reopened task must start empty.
     db.session.execute(
         update(Claim)
-        .where(Claim.task_id == task.id, Claim.status == HELD)
-        .values(status=RELEASED, released_at=now(), release_note="Task cancelled")
+        .where(Claim.task_id == task.id, Claim.status == ClaimStatus.HELD)
+        .values(status=ClaimStatus.RELEASED, released_at=now(), release_note="Task cancelled")
         .execution_options(synchronize_session=False)
     )
-    task.status = "cancelled"
+    task.status = TaskStatus.CANCELLED
     task.cancelled_at = now()
     task.claimed = 0
     db.session.flush()

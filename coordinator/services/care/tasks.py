@@ -20,8 +20,8 @@ from coordinator.errors import NotFound
 from coordinator.extensions import db
 from coordinator.models.accounts import User
 from coordinator.models.circles import Membership
-from coordinator.models.claims import HELD, RELEASED, Claim
-from coordinator.models.needs import Need, Task
+from coordinator.models.claims import Claim, ClaimStatus
+from coordinator.models.needs import Need, Task, TaskStatus
 
 
 def visible_tasks(membership: Membership) -> Select:
@@ -56,7 +56,7 @@ def tasks_list(membership: Membership, filters: TaskFilter, *, limit: int = 300)
     """Upcoming tasks for the list page, soonest first, claims (and claimers) loaded in one go."""
     query = visible_tasks(membership).where(Task.ends_at > now())
     if not membership.manages:
-        query = query.where(Task.status == "open")
+        query = query.where(Task.status == TaskStatus.OPEN)
     if filters.category in CATEGORIES:
         query = query.where(Need.category == filters.category)
     if filters.start:
@@ -64,7 +64,7 @@ def tasks_list(membership: Membership, filters: TaskFilter, *, limit: int = 300)
     if filters.end:
         query = query.where(Task.local_date <= filters.end)
     if filters.open_only:
-        query = query.where(Task.claimed < Task.capacity, Task.status == "open")
+        query = query.where(Task.claimed < Task.capacity, Task.status == TaskStatus.OPEN)
     query = query.order_by(Task.starts_at, Task.id).limit(limit)
     return list(db.session.scalars(query))
 
@@ -74,7 +74,7 @@ def tasks_week(membership: Membership, first_day: date) -> list[Task]:
     last_day = first_day + timedelta(days=6) if first_day <= date.max - timedelta(days=6) else date.max
     query = visible_tasks(membership).where(Task.local_date >= first_day, Task.local_date <= last_day)
     if not membership.manages:
-        query = query.where(Task.status == "open")
+        query = query.where(Task.status == TaskStatus.OPEN)
     return list(db.session.scalars(query.order_by(Task.starts_at, Task.id)))
 
 
@@ -86,7 +86,7 @@ def claims_by_task(task_ids: list[int], *, user_id: int | None = None) -> dict[i
         select(Claim)
         .join(User, User.id == Claim.user_id)
         .options(contains_eager(Claim.user))  # one query, whether or not any task has claims
-        .where(Claim.task_id.in_(task_ids), Claim.status != RELEASED)
+        .where(Claim.task_id.in_(task_ids), Claim.status != ClaimStatus.RELEASED)
         .order_by(Claim.created_at, Claim.id)
     )
     if user_id is not None:
@@ -108,7 +108,7 @@ def tasks_mine(membership: Membership, *, include_past_days: int = 7) -> list[tu
         .where(
             Claim.user_id == membership.user_id,
             Claim.circle_id == membership.circle_id,
-            Claim.status != RELEASED,
+            Claim.status != ClaimStatus.RELEASED,
             Task.ends_at > since,
         )
         .order_by(Task.starts_at, Task.id)
@@ -125,8 +125,8 @@ def _held_timed(user_id: int, *, starts_before, ends_after):
         .options(contains_eager(Task.need))
         .where(
             Claim.user_id == user_id,
-            Claim.status == HELD,
-            Task.status == "open",
+            Claim.status == ClaimStatus.HELD,
+            Task.status == TaskStatus.OPEN,
             Task.anytime.is_(False),
             Task.starts_at < starts_before,
             Task.ends_at > ends_after,
@@ -170,7 +170,7 @@ def future_tasks(need: Need) -> list[Task]:
     return list(
         db.session.scalars(
             select(Task)
-            .where(Task.need_id == need.id, Task.status == "open", Task.ends_at > now())
+            .where(Task.need_id == need.id, Task.status == TaskStatus.OPEN, Task.ends_at > now())
             .order_by(Task.starts_at)
         )
     )
@@ -197,7 +197,7 @@ def held_overlaps(user_id: int, tasks: list[Task]) -> dict[int, Task]:
 def open_task_count(membership: Membership, *, days: int) -> int:
     """How many visible tasks in the next `days` days still need someone."""
     query = visible_tasks(membership).where(
-        Task.status == "open",
+        Task.status == TaskStatus.OPEN,
         Task.claimed < Task.capacity,
         Task.ends_at > now(),
         Task.starts_at < now() + timedelta(days=days),

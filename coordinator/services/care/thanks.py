@@ -23,8 +23,8 @@ from coordinator.clock import now
 from coordinator.errors import NotFound
 from coordinator.extensions import db
 from coordinator.models.accounts import User
-from coordinator.models.circles import ACTIVE, COORDINATOR, PATIENT, Membership
-from coordinator.models.claims import DONE, Claim
+from coordinator.models.circles import COORDINATOR, PATIENT, Membership, MembershipStatus
+from coordinator.models.claims import Claim, ClaimStatus
 from coordinator.models.needs import Need, Task
 from coordinator.services.health.activity import activity_record
 from coordinator.services.texting.messages import notify
@@ -34,7 +34,7 @@ SUGGEST_DAYS = 14
 
 def thanks_allowed(membership: Membership, *, circle_has_patient: bool) -> bool:
     """The patient thanks people; a coordinator may do it on their behalf only where the patient has no account."""
-    if membership.status != ACTIVE:
+    if membership.status != MembershipStatus.ACTIVE:
         return False
     return membership.role == PATIENT or (membership.role == COORDINATOR and not circle_has_patient)
 
@@ -43,7 +43,9 @@ def _circle_has_patient(circle_id: int) -> bool:
     return (
         db.session.scalar(
             select(Membership.id).where(
-                Membership.circle_id == circle_id, Membership.role == PATIENT, Membership.status == ACTIVE
+                Membership.circle_id == circle_id,
+                Membership.role == PATIENT,
+                Membership.status == MembershipStatus.ACTIVE,
             )
         )
         is not None
@@ -58,7 +60,7 @@ def _done_claims(circle_id: int):
         .join(Need, Need.id == Task.need_id)
         .join(User, User.id == Claim.user_id)
         .options(contains_eager(Claim.task).contains_eager(Task.need), contains_eager(Claim.user))
-        .where(Claim.circle_id == circle_id, Claim.status == DONE)
+        .where(Claim.circle_id == circle_id, Claim.status == ClaimStatus.DONE)
     )
 
 

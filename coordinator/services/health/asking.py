@@ -18,9 +18,9 @@ from sqlalchemy.orm import joinedload
 
 from coordinator.clock import now
 from coordinator.extensions import db
-from coordinator.models.circles import ACTIVE, COORDINATOR, SUPPORTER, Circle, Membership
-from coordinator.models.claims import RELEASED, Claim
-from coordinator.models.messages import Message
+from coordinator.models.circles import COORDINATOR, SUPPORTER, Circle, Membership, MembershipStatus
+from coordinator.models.claims import Claim, ClaimStatus
+from coordinator.models.messages import Message, MessageStatus
 from coordinator.models.needs import Task
 from coordinator.services.care.matching import suits
 from coordinator.services.health.load import Load, answered_before, circle_load
@@ -66,7 +66,7 @@ class CircleState:
             db.session.scalars(
                 select(Membership)
                 .options(joinedload(Membership.user))
-                .where(Membership.circle_id == circle.id, Membership.status == ACTIVE)
+                .where(Membership.circle_id == circle.id, Membership.status == MembershipStatus.ACTIVE)
                 .order_by(Membership.created_at, Membership.id)
             )
         )
@@ -80,7 +80,7 @@ class CircleState:
                         Message.circle_id == circle.id,
                         Message.kind.in_(("ask", "digest", "reengage")),
                         Message.created_at > week_ago,
-                        Message.status != "cancelled",
+                        Message.status != MessageStatus.CANCELLED,
                     )
                     .group_by(Message.user_id)
                 ).all()
@@ -96,7 +96,9 @@ class CircleState:
             ).all()
             holders = set(
                 db.session.execute(
-                    select(Claim.task_id, Claim.user_id).where(Claim.task_id.in_(task_ids), Claim.status != RELEASED)
+                    select(Claim.task_id, Claim.user_id).where(
+                        Claim.task_id.in_(task_ids), Claim.status != ClaimStatus.RELEASED
+                    )
                 ).all()
             )
         last_ask: dict[int, datetime] = {}
@@ -116,7 +118,7 @@ class CircleState:
             pending=Counter(
                 user_id
                 for task_id, user_id, at, status in asks
-                if at > lately and status != "cancelled" and (task_id, user_id) not in holders
+                if at > lately and status != MessageStatus.CANCELLED and (task_id, user_id) not in holders
             ),
             holders=holders,
             last_ask=last_ask,

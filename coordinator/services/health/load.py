@@ -17,9 +17,9 @@ from sqlalchemy import func, select
 from coordinator.clock import now
 from coordinator.extensions import db
 from coordinator.models.activity import Event
-from coordinator.models.circles import ACTIVE, COORDINATOR, PATIENT, SUPPORTER, Membership
-from coordinator.models.claims import RELEASED, Claim
-from coordinator.models.needs import Task
+from coordinator.models.circles import COORDINATOR, PATIENT, SUPPORTER, Membership, MembershipStatus
+from coordinator.models.claims import Claim, ClaimStatus
+from coordinator.models.needs import Task, TaskStatus
 from coordinator.services.care.tasks import task_for
 from coordinator.services.health.settings import health_settings
 
@@ -72,20 +72,22 @@ def circle_load(*, circle_id: int, factor: float, weeks: int = LOAD_WEEKS) -> Lo
     moment = now()
     in_window = (
         Task.circle_id == circle_id,
-        Task.status == "open",
+        Task.status == TaskStatus.OPEN,
         Task.starts_at >= moment - timedelta(weeks=weeks),
         Task.starts_at < moment + timedelta(weeks=2),
     )
     rows = db.session.execute(
         select(Claim.user_id, func.count())
         .join(Task, Task.id == Claim.task_id)
-        .where(Claim.status != RELEASED, *in_window)
+        .where(Claim.status != ClaimStatus.RELEASED, *in_window)
         .group_by(Claim.user_id)
     ).all()
     slots = select(func.coalesce(func.sum(Task.capacity), 0)).where(*in_window).scalar_subquery()
     helpers = (
         select(func.count())
-        .where(Membership.circle_id == circle_id, Membership.status == ACTIVE, Membership.role != PATIENT)
+        .where(
+            Membership.circle_id == circle_id, Membership.status == MembershipStatus.ACTIVE, Membership.role != PATIENT
+        )
         .scalar_subquery()
     )
     total, people = db.session.execute(select(slots, helpers)).one()
@@ -142,7 +144,9 @@ def drifting(*, circle_id: int) -> list[Drift]:
     members = set(
         db.session.scalars(
             select(Membership.user_id).where(
-                Membership.circle_id == circle_id, Membership.role == SUPPORTER, Membership.status == ACTIVE
+                Membership.circle_id == circle_id,
+                Membership.role == SUPPORTER,
+                Membership.status == MembershipStatus.ACTIVE,
             )
         )
     )

@@ -27,9 +27,9 @@ from sqlalchemy.orm import contains_eager
 
 from coordinator.clock import now
 from coordinator.extensions import db
-from coordinator.models.circles import ACTIVE, COORDINATOR, Circle, Membership
-from coordinator.models.messages import Message
-from coordinator.models.needs import Need, Task
+from coordinator.models.circles import COORDINATOR, Circle, Membership, MembershipStatus
+from coordinator.models.messages import Message, MessageStatus
+from coordinator.models.needs import Need, Task, TaskStatus
 from coordinator.services.care.tasks import sms_context
 from coordinator.services.health.activity import activity_record
 from coordinator.services.health.asking import CircleState, Outcome
@@ -50,7 +50,7 @@ def open_tasks(circle_id: int | None = None) -> list[Task]:
         .join(Need, Need.id == Task.need_id)
         .options(contains_eager(Task.need))
         .where(
-            Task.status == "open",
+            Task.status == TaskStatus.OPEN,
             Task.claimed < Task.capacity,
             Task.covered_elsewhere_at.is_(None),
             Task.starts_at > moment + timedelta(hours=1),
@@ -179,7 +179,7 @@ def backups(outcome: Outcome, *, circle_id: int | None) -> None:
         Task.ask_stage == ALERTED,
         Task.alert_handled_at.is_(None),
         Task.covered_elsewhere_at.is_(None),
-        Task.status == "open",
+        Task.status == TaskStatus.OPEN,
         Task.claimed < Task.capacity,
         Task.starts_at > moment,
     )
@@ -193,7 +193,11 @@ def backups(outcome: Outcome, *, circle_id: int | None) -> None:
         line = list(
             db.session.scalars(
                 select(Membership)
-                .where(Membership.circle_id == circle.id, Membership.role == COORDINATOR, Membership.status == ACTIVE)
+                .where(
+                    Membership.circle_id == circle.id,
+                    Membership.role == COORDINATOR,
+                    Membership.status == MembershipStatus.ACTIVE,
+                )
                 .order_by(Membership.created_at, Membership.id)
             )
         )
@@ -226,7 +230,9 @@ def ask_picture(*, task: Task, circle: Circle) -> AskPicture:
     state = CircleState.load_for(circle, [task])
     left, resting = state.everyone_left(task)
     asked = db.session.scalar(
-        select(func.count()).where(Message.kind == "ask", Message.task_id == task.id, Message.status != "cancelled")
+        select(func.count()).where(
+            Message.kind == "ask", Message.task_id == task.id, Message.status != MessageStatus.CANCELLED
+        )
     )
     return AskPicture(asked=asked, left=len(left), resting=len(resting))
 

@@ -26,9 +26,9 @@ from coordinator.clock import local, now
 from coordinator.errors import Conflict, NotFound
 from coordinator.extensions import db
 from coordinator.models.accounts import User
-from coordinator.models.circles import ACTIVE, COORDINATOR, PATIENT, Circle, Membership
-from coordinator.models.drafts import NeedDraft
-from coordinator.models.messages import Message
+from coordinator.models.circles import COORDINATOR, PATIENT, Circle, Membership, MembershipStatus
+from coordinator.models.drafts import DraftStatus, NeedDraft
+from coordinator.models.messages import Message, MessageStatus
 from coordinator.models.needs import Need
 from coordinator.services.care.needs import NeedInput, need_post
 from coordinator.services.health.activity import activity_record
@@ -53,7 +53,7 @@ def patient_checkins_send() -> int:
         .join(Circle, Circle.id == Membership.circle_id)
         .join(User, User.id == Membership.user_id)
         .options(contains_eager(Membership.circle), contains_eager(Membership.user))
-        .where(Membership.role == PATIENT, Membership.status == ACTIVE)
+        .where(Membership.role == PATIENT, Membership.status == MembershipStatus.ACTIVE)
         .order_by(Membership.circle_id)
     )
     queued = 0
@@ -83,7 +83,7 @@ def _recent_checkin(user_id: int, circle_id: int) -> int | None:
             Message.user_id == user_id,
             Message.circle_id == circle_id,
             Message.kind == "patient_checkin",
-            Message.status.not_in(("cancelled", "failed", "undelivered")),
+            Message.status.not_in((MessageStatus.CANCELLED, MessageStatus.FAILED, MessageStatus.UNDELIVERED)),
             Message.created_at >= now() - timedelta(days=ANSWER_DAYS),
         )
         .order_by(Message.created_at.desc())
@@ -96,7 +96,11 @@ def _coordinators(circle_id: int) -> list[Membership]:
         db.session.scalars(
             select(Membership)
             .options(joinedload(Membership.user))
-            .where(Membership.circle_id == circle_id, Membership.role == COORDINATOR, Membership.status == ACTIVE)
+            .where(
+                Membership.circle_id == circle_id,
+                Membership.role == COORDINATOR,
+                Membership.status == MembershipStatus.ACTIVE,
+            )
         )
     )
 
@@ -106,7 +110,7 @@ def patient_reply(*, user: User, membership: Membership, text: str) -> str | Non
     body = " ".join((text or "").split())
     if not body or parse(body).word != "UNKNOWN":
         return None
-    if membership.role != PATIENT or membership.status != ACTIVE or membership.user_id != user.id:
+    if membership.role != PATIENT or membership.status != MembershipStatus.ACTIVE or membership.user_id != user.id:
         return None
     circle = membership.circle
     if not health_settings(circle).patient_checkins:
@@ -152,7 +156,7 @@ def _draft_create(*, user: User, circle: Circle, text: str) -> NeedDraft:
         category=guess.category,
         day=guess.day,
         start_time=guess.start_time,
-        status="pending",
+        status=DraftStatus.PENDING,
     )
     db.session.add(draft)
     db.session.flush()
@@ -184,7 +188,7 @@ def drafts_pending(*, circle_id: int) -> list[NeedDraft]:
         db.session.scalars(
             select(NeedDraft)
             .options(joinedload(NeedDraft.from_user))
-            .where(NeedDraft.circle_id == circle_id, NeedDraft.status == "pending")
+            .where(NeedDraft.circle_id == circle_id, NeedDraft.status == DraftStatus.PENDING)
             .order_by(NeedDraft.created_at, NeedDraft.id)
         )
     )
@@ -193,7 +197,9 @@ def drafts_pending(*, circle_id: int) -> list[NeedDraft]:
 def drafts_pending_count(*, circle_id: int) -> int:
     """For the circle's home page: one COUNT, however many drafts there are."""
     return db.session.scalar(
-        select(func.count(NeedDraft.id)).where(NeedDraft.circle_id == circle_id, NeedDraft.status == "pending")
+        select(func.count(NeedDraft.id)).where(
+            NeedDraft.circle_id == circle_id, NeedDraft.status == DraftStatus.PENDING
+        )
     )
 
 
@@ -211,7 +217,7 @@ def _decide(draft_id: int, circle_id: int, **values) -> None:
     """Move a pending draft on, once: a second coordinator acting at the same moment gets Conflict."""
     decided = db.session.execute(
         update(NeedDraft)
-        .where(NeedDraft.id == draft_id, NeedDraft.circle_id == circle_id, NeedDraft.status == "pending")
+        .where(NeedDraft.id == draft_id, NeedDraft.circle_id == circle_id, NeedDraft.status == DraftStatus.PENDING)
         .values(decided_at=now(), **values)
         .execution_options(synchronize_session=False)
     ).rowcount
@@ -223,7 +229,7 @@ def _pending(draft_id: int, circle_id: int) -> NeedDraft:
     draft = db.session.scalar(select(NeedDraft).where(NeedDraft.id == draft_id, NeedDraft.circle_id == circle_id))
     if draft is None:
         raise NotFound("No such request.")
-    if draft.status != "pending":
+    if draft.status != DraftStatus.PENDING:
         raise Conflict("Someone has already dealt with this request.")
     return draft
 
@@ -243,7 +249,7 @@ def draft_post(
     draft = _pending(draft_id, circle.id)
     when = {"start_date": start_date, "start_time": start_time, "end_time": end_time, "anytime": anytime}
     need = need_post(circle=circle, author=actor, data=NeedInput(category=draft.category, title=title, **when))
-    _decide(draft.id, circle.id, status="posted", need_id=need.id)
+    _decide(draft.id, circle.id, status=DraftStatus.POSTED, need_id=need.id)
     activity_record(
         kind="draft.posted",
         circle_id=circle.id,
@@ -258,7 +264,7 @@ def draft_post(
 def draft_dismiss(*, draft_id: int, circle: Circle, actor: User) -> None:
     """Set a draft aside without posting it (handled another way, or nothing needed)."""
     draft = _pending(draft_id, circle.id)
-    _decide(draft.id, circle.id, status="dismissed")
+    _decide(draft.id, circle.id, status=DraftStatus.DISMISSED)
     activity_record(
         kind="draft.dismissed", circle_id=circle.id, actor_id=actor.id, object_type="need_draft", object_id=draft.id
     )

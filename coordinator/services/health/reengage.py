@@ -19,7 +19,7 @@ from sqlalchemy.orm import joinedload
 from coordinator.clock import now
 from coordinator.extensions import db
 from coordinator.models.activity import Event
-from coordinator.models.circles import ACTIVE, ARCHIVED, SUPPORTER, Circle, Membership
+from coordinator.models.circles import SUPPORTER, Circle, Membership, MembershipStatus
 from coordinator.services.care.matching import suits
 from coordinator.services.care.tasks import sms_context
 from coordinator.services.health.activity import activity_record
@@ -47,7 +47,11 @@ def reengage(circle: Circle, outcome: Outcome, *, state: CircleState | None = No
         for m in db.session.scalars(
             select(Membership)
             .options(joinedload(Membership.user))
-            .where(Membership.circle_id == circle.id, Membership.role == SUPPORTER, Membership.status == ACTIVE)
+            .where(
+                Membership.circle_id == circle.id,
+                Membership.role == SUPPORTER,
+                Membership.status == MembershipStatus.ACTIVE,
+            )
         )
     }
     _archive_silent(circle, members, settings, outcome)
@@ -59,7 +63,7 @@ def reengage(circle: Circle, outcome: Outcome, *, state: CircleState | None = No
     ]
     for drift in drifts:
         member = members.get(drift.user_id)
-        if member is None or member.status != ACTIVE or not member.user.can_text:
+        if member is None or member.status != MembershipStatus.ACTIVE or not member.user.can_text:
             continue
         if member.reengaged_at is not None and member.reengaged_at > moment - REENGAGE_EVERY:
             continue
@@ -108,7 +112,7 @@ def _archive_silent(circle: Circle, members: dict[int, Membership], settings: He
         if member.user_id in lately:
             member.reengaged_at = None  # they came back; the next drift may be asked about again
             continue
-        member.status = ARCHIVED
+        member.status = MembershipStatus.ARCHIVED
         activity_record(
             kind="member.archived",
             circle_id=circle.id,

@@ -18,9 +18,9 @@ from coordinator.clock import now
 from coordinator.errors import Conflict, Expired, Invalid, NotFound
 from coordinator.extensions import db
 from coordinator.models.accounts import User
-from coordinator.models.circles import ACTIVE, ARCHIVED, PATIENT, SUPPORTER, Circle, Membership
+from coordinator.models.circles import PATIENT, SUPPORTER, Circle, Membership, MembershipStatus
 from coordinator.models.claims import Claim
-from coordinator.models.invitations import ReopenAnswer, Reopening
+from coordinator.models.invitations import ReopenAnswer, Reopening, ReopeningStatus
 from coordinator.services.health.activity import activity_record
 from coordinator.services.texting.messages import message_queue, notify
 from coordinator.tokens import token_hash, token_new
@@ -46,7 +46,7 @@ def former_supporters(*, circle_id: int) -> list[tuple[Membership, bool]]:
             .where(
                 Membership.circle_id == circle_id,
                 Membership.role == SUPPORTER,
-                Membership.status.in_((ACTIVE, ARCHIVED)),
+                Membership.status.in_((MembershipStatus.ACTIVE, MembershipStatus.ARCHIVED)),
             )
             .order_by(Membership.created_at)
         )
@@ -55,7 +55,7 @@ def former_supporters(*, circle_id: int) -> list[tuple[Membership, bool]]:
     recent = set(
         db.session.scalars(select(Claim.user_id).where(Claim.circle_id == circle_id, Claim.created_at >= since))
     )
-    return [(m, m.status == ARCHIVED or m.user_id not in recent) for m in members]
+    return [(m, m.status == MembershipStatus.ARCHIVED or m.user_id not in recent) for m in members]
 
 
 def reopen_request(*, actor: Membership, member_ids: list[int], message: str) -> Reopening:
@@ -70,7 +70,9 @@ def reopen_request(*, actor: Membership, member_ids: list[int], message: str) ->
     if not chosen:
         raise Invalid("Choose at least one person to ask.", field="member_ids")
     if db.session.scalar(
-        select(Reopening.id).where(Reopening.circle_id == actor.circle_id, Reopening.status == "awaiting_patient")
+        select(Reopening.id).where(
+            Reopening.circle_id == actor.circle_id, Reopening.status == ReopeningStatus.AWAITING_PATIENT
+        )
     ):
         raise Conflict("A reopening is already waiting for the patient's approval.")
     reopening = Reopening(circle_id=actor.circle_id, requested_by_id=actor.user_id, message=text, member_ids=chosen)
@@ -81,7 +83,9 @@ def reopen_request(*, actor: Membership, member_ids: list[int], message: str) ->
     )
     patient = db.session.scalar(
         select(Membership).where(
-            Membership.circle_id == actor.circle_id, Membership.role == PATIENT, Membership.status == ACTIVE
+            Membership.circle_id == actor.circle_id,
+            Membership.role == PATIENT,
+            Membership.status == MembershipStatus.ACTIVE,
         )
     )
     if patient is None or patient.user_id == actor.user_id:
@@ -100,7 +104,7 @@ def reopen_request(*, actor: Membership, member_ids: list[int], message: str) ->
 
 def reopen_pending(*, circle_id: int) -> Reopening | None:
     return db.session.scalar(
-        select(Reopening).where(Reopening.circle_id == circle_id, Reopening.status == "awaiting_patient")
+        select(Reopening).where(Reopening.circle_id == circle_id, Reopening.status == ReopeningStatus.AWAITING_PATIENT)
     )
 
 
@@ -108,8 +112,8 @@ def reopen_send(*, reopening: Reopening, approver: User) -> int:
     """Send each chosen person one message with a personal answer link; returns how many were asked."""
     sent = db.session.execute(
         update(Reopening)
-        .where(Reopening.id == reopening.id, Reopening.status == "awaiting_patient")
-        .values(status="sent", sent_at=now(), approved_by_id=approver.id)
+        .where(Reopening.id == reopening.id, Reopening.status == ReopeningStatus.AWAITING_PATIENT)
+        .values(status=ReopeningStatus.SENT, sent_at=now(), approved_by_id=approver.id)
         .execution_options(synchronize_session=False)
     ).rowcount
     if sent != 1:
@@ -147,7 +151,7 @@ def reopen_send(*, reopening: Reopening, approver: User) -> int:
 
 
 def reopen_withdraw(*, reopening: Reopening) -> None:
-    reopening.status = "withdrawn"
+    reopening.status = ReopeningStatus.WITHDRAWN
 
 
 def answer_by_token(token: str) -> ReopenAnswer:
@@ -160,14 +164,19 @@ def answer_by_token(token: str) -> ReopenAnswer:
     return answer
 
 
+def answer_membership(answer: ReopenAnswer) -> Membership:
+    """Whose answer it is (the page greets them by name and names the circle)."""
+    return db.session.get(Membership, answer.membership_id)
+
+
 def reopen_answer(*, answer: ReopenAnswer, yes: bool) -> Membership:
     """Record a yes (back in, active) or a no (quietly archived). Answering again changes the answer."""
     member = db.session.get(Membership, answer.membership_id)
-    if member.status not in (ACTIVE, ARCHIVED):
+    if member.status not in (MembershipStatus.ACTIVE, MembershipStatus.ARCHIVED):
         raise Expired("You're no longer in this circle.")
     answer.answer, answer.answered_at = ("yes" if yes else "no"), now()
     was = member.status
-    member.status = ACTIVE if yes else ARCHIVED
+    member.status = MembershipStatus.ACTIVE if yes else MembershipStatus.ARCHIVED
     if member.status != was or yes:
         activity_record(
             kind="member.reactivated" if yes else "member.archived",

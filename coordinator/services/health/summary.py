@@ -26,7 +26,7 @@ from coordinator.extensions import db
 from coordinator.models.accounts import User
 from coordinator.models.activity import Event
 from coordinator.models.circles import COORDINATOR, PATIENT, SUPPORTER, Circle, Membership
-from coordinator.models.needs import Task
+from coordinator.models.needs import Task, TaskStatus
 from coordinator.services.health.activity import activity_record
 from coordinator.services.health.load import ACTIVE_KINDS, LOAD_WEEKS, Load, circle_load, drifting
 from coordinator.services.health.settings import HealthSettings, health_settings, health_settings_update
@@ -78,7 +78,7 @@ def coverage(*, circle: Circle, days: int = COVERAGE_DAYS) -> Coverage:
         select(Task.local_date, func.sum(Task.capacity), func.sum(held_slots))
         .where(
             Task.circle_id == circle.id,
-            Task.status == "open",
+            Task.status == TaskStatus.OPEN,
             Task.ends_at > now(),
             Task.local_date >= first,
             Task.local_date <= last,

@@ -15,14 +15,7 @@ from coordinator.clock import is_known_zone
 from coordinator.errors import Invalid, NotFound
 from coordinator.extensions import db
 from coordinator.models.accounts import User
-from coordinator.models.circles import (
-    ACTIVE,
-    COORDINATOR,
-    PATIENT,
-    ROLES,
-    Circle,
-    Membership,
-)
+from coordinator.models.circles import COORDINATOR, PATIENT, ROLES, Circle, Membership, MembershipStatus
 from coordinator.services.health.activity import activity_record
 
 NAME_MAX = 120
@@ -91,7 +84,7 @@ def circle_access(*, circle_id: int, user: User, roles: tuple[str, ...] = ROLES)
     mine = aliased(Membership)
     circle_count = (
         select(func.count(mine.id))
-        .where(mine.user_id == user.id, mine.status == ACTIVE)
+        .where(mine.user_id == user.id, mine.status == MembershipStatus.ACTIVE)
         .scalar_subquery()
         .label("circle_count")
     )
@@ -101,7 +94,7 @@ def circle_access(*, circle_id: int, user: User, roles: tuple[str, ...] = ROLES)
         .where(
             Membership.circle_id == circle_id,
             Membership.user_id == user.id,
-            Membership.status == ACTIVE,
+            Membership.status == MembershipStatus.ACTIVE,
         )
         .options(contains_eager(Membership.circle))
     ).first()
@@ -118,7 +111,7 @@ def circles_for_user(*, user: User) -> list[Membership]:
         db.session.scalars(
             select(Membership)
             .join(Circle, Circle.id == Membership.circle_id)
-            .where(Membership.user_id == user.id, Membership.status == ACTIVE)
+            .where(Membership.user_id == user.id, Membership.status == MembershipStatus.ACTIVE)
             .options(contains_eager(Membership.circle))
             .order_by(Circle.created_at.desc(), Circle.id.desc())
         )
@@ -128,7 +121,9 @@ def circles_for_user(*, user: User) -> list[Membership]:
 def circle_count_for_user(*, user: User) -> int:
     """How many circles the person is an active member of."""
     return db.session.scalar(
-        select(func.count()).select_from(Membership).where(Membership.user_id == user.id, Membership.status == ACTIVE)
+        select(func.count())
+        .select_from(Membership)
+        .where(Membership.user_id == user.id, Membership.status == MembershipStatus.ACTIVE)
     )
 
 
@@ -136,7 +131,7 @@ def circle_members(*, circle_id: int) -> list[Membership]:
     return list(
         db.session.scalars(
             select(Membership)
-            .where(Membership.circle_id == circle_id, Membership.status == ACTIVE)
+            .where(Membership.circle_id == circle_id, Membership.status == MembershipStatus.ACTIVE)
             .options(joinedload(Membership.user))
             .order_by(Membership.created_at, Membership.id)
         )

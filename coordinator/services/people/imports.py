@@ -22,8 +22,8 @@ from coordinator.clock import now
 from coordinator.errors import Conflict, Invalid
 from coordinator.extensions import db
 from coordinator.models.accounts import User
-from coordinator.models.circles import ACTIVE, Circle, Membership
-from coordinator.models.invitations import PERSONAL, ImportBatch, Invitation
+from coordinator.models.circles import Circle, Membership, MembershipStatus
+from coordinator.models.invitations import PERSONAL, ImportBatch, Invitation, InvitationStatus
 from coordinator.services.people.contact_files import RawRow, contacts_read, shown
 from coordinator.services.people.invitations import MESSAGE_MAX, Contact, contact_parse, invitation_send
 
@@ -37,13 +37,13 @@ def import_preview(*, circle: Circle, rows: list[RawRow]) -> list[dict]:
     members = _contacts_of(
         select(User.phone, User.email)
         .join(Membership, Membership.user_id == User.id)
-        .where(Membership.circle_id == circle.id, Membership.status == ACTIVE)
+        .where(Membership.circle_id == circle.id, Membership.status == MembershipStatus.ACTIVE)
     )
     invited = _contacts_of(
         select(Invitation.phone, Invitation.email).where(
             Invitation.circle_id == circle.id,
             Invitation.kind == PERSONAL,
-            Invitation.status == "pending",
+            Invitation.status == InvitationStatus.PENDING,
             Invitation.expires_at > now(),
         )
     )

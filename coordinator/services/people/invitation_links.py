@@ -19,7 +19,7 @@ from coordinator.errors import Expired, NotFound
 from coordinator.extensions import db
 from coordinator.models.accounts import User
 from coordinator.models.circles import Circle
-from coordinator.models.invitations import PERSONAL, SHARED_LINK, Invitation
+from coordinator.models.invitations import PERSONAL, SHARED_LINK, Invitation, InvitationStatus
 from coordinator.services.health.activity import activity_record
 from coordinator.tokens import token_hash, token_new
 from coordinator.urls import public_url
@@ -35,8 +35,12 @@ def shared_link_create(*, circle: Circle, inviter: User) -> str:
     """A new shareable link for the circle (any older one stops working); joiners need approval."""
     db.session.execute(
         update(Invitation)
-        .where(Invitation.circle_id == circle.id, Invitation.kind == SHARED_LINK, Invitation.status == "pending")
-        .values(status="revoked", revoked_at=now())
+        .where(
+            Invitation.circle_id == circle.id,
+            Invitation.kind == SHARED_LINK,
+            Invitation.status == InvitationStatus.PENDING,
+        )
+        .values(status=InvitationStatus.REVOKED, revoked_at=now())
         .execution_options(synchronize_session=False)
     )
     token = token_new()
@@ -59,8 +63,8 @@ def invitation_revoke(*, circle: Circle, invitation_id: int, actor: User) -> Inv
     )
     if invitation is None:
         raise NotFound("No such invitation.")
-    if invitation.status == "pending":
-        invitation.status, invitation.revoked_at = "revoked", now()
+    if invitation.status == InvitationStatus.PENDING:
+        invitation.status, invitation.revoked_at = InvitationStatus.REVOKED, now()
         activity_record(
             kind="invitation.revoked",
             circle_id=circle.id,
@@ -92,7 +96,11 @@ def invitations_pending(*, circle_id: int) -> list[Invitation]:
     return list(
         db.session.scalars(
             select(Invitation)
-            .where(Invitation.circle_id == circle_id, Invitation.status == "pending", Invitation.kind == PERSONAL)
+            .where(
+                Invitation.circle_id == circle_id,
+                Invitation.status == InvitationStatus.PENDING,
+                Invitation.kind == PERSONAL,
+            )
             .order_by(Invitation.created_at.desc())
         )
     )
@@ -102,7 +110,7 @@ def invitations_expire() -> int:
     """Invitations past their date become "expired" (they already stopped working at that moment)."""
     return db.session.execute(
         update(Invitation)
-        .where(Invitation.status == "pending", Invitation.expires_at <= now())
-        .values(status="expired")
+        .where(Invitation.status == InvitationStatus.PENDING, Invitation.expires_at <= now())
+        .values(status=InvitationStatus.EXPIRED)
         .execution_options(synchronize_session=False)
     ).rowcount

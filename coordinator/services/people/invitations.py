@@ -19,8 +19,8 @@ from coordinator.clock import now
 from coordinator.errors import Invalid
 from coordinator.extensions import db
 from coordinator.models.accounts import User
-from coordinator.models.circles import ACTIVE, Circle, Membership
-from coordinator.models.invitations import PERSONAL, Invitation
+from coordinator.models.circles import Circle, Membership, MembershipStatus
+from coordinator.models.invitations import PERSONAL, Invitation, InvitationStatus
 from coordinator.services.health.activity import activity_record
 from coordinator.services.people.accounts import email_normalise
 from coordinator.services.people.invitation_links import invitation_url
@@ -79,7 +79,7 @@ def _member_with(circle_id: int, contact: Contact) -> Membership | None:
         member = db.session.scalar(
             select(Membership)
             .join(User, User.id == Membership.user_id)
-            .where(Membership.circle_id == circle_id, Membership.status == ACTIVE, match)
+            .where(Membership.circle_id == circle_id, Membership.status == MembershipStatus.ACTIVE, match)
         )
         if member is not None:
             return member
@@ -90,7 +90,10 @@ def _live_invitation(circle_id: int, contact: Contact) -> Invitation | None:
     for match in _by_contact(contact, phone_column=Invitation.phone, email_column=Invitation.email):
         found = db.session.scalar(
             select(Invitation).where(
-                Invitation.circle_id == circle_id, Invitation.status == "pending", Invitation.expires_at > now(), match
+                Invitation.circle_id == circle_id,
+                Invitation.status == InvitationStatus.PENDING,
+                Invitation.expires_at > now(),
+                match,
             )
         )
         if found is not None:
@@ -104,9 +107,12 @@ def _expire_stale(circle_id: int, contact: Contact) -> None:
         db.session.execute(
             update(Invitation)
             .where(
-                Invitation.circle_id == circle_id, Invitation.status == "pending", Invitation.expires_at <= now(), match
+                Invitation.circle_id == circle_id,
+                Invitation.status == InvitationStatus.PENDING,
+                Invitation.expires_at <= now(),
+                match,
             )
-            .values(status="expired")
+            .values(status=InvitationStatus.EXPIRED)
             .execution_options(synchronize_session=False)
         )
 

@@ -19,8 +19,8 @@ from coordinator.clock import now
 from coordinator.errors import Conflict, Expired, Invalid, NotFound, Problems
 from coordinator.extensions import db
 from coordinator.models.accounts import User
-from coordinator.models.circles import ACTIVE, COORDINATOR, REMOVED, SUPPORTER, Circle, Membership
-from coordinator.models.invitations import SHARED_LINK, Invitation, JoinRequest
+from coordinator.models.circles import COORDINATOR, SUPPORTER, Circle, Membership, MembershipStatus
+from coordinator.models.invitations import SHARED_LINK, Invitation, InvitationStatus, JoinRequest, JoinRequestStatus
 from coordinator.services.health.activity import activity_record
 from coordinator.services.people.invitation_links import EXPIRED
 from coordinator.services.people.invitations import Contact, contact_parse
@@ -68,8 +68,10 @@ def join_accept(*, invitation: Invitation, data: JoinInput, signed_in: User | No
 def _use(invitation: Invitation, user: User) -> None:
     used = db.session.execute(
         update(Invitation)
-        .where(Invitation.id == invitation.id, Invitation.status == "pending", Invitation.expires_at > now())
-        .values(status="accepted", accepted_at=now(), accepted_user_id=user.id)
+        .where(
+            Invitation.id == invitation.id, Invitation.status == InvitationStatus.PENDING, Invitation.expires_at > now()
+        )
+        .values(status=InvitationStatus.ACCEPTED, accepted_at=now(), accepted_user_id=user.id)
         .execution_options(synchronize_session=False)
     ).rowcount
     if used != 1:
@@ -160,14 +162,18 @@ def _welcome(user: User, circle: Circle, membership: Membership) -> None:
 def _request(invitation: Invitation, circle: Circle, user: User) -> JoinRequest:
     active = db.session.scalar(
         select(Membership.id).where(
-            Membership.circle_id == circle.id, Membership.user_id == user.id, Membership.status == ACTIVE
+            Membership.circle_id == circle.id,
+            Membership.user_id == user.id,
+            Membership.status == MembershipStatus.ACTIVE,
         )
     )
     if active is not None:
         raise Conflict("You're already in this circle.")
     request = db.session.scalar(
         select(JoinRequest).where(
-            JoinRequest.circle_id == circle.id, JoinRequest.user_id == user.id, JoinRequest.status == "pending"
+            JoinRequest.circle_id == circle.id,
+            JoinRequest.user_id == user.id,
+            JoinRequest.status == JoinRequestStatus.PENDING,
         )
     )
     if request is not None:
@@ -179,7 +185,9 @@ def _request(invitation: Invitation, circle: Circle, user: User) -> JoinRequest:
     url = public_url("members.index", circle_id=circle.id)  # People shows who is waiting first
     for coordinator in db.session.scalars(
         select(Membership).where(
-            Membership.circle_id == circle.id, Membership.role == COORDINATOR, Membership.status == ACTIVE
+            Membership.circle_id == circle.id,
+            Membership.role == COORDINATOR,
+            Membership.status == MembershipStatus.ACTIVE,
         )
     ):
         notify(
@@ -201,8 +209,12 @@ def join_decide(*, circle: Circle, request_id: int, approve: bool, actor: User) 
         raise NotFound("No such request.")
     decided = db.session.execute(
         update(JoinRequest)
-        .where(JoinRequest.id == request.id, JoinRequest.status == "pending")
-        .values(status="approved" if approve else "declined", decided_at=now(), decided_by_id=actor.id)
+        .where(JoinRequest.id == request.id, JoinRequest.status == JoinRequestStatus.PENDING)
+        .values(
+            status=JoinRequestStatus.APPROVED if approve else JoinRequestStatus.DECLINED,
+            decided_at=now(),
+            decided_by_id=actor.id,
+        )
         .execution_options(synchronize_session=False)
     ).rowcount
     db.session.refresh(request)
@@ -226,7 +238,7 @@ def join_requests_of(*, user: User) -> list[JoinRequest]:
         db.session.scalars(
             select(JoinRequest)
             .options(joinedload(JoinRequest.circle))
-            .where(JoinRequest.user_id == user.id, JoinRequest.status == "pending")
+            .where(JoinRequest.user_id == user.id, JoinRequest.status == JoinRequestStatus.PENDING)
             .order_by(JoinRequest.created_at)
         )
     )
@@ -237,14 +249,14 @@ def membership_for(*, circle_id: int, user: User, role: str) -> Membership:
     membership = db.session.scalar(
         select(Membership).where(Membership.circle_id == circle_id, Membership.user_id == user.id)
     )
-    if membership is not None and membership.status == ACTIVE:
+    if membership is not None and membership.status == MembershipStatus.ACTIVE:
         raise Conflict("You're already in this circle.")
     if membership is None:
         membership = Membership(circle_id=circle_id, user_id=user.id, role=role)
         db.session.add(membership)
     else:
-        if membership.status == REMOVED and membership.role != role:
+        if membership.status == MembershipStatus.REMOVED and membership.role != role:
             membership.role = role
-        membership.status, membership.removed_at = ACTIVE, None
+        membership.status, membership.removed_at = MembershipStatus.ACTIVE, None
     db.session.flush()
     return membership

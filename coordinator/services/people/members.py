@@ -24,10 +24,10 @@ from coordinator.clock import is_known_zone, now
 from coordinator.errors import Conflict, Invalid, NotFound
 from coordinator.extensions import db
 from coordinator.models.accounts import User
-from coordinator.models.circles import ACTIVE, COORDINATOR, PATIENT, REMOVED, SUPPORTER, Circle, Membership
-from coordinator.models.claims import HELD, Claim
-from coordinator.models.invitations import Invitation, JoinRequest
-from coordinator.models.needs import Need, Task
+from coordinator.models.circles import COORDINATOR, PATIENT, SUPPORTER, Circle, Membership, MembershipStatus
+from coordinator.models.claims import Claim, ClaimStatus
+from coordinator.models.invitations import Invitation, InvitationStatus, JoinRequest, JoinRequestStatus
+from coordinator.models.needs import Need, Task, TaskStatus
 from coordinator.services.care.claims import claim_release
 from coordinator.services.care.recurrence import WEEKDAYS
 from coordinator.services.health.activity import activity_record
@@ -42,7 +42,7 @@ ASKS_MAX = 14
 def member_get(*, circle_id: int, member_id: int) -> Membership:
     member = db.session.scalar(
         select(Membership).where(
-            Membership.id == member_id, Membership.circle_id == circle_id, Membership.status == ACTIVE
+            Membership.id == member_id, Membership.circle_id == circle_id, Membership.status == MembershipStatus.ACTIVE
         )
     )
     if member is None:
@@ -56,7 +56,9 @@ def can_grant_roles(actor: Membership) -> bool:
         return True
     has_patient = db.session.scalar(
         select(Membership.id).where(
-            Membership.circle_id == actor.circle_id, Membership.role == PATIENT, Membership.status == ACTIVE
+            Membership.circle_id == actor.circle_id,
+            Membership.role == PATIENT,
+            Membership.status == MembershipStatus.ACTIVE,
         )
     )
     return actor.role == COORDINATOR and has_patient is None
@@ -109,9 +111,9 @@ def member_upcoming_tasks(*, member: Membership, inner_only: bool = False) -> li
         .where(
             Claim.user_id == member.user_id,
             Claim.circle_id == member.circle_id,
-            Claim.status == HELD,
+            Claim.status == ClaimStatus.HELD,
             Task.ends_at > now(),
-            Task.status == "open",
+            Task.status == TaskStatus.OPEN,
         )
         .order_by(Task.starts_at, Task.id)
     )
@@ -168,11 +170,14 @@ def member_remove(*, actor: Membership, member: Membership) -> None:
         select(Claim.task_id)
         .join(Task, Task.id == Claim.task_id)
         .where(
-            Claim.user_id == user.id, Claim.circle_id == member.circle_id, Claim.status == HELD, Task.ends_at > now()
+            Claim.user_id == user.id,
+            Claim.circle_id == member.circle_id,
+            Claim.status == ClaimStatus.HELD,
+            Task.ends_at > now(),
         )
     ):
         claim_release(membership=member, task_id=task_id, released_by=actor.user)
-    member.status, member.removed_at, member.inner_circle = REMOVED, now(), False
+    member.status, member.removed_at, member.inner_circle = MembershipStatus.REMOVED, now(), False
     member.feed_version += 1
     contacts = [
         c
@@ -185,8 +190,10 @@ def member_remove(*, actor: Membership, member: Membership) -> None:
     if contacts:
         db.session.execute(
             update(Invitation)
-            .where(Invitation.circle_id == member.circle_id, Invitation.status == "pending", or_(*contacts))
-            .values(status="revoked", revoked_at=now())
+            .where(
+                Invitation.circle_id == member.circle_id, Invitation.status == InvitationStatus.PENDING, or_(*contacts)
+            )
+            .values(status=InvitationStatus.REVOKED, revoked_at=now())
             .execution_options(synchronize_session=False)
         )
     messages_cancel(user_id=user.id)
@@ -256,7 +263,7 @@ def people_waiting(*, circle_id: int) -> list[JoinRequest]:
         db.session.scalars(
             select(JoinRequest)
             .options(joinedload(JoinRequest.user))
-            .where(JoinRequest.circle_id == circle_id, JoinRequest.status == "pending")
+            .where(JoinRequest.circle_id == circle_id, JoinRequest.status == JoinRequestStatus.PENDING)
             .order_by(JoinRequest.created_at, JoinRequest.id)
         )
     )

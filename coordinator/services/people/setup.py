@@ -15,8 +15,8 @@ from sqlalchemy import func, select
 
 from coordinator.clock import now
 from coordinator.extensions import db
-from coordinator.models.circles import ACTIVE, PATIENT, Circle, Membership
-from coordinator.models.invitations import Invitation
+from coordinator.models.circles import PATIENT, Circle, Membership, MembershipStatus
+from coordinator.models.invitations import Invitation, InvitationStatus
 from coordinator.models.needs import Need
 
 
@@ -58,13 +58,13 @@ def setup_steps(circle: Circle, *, viewer: Membership | None = None) -> list[Ste
     others = Membership.user_id != circle.created_by_id if circle.created_by_id else Membership.id.isnot(None)
     needs = select(func.count(Need.id)).where(Need.circle_id == circle.id, Need.cancelled_at.is_(None))
     joined = select(func.count(Membership.id)).where(
-        Membership.circle_id == circle.id, Membership.status == ACTIVE, others
+        Membership.circle_id == circle.id, Membership.status == MembershipStatus.ACTIVE, others
     )
     invited = select(func.count(Invitation.id)).where(
-        Invitation.circle_id == circle.id, Invitation.status == "pending", Invitation.expires_at > now()
+        Invitation.circle_id == circle.id, Invitation.status == InvitationStatus.PENDING, Invitation.expires_at > now()
     )
     patient = select(func.count(Membership.id)).where(
-        Membership.circle_id == circle.id, Membership.status == ACTIVE, Membership.role == PATIENT
+        Membership.circle_id == circle.id, Membership.status == MembershipStatus.ACTIVE, Membership.role == PATIENT
     )
     row = db.session.execute(
         select(

@@ -36,6 +36,19 @@ def contact_normalise(raw: str, *, region: str) -> tuple[str, str]:
     return "sms", phone_parse(text, region=region)
 
 
+def code_send(*, contact: str, region: str) -> tuple[str, str]:
+    """Read what someone typed (a number or an email), send it a code or link if it is known; (channel, contact).
+
+    A problem reading it is named on the one box they typed it in (`contact`).
+    """
+    try:
+        channel, normal = contact_normalise(contact, region=region)
+    except Invalid as error:
+        raise Invalid(error.message, field="contact") from None
+    code_request(channel=channel, contact=normal)
+    return channel, normal
+
+
 def _user_for(channel: str, contact: str) -> User | None:
     column = User.phone if channel == "sms" else User.email
     return db.session.scalar(select(User).where(column == contact))

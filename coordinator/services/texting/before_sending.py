@@ -16,11 +16,11 @@ from sqlalchemy import select
 from coordinator.clock import now
 from coordinator.extensions import db
 from coordinator.models.accounts import User
-from coordinator.models.circles import ACTIVE, Circle, Membership
-from coordinator.models.claims import HELD, Claim
+from coordinator.models.circles import Circle, Membership, MembershipStatus
+from coordinator.models.claims import Claim, ClaimStatus
 from coordinator.models.inbound import PhoneOptOut
 from coordinator.models.messages import Message
-from coordinator.models.needs import Task
+from coordinator.models.needs import Task, TaskStatus
 from coordinator.services.texting.quiet_hours import next_allowed, window_for, zone_for
 
 QUIET_EXEMPT = {"sign_in_code"}  # the person asked for it this minute
@@ -40,13 +40,13 @@ def cancel_reason(message: Message) -> str | None:
             return "texts are off for this person"
     if message.kind in TASK_KINDS and message.task_id:
         task = db.session.get(Task, message.task_id)
-        if task is None or task.status != "open":
+        if task is None or task.status != TaskStatus.OPEN:
             return "the task was cancelled"
         if message.kind == "ask" and task.claimed >= task.capacity:
             return "somebody already took it"
         if message.claim_id:
             claim = db.session.get(Claim, message.claim_id)
-            if claim is None or claim.status != HELD:
+            if claim is None or claim.status != ClaimStatus.HELD:
                 return "the task was given back"
     if message.user_id and message.circle_id and message.kind in TASK_KINDS | {"digest", "reopen_ask"}:
         member = db.session.scalar(
@@ -54,7 +54,9 @@ def cancel_reason(message: Message) -> str | None:
                 Membership.user_id == message.user_id, Membership.circle_id == message.circle_id
             )
         )
-        if member not in (ACTIVE, "archived") or (member == "archived" and message.kind != "reopen_ask"):
+        if member not in (MembershipStatus.ACTIVE, MembershipStatus.ARCHIVED) or (
+            member == MembershipStatus.ARCHIVED and message.kind != "reopen_ask"
+        ):
             return "no longer in the circle"
     return None
 

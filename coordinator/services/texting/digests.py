@@ -18,10 +18,10 @@ from sqlalchemy.orm import contains_eager, joinedload
 from coordinator.categories import CATEGORIES
 from coordinator.clock import local, now, short_time
 from coordinator.extensions import db
-from coordinator.models.circles import ACTIVE, SUPPORTER, Circle, Membership
-from coordinator.models.claims import RELEASED, Claim
-from coordinator.models.messages import Message
-from coordinator.models.needs import Need, Task
+from coordinator.models.circles import SUPPORTER, Circle, Membership, MembershipStatus
+from coordinator.models.claims import Claim, ClaimStatus
+from coordinator.models.messages import Message, MessageStatus
+from coordinator.models.needs import Need, Task, TaskStatus
 from coordinator.services.care.matching import suits
 from coordinator.services.health.load import Load, circle_load
 from coordinator.services.health.settings import health_settings
@@ -40,7 +40,7 @@ def asks_this_week(*, user_id: int, circle_id: int) -> int:
             Message.user_id == user_id,
             Message.circle_id == circle_id,
             Message.kind.in_(ASK_KINDS),
-            Message.status != "cancelled",
+            Message.status != MessageStatus.CANCELLED,
             Message.created_at > now() - timedelta(days=7),
         )
     )
@@ -55,7 +55,7 @@ def _open_tasks(circle_id: int) -> list[Task]:
             .options(contains_eager(Task.need))
             .where(
                 Task.circle_id == circle_id,
-                Task.status == "open",
+                Task.status == TaskStatus.OPEN,
                 Task.claimed < Task.capacity,
                 Task.starts_at > moment + timedelta(hours=12),
                 Task.starts_at < moment + timedelta(days=8),
@@ -87,13 +87,15 @@ class _CircleFacts:
             .where(
                 Message.circle_id == circle.id,
                 Message.kind.in_(ASK_KINDS),
-                Message.status != "cancelled",
+                Message.status != MessageStatus.CANCELLED,
                 Message.created_at > now() - timedelta(days=7),
             )
             .group_by(Message.user_id)
         ).all()
         held = db.session.execute(
-            select(Claim.user_id, Claim.task_id).where(Claim.circle_id == circle.id, Claim.status != RELEASED)
+            select(Claim.user_id, Claim.task_id).where(
+                Claim.circle_id == circle.id, Claim.status != ClaimStatus.RELEASED
+            )
         ).all()
         return cls(
             tasks=_open_tasks(circle.id),
@@ -112,7 +114,7 @@ def digests_send() -> int:
         select(Membership)
         .join(Circle, Circle.id == Membership.circle_id)
         .options(contains_eager(Membership.circle), joinedload(Membership.user))
-        .where(Membership.status == ACTIVE, Membership.role == SUPPORTER, Membership.asks_per_week > 0)
+        .where(Membership.status == MembershipStatus.ACTIVE, Membership.role == SUPPORTER, Membership.asks_per_week > 0)
         .order_by(Membership.circle_id)
     )
     facts: dict[int, _CircleFacts] = {}

@@ -29,7 +29,7 @@ from coordinator.extensions import db
 from coordinator.mail import Email, mail_send
 from coordinator.models.accounts import User
 from coordinator.models.inbound import PhoneOptOut
-from coordinator.models.messages import Message
+from coordinator.models.messages import Message, MessageStatus
 from coordinator.services.people.phones import phone_mask
 from coordinator.services.texting.before_sending import cancel_reason, quiet_until
 from coordinator.sms import Ambiguous, Permanent, Retryable, SmsGateway, sms_gateway
@@ -89,8 +89,8 @@ def recover_stale(*, lease: timedelta) -> int:
     """Rows left in `sending` by a crashed dispatcher become `unknown` (never blindly resent)."""
     count = db.session.execute(
         update(Message)
-        .where(Message.status == "sending", Message.updated_at < now() - lease)
-        .values(status="unknown", last_error="dispatcher stopped mid-send", updated_at=now())
+        .where(Message.status == MessageStatus.SENDING, Message.updated_at < now() - lease)
+        .values(status=MessageStatus.UNKNOWN, last_error="dispatcher stopped mid-send", updated_at=now())
         .execution_options(synchronize_session=False)
     ).rowcount
     db.session.commit()
@@ -102,7 +102,7 @@ def claim_due(*, limit: int) -> list[int]:
     moment = now()
     candidates = (
         select(Message.id)
-        .where(Message.status == "pending", Message.due_at <= moment)
+        .where(Message.status == MessageStatus.PENDING, Message.due_at <= moment)
         .order_by(Message.due_at, Message.id)
         .limit(limit)
         .with_for_update(skip_locked=True)
@@ -113,8 +113,8 @@ def claim_due(*, limit: int) -> list[int]:
         return []
     claimed = db.session.scalars(
         update(Message)
-        .where(Message.id.in_(ids), Message.status == "pending")
-        .values(status="sending", attempts=Message.attempts + 1, updated_at=moment)
+        .where(Message.id.in_(ids), Message.status == MessageStatus.PENDING)
+        .values(status=MessageStatus.SENDING, attempts=Message.attempts + 1, updated_at=moment)
         .returning(Message.id)
         .execution_options(synchronize_session=False)
     ).all()
@@ -124,20 +124,20 @@ def claim_due(*, limit: int) -> list[int]:
 
 def deliver(message_id: int, *, gateway: SmsGateway, pacer: Pacer, stats: Stats) -> None:
     message = db.session.get(Message, message_id)
-    if message is None or message.status != "sending":
+    if message is None or message.status != MessageStatus.SENDING:
         return
     reason = cancel_reason(message)
     if reason:
-        _finish(message, "cancelled", error=reason)
+        _finish(message, MessageStatus.CANCELLED, error=reason)
         stats.cancelled += 1
         return
     wait_until = quiet_until(message)
     if wait_until is not None:
         if message.send_by is not None and wait_until > message.send_by:
-            _finish(message, "cancelled", error="only possible in quiet hours before it stopped mattering")
+            _finish(message, MessageStatus.CANCELLED, error="only possible in quiet hours before it stopped mattering")
             stats.cancelled += 1
         else:
-            _finish(message, "pending", due_at=wait_until, attempts=message.attempts - 1)
+            _finish(message, MessageStatus.PENDING, due_at=wait_until, attempts=message.attempts - 1)
             stats.deferred += 1
         return
     pacer.wait()
@@ -153,7 +153,7 @@ def _send_sms(message: Message, gateway: SmsGateway, stats: Stats) -> None:
     except Retryable as error:
         _retry_later(message, error.code or "retry", str(error), stats)
     except Ambiguous as error:
-        _finish(message, "unknown", error=str(error)[:300], code=error.code)
+        _finish(message, MessageStatus.UNKNOWN, error=str(error)[:300], code=error.code)
         stats.unknown += 1
         log.warning(
             "SMS %s to %s: outcome unknown (%s); will reconcile", message.id, phone_mask(message.to_address), error.code
@@ -162,7 +162,7 @@ def _send_sms(message: Message, gateway: SmsGateway, stats: Stats) -> None:
         _refused(message, error.code or "", str(error))
         stats.failed += 1
     else:
-        _finish(message, "sent", provider_id=result.provider_id, sent_at=now())
+        _finish(message, MessageStatus.SENT, provider_id=result.provider_id, sent_at=now())
         stats.sent += 1
 
 
@@ -174,7 +174,7 @@ def _send_email(message: Message, stats: Stats) -> None:
     except OSError as error:
         _retry_later(message, "smtp", str(error), stats)
     else:
-        _finish(message, "sent", sent_at=now())
+        _finish(message, MessageStatus.SENT, sent_at=now())
         stats.sent += 1
 
 
@@ -182,16 +182,16 @@ def _retry_later(message: Message, code: str, error: str, stats: Stats) -> None:
     delay = min(30 * 2 ** max(message.attempts - 1, 0), 1800) * random.uniform(0.75, 1.25)  # noqa: S311
     retry_at = now() + timedelta(seconds=delay)
     if message.send_by is not None and retry_at > message.send_by:
-        _finish(message, "failed", error=f"gave up: {error}"[:300], code=code)
+        _finish(message, MessageStatus.FAILED, error=f"gave up: {error}"[:300], code=code)
         stats.failed += 1
         return
-    _finish(message, "pending", due_at=retry_at, error=error[:300], code=code)
+    _finish(message, MessageStatus.PENDING, due_at=retry_at, error=error[:300], code=code)
     stats.retried += 1
 
 
 def _refused(message: Message, code: str, error: str) -> None:
     """Permanent refusals are final, and some say something about the number itself."""
-    _finish(message, "failed", error=error[:300], code=code)
+    _finish(message, MessageStatus.FAILED, error=error[:300], code=code)
     if code in OPTED_OUT_CODES:
         record_opt_out(message.to_address)
     elif code in UNREACHABLE_CODES:
@@ -226,7 +226,9 @@ def reconcile(*, gateway: SmsGateway, stats: Stats | None = None, older_than: ti
     stats = stats or Stats()
     rows = list(
         db.session.scalars(
-            select(Message).where(Message.status == "unknown", Message.updated_at <= now() - older_than).limit(200)
+            select(Message)
+            .where(Message.status == MessageStatus.UNKNOWN, Message.updated_at <= now() - older_than)
+            .limit(200)
         )
     )
     for message in rows:
@@ -244,10 +246,10 @@ def reconcile(*, gateway: SmsGateway, stats: Stats | None = None, older_than: ti
             )
             found = [m for m in found if m.provider_id not in known]  # each provider message settles one row
         if found:
-            _finish(message, "sent", provider_id=found[0].provider_id, sent_at=found[0].created_at or now())
+            _finish(message, MessageStatus.SENT, provider_id=found[0].provider_id, sent_at=found[0].created_at or now())
         elif message.send_by is not None and now() > message.send_by:
-            _finish(message, "failed", error="never reached the provider, and it's now too late")
+            _finish(message, MessageStatus.FAILED, error="never reached the provider, and it's now too late")
         else:
-            _finish(message, "pending", due_at=now(), error="never reached the provider; sending again")
+            _finish(message, MessageStatus.PENDING, due_at=now(), error="never reached the provider; sending again")
         stats.reconciled += 1
     return len(rows)

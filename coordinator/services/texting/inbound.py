@@ -19,10 +19,10 @@ from coordinator.clock import now
 from coordinator.errors import Conflict, NotFound
 from coordinator.extensions import db
 from coordinator.models.accounts import User
-from coordinator.models.circles import ACTIVE, PATIENT, Membership
-from coordinator.models.claims import HELD, Claim
+from coordinator.models.circles import PATIENT, Membership, MembershipStatus
+from coordinator.models.claims import Claim, ClaimStatus
 from coordinator.models.inbound import InboundMessage, PhoneOptOut
-from coordinator.models.needs import Need, Task
+from coordinator.models.needs import Need, Task, TaskStatus
 from coordinator.services.care.claims import claim_make, claim_release
 from coordinator.services.care.matching import suits
 from coordinator.services.care.tasks import sms_context
@@ -102,7 +102,9 @@ def _act(command: Command, from_number: str, user: User | None, body: str = "") 
 
 def _memberships(user: User) -> list[Membership]:
     return list(
-        db.session.scalars(select(Membership).where(Membership.user_id == user.id, Membership.status == ACTIVE))
+        db.session.scalars(
+            select(Membership).where(Membership.user_id == user.id, Membership.status == MembershipStatus.ACTIVE)
+        )
     )
 
 
@@ -136,7 +138,7 @@ def _take(user: User, code: int | None) -> str:
 
 def _confirm(user: User, code: int | None) -> str:
     claim = db.session.scalar(
-        select(Claim).where(Claim.task_id == (code or 0), Claim.user_id == user.id, Claim.status == HELD)
+        select(Claim).where(Claim.task_id == (code or 0), Claim.user_id == user.id, Claim.status == ClaimStatus.HELD)
     )
     if claim is None:
         return f"You don't have task {code} right now. Reply MINE to see yours."
@@ -175,7 +177,7 @@ def _open(user: User, code: int | None) -> str:
         .options(contains_eager(Task.need))
         .where(
             Task.circle_id.in_([m.circle_id for m in members]),
-            Task.status == "open",
+            Task.status == TaskStatus.OPEN,
             Task.claimed < Task.capacity,
             Task.starts_at > moment,
             Task.starts_at < moment + timedelta(days=14),
@@ -197,7 +199,12 @@ def _mine(user: User, code: int | None) -> str:
         .join(Claim, Claim.task_id == Task.id)
         .join(Need, Need.id == Task.need_id)
         .options(contains_eager(Task.need))
-        .where(Claim.user_id == user.id, Claim.status == HELD, Task.status == "open", Task.ends_at > now())
+        .where(
+            Claim.user_id == user.id,
+            Claim.status == ClaimStatus.HELD,
+            Task.status == TaskStatus.OPEN,
+            Task.ends_at > now(),
+        )
         .order_by(Task.starts_at)
         .limit(4)
     ).all()
@@ -245,7 +252,9 @@ def _reopen_reply(user: User, *, yes: bool) -> str | None:
     from coordinator.models.invitations import ReopenAnswer
     from coordinator.services.health.reopen import reopen_answer
 
-    member_ids = select(Membership.id).where(Membership.user_id == user.id, Membership.status.in_((ACTIVE, "archived")))
+    member_ids = select(Membership.id).where(
+        Membership.user_id == user.id, Membership.status.in_((MembershipStatus.ACTIVE, MembershipStatus.ARCHIVED))
+    )
     answer = db.session.scalar(
         select(ReopenAnswer)
         .where(ReopenAnswer.membership_id.in_(member_ids), ReopenAnswer.answer == "asked")

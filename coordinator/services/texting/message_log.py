@@ -18,7 +18,7 @@ from coordinator.clock import local, now
 from coordinator.extensions import db
 from coordinator.models.circles import Circle
 from coordinator.models.invitations import Invitation
-from coordinator.models.messages import Message
+from coordinator.models.messages import Message, MessageStatus
 from coordinator.services.texting.before_sending import QUIET_EXEMPT
 from coordinator.services.texting.dispatch import OPTED_OUT_CODES, UNREACHABLE_CODES
 from coordinator.services.texting.quiet_hours import window_for, zone_for
@@ -121,7 +121,7 @@ def message_status(message: Message, *, circle_zone: str, moment=None) -> tuple[
     """(status, tone, why) for one message, in words."""
     moment = moment or now()
     state = message.status
-    if state == "pending":
+    if state == MessageStatus.PENDING:
         if message.due_at > moment:
             return (
                 ("Waiting for quiet hours to end", "", "")
@@ -131,13 +131,13 @@ def message_status(message: Message, *, circle_zone: str, moment=None) -> tuple[
         return (
             ("Trying again", "", "The first try didn't go through.") if message.last_error else ("Sending now", "", "")
         )
-    if state in ("sending", "unknown"):
-        return "Sending now" if state == "sending" else "Checking it went", "", ""
-    if state == "sent":
+    if state in (MessageStatus.SENDING, MessageStatus.UNKNOWN):
+        return "Sending now" if state == MessageStatus.SENDING else "Checking it went", "", ""
+    if state == MessageStatus.SENT:
         return "Sent", "ok", ""
-    if state == "delivered":
+    if state == MessageStatus.DELIVERED:
         return "Delivered", "ok", ""
-    if state == "cancelled":
+    if state == MessageStatus.CANCELLED:
         return "Not sent", "", NOT_SENT.get(message.last_error, "It was no longer needed.")
     return "Couldn't be delivered", "bad", _undelivered_why(message)
 

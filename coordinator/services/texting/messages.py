@@ -19,7 +19,7 @@ from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from coordinator.clock import now
 from coordinator.extensions import db
 from coordinator.models.accounts import User
-from coordinator.models.messages import Message
+from coordinator.models.messages import Message, MessageStatus
 
 
 def message_queue(
@@ -50,7 +50,7 @@ def message_queue(
         "to_address": to_address,
         "subject": subject,
         "body": body,
-        "status": "pending",
+        "status": MessageStatus.PENDING,
         "due_at": due_at or moment,
         "send_by": send_by,
         "attempts": 0,
@@ -113,7 +113,7 @@ def messages_cancel(
     *, task_id: int | None = None, user_id: int | None = None, kinds: tuple[str, ...] | None = None
 ) -> int:
     """Cancel pending messages about a task and/or to a person (of some kinds); returns how many."""
-    query = select(Message).where(Message.status == "pending")
+    query = select(Message).where(Message.status == MessageStatus.PENDING)
     if task_id is not None:
         query = query.where(Message.task_id == task_id)
     if user_id is not None:
@@ -122,6 +122,6 @@ def messages_cancel(
         query = query.where(Message.kind.in_(kinds))
     cancelled = 0
     for message in db.session.scalars(query):
-        message.status = "cancelled"
+        message.status = MessageStatus.CANCELLED
         cancelled += 1
     return cancelled

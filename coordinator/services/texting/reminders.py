@@ -18,9 +18,9 @@ from sqlalchemy.orm import contains_eager
 from coordinator.clock import local, now, to_utc_lenient
 from coordinator.extensions import db
 from coordinator.models.accounts import User
-from coordinator.models.circles import ACTIVE, Circle, Membership
-from coordinator.models.claims import HELD, Claim
-from coordinator.models.needs import Need, Task
+from coordinator.models.circles import Circle, Membership, MembershipStatus
+from coordinator.models.claims import Claim, ClaimStatus
+from coordinator.models.needs import Need, Task, TaskStatus
 from coordinator.services.care.tasks import sms_context
 from coordinator.services.texting.messages import notify
 from coordinator.services.texting.quiet_hours import is_quiet, latest_allowed, next_allowed, window_for, zone_for
@@ -50,11 +50,11 @@ def _held_soon():
         .join(Membership, (Membership.circle_id == Claim.circle_id) & (Membership.user_id == Claim.user_id))
         .options(contains_eager(Task.need))
         .where(
-            Claim.status == HELD,
-            Task.status == "open",
+            Claim.status == ClaimStatus.HELD,
+            Task.status == TaskStatus.OPEN,
             Task.starts_at > moment,
             Task.starts_at <= moment + HORIZON,
-            Membership.status == ACTIVE,
+            Membership.status == MembershipStatus.ACTIVE,
         )
     ).all()
 
