@@ -59,6 +59,13 @@ class JoinForm(FlaskForm):
     consent = BooleanField(
         "Yes, text me about ways to help (a few a week at most; reply STOP any time)",
     )
+    join = StringField()  # the page writes it ("1"): this POST joins; the bare "sign in first" POST has none
+
+
+class DecideForm(FlaskForm):
+    """Letting someone in, or not: the button's page says where to go back to (`people`, `home`)."""
+
+    back = StringField()  # written by the page itself, so not a HiddenField (hidden_tag would write it twice)
 
 
 class CodeRequestForm(FlaskForm):

@@ -5,11 +5,9 @@ from __future__ import annotations
 import logging
 
 from flask import Blueprint, flash, redirect, render_template, request, session, url_for
-from flask_login import current_user, login_required, login_user, logout_user
+from flask_login import current_user, login_required, logout_user
 
-from coordinator.errors import DomainError, Expired
-from coordinator.extensions import db, limiter
-from coordinator.forms import form_error
+from coordinator.extensions import limiter
 from coordinator.forms.accounts import (
     ChangePasswordForm,
     ConfirmForm,
@@ -19,7 +17,6 @@ from coordinator.forms.accounts import (
     SetPasswordForm,
     SignInForm,
 )
-from coordinator.models.accounts import User
 from coordinator.services.people.accounts import (
     account_authenticate,
     account_register,
@@ -29,9 +26,11 @@ from coordinator.services.people.accounts import (
     password_reset_request,
     password_set,
 )
-from coordinator.services.people.sessions import session_start, sessions_end_all
+from coordinator.services.people.sessions import sessions_end_all
+from coordinator.web.edge import refusals
 from coordinator.web.limits import configured_limit
 from coordinator.web.security import safe_next_url
+from coordinator.web.signing_in import cookie_set, session_open
 
 log = logging.getLogger(__name__)
 bp = Blueprint("accounts", __name__)
@@ -46,15 +45,6 @@ def _failed(response) -> bool:
     return response.status_code != 302
 
 
-def sign_in_user(user: User, *, method: str) -> None:
-    """Open a server-side session for `user`, commit, and set the cookie (a fresh one)."""
-    session_start(user=user, method=method, user_agent=request.user_agent.string)
-    db.session.commit()
-    session.clear()
-    session.permanent = True
-    login_user(user)
-
-
 @bp.route("/register", methods=["GET", "POST"])
 @limiter.limit(configured_limit("REGISTER_LIMIT_PER_IP"), methods=["POST"])
 def register():
@@ -62,13 +52,11 @@ def register():
         return redirect(url_for("circles.index"))
     form = RegisterForm()
     if form.validate_on_submit():
-        try:
+        with refusals(form=form) as attempt:
             user = account_register(name=form.name.data, email=form.email.data, password=form.password.data)
-        except DomainError as error:
-            db.session.rollback()
-            form_error(form, error)
-        else:
-            sign_in_user(user, method="password")
+            session_open(user, method="password")
+        if attempt.ok:
+            cookie_set(user)
             flash(f"Your account is ready, {user.first_name}.", "success")
             return redirect(url_for("circles.new"))
     return render_template("accounts/register.html", form=form), INVALID if form.errors else 200
@@ -85,13 +73,11 @@ def sign_in():
         return redirect(target or url_for("circles.index"))
     form = SignInForm()
     if form.validate_on_submit():
-        try:
+        with refusals(form=form) as attempt:
             user = account_authenticate(email=form.email.data, password=form.password.data)
-        except DomainError as error:
-            db.session.rollback()
-            form_error(form, error)
-        else:
-            sign_in_user(user, method="password")
+            session_open(user, method="password")
+        if attempt.ok:
+            cookie_set(user)
             return redirect(target or url_for("circles.index"))
     status = INVALID if form.errors or form.form_errors else 200
     return render_template("accounts/sign_in.html", form=form, next=target), status
@@ -103,8 +89,8 @@ def sign_out():
     form = ConfirmForm()
     if not form.validate_on_submit():
         return redirect(url_for("home.index"))
-    sessions_end_all(user=current_user)
-    db.session.commit()
+    with refusals(flash=True):
+        sessions_end_all(user=current_user)
     logout_user()
     session.clear()
     flash("You're signed out, on this device and any other.", "success")
@@ -117,8 +103,8 @@ def sign_out():
 def forgot_password():
     form = ForgotPasswordForm()
     if form.validate_on_submit():
-        password_reset_request(email=form.email.data)  # queues the email with the link, if there's an account
-        db.session.commit()
+        with refusals(flash=True):
+            password_reset_request(email=form.email.data)  # queues the email with the link, if there's an account
         flash(
             "If an account uses that email, we've sent it a link to choose a new password. "
             "The link works for one hour.",
@@ -132,18 +118,16 @@ def forgot_password():
 @limiter.limit(configured_limit("RESET_LIMIT_PER_IP"), methods=["POST"])
 def reset_password(token: str):
     form = ResetPasswordForm()
-    try:
+    with refusals(commit=False) as link:
         password_reset_lookup(token=token)
-    except Expired as error:
-        return render_template("accounts/reset_expired.html", message=error.message), 410
+    if not link.ok:
+        return render_template("accounts/reset_expired.html", message=link.message), 410
     if form.validate_on_submit():
-        try:
+        with refusals(form=form) as attempt:
             user = password_reset_complete(token=token, new_password=form.password.data)
-        except DomainError as error:
-            db.session.rollback()
-            form_error(form, error)
-        else:
-            sign_in_user(user, method="password")
+            session_open(user, method="password")
+        if attempt.ok:
+            cookie_set(user)
             flash("Your password is changed, and every other device was signed out.", "success")
             return redirect(url_for("circles.index"))
     return render_template("accounts/reset.html", form=form, token=token), INVALID if form.errors else 200
@@ -156,15 +140,11 @@ def account():
         return _set_password()
     form = ChangePasswordForm()
     if form.validate_on_submit():
-        try:
+        with refusals(form=form) as attempt:
             password_change(
                 user=current_user, current_password=form.current_password.data, new_password=form.password.data
             )
-        except DomainError as error:
-            db.session.rollback()
-            form_error(form, error)
-        else:
-            db.session.commit()
+        if attempt.ok:
             flash("Password changed. Every other device has been signed out.", "success")
             return redirect(url_for("accounts.account"))
     return render_template("accounts/account.html", form=form), INVALID if form.errors else 200
@@ -173,13 +153,9 @@ def account():
 def _set_password():
     form = SetPasswordForm()
     if form.validate_on_submit():
-        try:
+        with refusals(form=form) as attempt:
             password_set(user=current_user, new_password=form.password.data)
-        except DomainError as error:
-            db.session.rollback()
-            form_error(form, error)
-        else:
-            db.session.commit()
+        if attempt.ok:
             flash("Password set. You can still sign in with a code whenever you like.", "success")
             return redirect(url_for("accounts.account"))
     return render_template("accounts/account.html", form=form, setting=True), INVALID if form.errors else 200

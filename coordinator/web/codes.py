@@ -9,15 +9,14 @@ from __future__ import annotations
 from flask import Blueprint, current_app, flash, redirect, render_template, request, session, url_for
 from flask_login import current_user
 
-from coordinator.errors import DomainError, Expired
-from coordinator.extensions import db, limiter
-from coordinator.forms import form_error
+from coordinator.extensions import limiter
 from coordinator.forms.accounts import ConfirmForm
 from coordinator.forms.invitations import CodeRequestForm, CodeVerifyForm
-from coordinator.services.people.sign_in_codes import code_request, code_verify, contact_normalise, link_user
-from coordinator.web.accounts import sign_in_user
+from coordinator.services.people.sign_in_codes import code_send, code_verify, link_user
+from coordinator.web.edge import refusals
 from coordinator.web.limits import configured_limit
 from coordinator.web.security import safe_next_url
+from coordinator.web.signing_in import cookie_set, session_open
 
 bp = Blueprint("codes", __name__, url_prefix="/sign-in")
 SESSION_KEY = "code_contact"
@@ -35,13 +34,9 @@ def request_code():
         return redirect(url_for("circles.index"))
     form = CodeRequestForm()
     if form.validate_on_submit():
-        try:
-            channel, contact = contact_normalise(form.contact.data, region=current_app.config["DEFAULT_PHONE_REGION"])
-        except DomainError as error:
-            form.contact.errors = [error.message]
-        else:
-            code_request(channel=channel, contact=contact)
-            db.session.commit()
+        with refusals(form=form) as attempt:
+            channel, contact = code_send(contact=form.contact.data, region=current_app.config["DEFAULT_PHONE_REGION"])
+        if attempt.ok:
             session[SESSION_KEY] = [channel, contact, safe_next_url(request.args.get("next"))]
             if channel == "email":
                 flash("If that email has an account, a sign-in link is on its way. It works for 10 minutes.", "success")
@@ -59,13 +54,11 @@ def verify():
     channel, contact, target = pending
     form = CodeVerifyForm()
     if form.validate_on_submit():
-        try:
+        with refusals(form=form, keep=True) as attempt:  # keep: a wrong guess still counts
             user = code_verify(channel=channel, contact=contact, code=form.code.data)
-        except DomainError as error:
-            db.session.commit()  # keep the wrong-guess count
-            form_error(form, error)
-        else:
-            sign_in_user(user, method="sms_code")
+            session_open(user, method="sms_code")
+        if attempt.ok:
+            cookie_set(user)
             return redirect(target or url_for("circles.index"))
     status = 422 if form.errors or form.form_errors else 200
     return render_template(
@@ -81,12 +74,11 @@ def link(token: str):
     """GET shows a button (so mail scanners that open links don't use it up); POST signs in."""
     form = ConfirmForm()
     if request.method == "POST" and form.validate_on_submit():
-        try:
+        with refusals(flash=True) as attempt:
             user = link_user(token=token)
-        except Expired as error:
-            db.session.rollback()
-            flash(error.message, "error")
+            session_open(user, method="email_link")
+        if not attempt.ok:
             return redirect(url_for("codes.request_code"))
-        sign_in_user(user, method="email_link")
+        cookie_set(user)
         return redirect(url_for("circles.index"))
     return render_template("codes/link.html", form=form, token=token)

@@ -10,11 +10,9 @@ from __future__ import annotations
 from flask import Blueprint, abort, flash, redirect, render_template, request, session, url_for
 from flask_login import current_user
 
-from coordinator.errors import DomainError, Expired
-from coordinator.extensions import db, limiter
-from coordinator.forms import form_error
+from coordinator.extensions import limiter
 from coordinator.forms.accounts import ConfirmForm
-from coordinator.forms.invitations import InviteForm, InviteManyForm, JoinForm
+from coordinator.forms.invitations import DecideForm, InviteForm, InviteManyForm, JoinForm
 from coordinator.models.circles import Circle, Membership
 from coordinator.services.people.invitation_links import (
     invitation_by_token,
@@ -34,9 +32,10 @@ from coordinator.services.people.joining import JoinInput, join_accept, join_dec
 from coordinator.services.people.members import people_waiting
 from coordinator.services.people.phones import phone_display
 from coordinator.web.access import managing_view
-from coordinator.web.accounts import sign_in_user
 from coordinator.web.confirming import Confirmation, confirmation_page
+from coordinator.web.edge import refusals
 from coordinator.web.limits import configured_limit
+from coordinator.web.signing_in import cookie_set, session_open
 
 bp = Blueprint("invitations", __name__)
 SESSION_KEY = "invitation_id"
@@ -67,16 +66,12 @@ def index(*, membership: Membership, circle: Circle):
     if request.method == "GET":
         return _page(circle)
     if form.validate_on_submit():
-        try:
+        with refusals(form=form) as attempt:
             contact = contact_parse(
                 name=form.name.data, phone=form.phone.data, email=form.email.data, region=circle.phone_region
             )
             result = invitation_send(circle=circle, inviter=current_user, contact=contact, message=form.message.data)
-        except DomainError as error:
-            db.session.rollback()
-            form_error(form, error)
-        else:
-            db.session.commit()
+        if attempt.ok:
             who = contact.name or "them"
             flash(
                 {
@@ -96,10 +91,12 @@ def many(*, membership: Membership, circle: Circle):
     form = InviteManyForm()
     if not form.validate_on_submit():
         return _page(circle, many=form, status=422)
-    report = invitations_send_lines(
-        circle=circle, inviter=current_user, text=form.people.data, message=form.message.data
-    )
-    db.session.commit()
+    with refusals(form=form) as attempt:
+        report = invitations_send_lines(
+            circle=circle, inviter=current_user, text=form.people.data, message=form.message.data
+        )
+    if not attempt.ok:
+        return _page(circle, many=form, status=422)
     if not report:
         form.people.errors = ["Add at least one person, one per line."]
         return _page(circle, many=form, status=422)
@@ -111,8 +108,10 @@ def many(*, membership: Membership, circle: Circle):
 def shared_link(*, membership: Membership, circle: Circle):
     if not ConfirmForm().validate_on_submit():
         abort(400)
-    token = shared_link_create(circle=circle, inviter=current_user)
-    db.session.commit()
+    with refusals(flash=True) as attempt:
+        token = shared_link_create(circle=circle, inviter=current_user)
+    if not attempt.ok:
+        return redirect(url_for("invitations.index", circle_id=circle.id))
     return _page(circle, shared_url=invitation_url(token))
 
 
@@ -126,12 +125,10 @@ def revoke(*, membership: Membership, circle: Circle, invitation_id: int):
             abort(404)
         return confirmation_page(_revoke_confirmation(circle, invitation))
     if ConfirmForm().validate_on_submit():
-        try:
+        with refusals(flash=True) as attempt:
             invitation_revoke(circle=circle, invitation_id=invitation_id, actor=current_user)
-        except DomainError:
-            abort(404)
-        db.session.commit()
-        flash("That invitation link no longer works.", "success")
+        if attempt.ok:
+            flash("That invitation link no longer works.", "success")
     return redirect(url_for("invitations.index", circle_id=circle.id))
 
 
@@ -154,22 +151,25 @@ def _revoke_confirmation(circle: Circle, invitation) -> Confirmation:
 @bp.post("/circles/<int:circle_id>/invitations/requests/<int:request_id>/<any(approve, decline):decision>")
 @managing_view()
 def decide(*, membership: Membership, circle: Circle, request_id: int, decision: str):
-    if ConfirmForm().validate_on_submit():
+    form = DecideForm()
+    if form.validate_on_submit():
         approve = decision == "approve"
-        try:
+        with refusals(flash=True) as attempt:
             join = join_decide(circle=circle, request_id=request_id, approve=approve, actor=current_user)
-        except DomainError:
-            abort(404)
-        db.session.commit()
-        name = join.user.name
-        if join.status != ("approved" if approve else "declined"):
-            flash(f"Someone already {'let ' + name + ' in' if join.status == 'approved' else 'declined ' + name}.")
-        elif approve:
-            flash(f"{name} is in the circle. We've sent {join.user.first_name} a welcome.", "success")
-        else:
-            flash(f"{name} wasn't added. We didn't send {join.user.first_name} anything.", "success")
-    back = {"people": "members.index", "home": "circles.show"}.get(request.form.get("back", ""), "invitations.index")
+        if attempt.ok:
+            _say_decided(join, approve=approve)
+    back = {"people": "members.index", "home": "circles.show"}.get(form.back.data or "", "invitations.index")
     return redirect(url_for(back, circle_id=circle.id))
+
+
+def _say_decided(join, *, approve: bool) -> None:
+    name = join.user.name
+    if join.status != ("approved" if approve else "declined"):
+        flash(f"Someone already {'let ' + name + ' in' if join.status == 'approved' else 'declined ' + name}.")
+    elif approve:
+        flash(f"{name} is in the circle. We've sent {join.user.first_name} a welcome.", "success")
+    else:
+        flash(f"{name} wasn't added. We didn't send {join.user.first_name} anything.", "success")
 
 
 @bp.route("/i/<token>", methods=["GET", "POST"])
@@ -180,13 +180,13 @@ def open_link(token: str):
     A GET changes nothing (link previews open it too). A POST with the join form joins; a bare
     POST (the sign-in-first route) swaps the token for the session and moves on to /join.
     """
-    try:
+    with refusals(commit=False) as lookup:
         invitation = invitation_by_token(token)
-    except Expired as error:
-        return render_template("invitations/expired.html", message=error.message), 410
+    if not lookup.ok:
+        return render_template("invitations/expired.html", message=lookup.message), 410
     form = _join_form(invitation)
     if request.method == "POST":
-        if "join" not in request.form:
+        if not form.join.data:  # the "sign in first" button: no join form, just the token swap
             if ConfirmForm().validate_on_submit():
                 session[SESSION_KEY] = invitation.id
                 return redirect(url_for("invitations.join"))
@@ -202,11 +202,11 @@ def open_link(token: str):
 @bp.route("/join", methods=["GET", "POST"])
 @limiter.limit(configured_limit("INVITATION_LIMIT_PER_IP"), methods=["POST"])
 def join():
-    try:
+    with refusals(commit=False) as lookup:
         invitation = invitation_live(session.get(SESSION_KEY))
-    except Expired as error:
+    if not lookup.ok:
         session.pop(SESSION_KEY, None)
-        return render_template("invitations/expired.html", message=error.message), 410
+        return render_template("invitations/expired.html", message=lookup.message), 410
     form = _join_form(invitation)
     if form.validate_on_submit():
         joined = _join(invitation, form)
@@ -236,16 +236,14 @@ def _join(invitation, form: JoinForm):
         email=form.email.data or "",
         consent=form.consent.data,
     )
-    try:
+    with refusals(form=form) as attempt:
         outcome = join_accept(invitation=invitation, data=data, signed_in=signed_in)
-    except DomainError as error:
-        db.session.rollback()
-        form_error(form, error)
+        if signed_in is None:
+            session_open(outcome.user, method="invitation")
+    if not attempt.ok:
         return None
     if signed_in is None:
-        sign_in_user(outcome.user, method="invitation")
-    else:
-        db.session.commit()
+        cookie_set(outcome.user)
     session.pop(SESSION_KEY, None)
     if outcome.request is not None:
         flash(f"Thanks, {outcome.user.first_name}! A coordinator will let you in shortly; we'll text you.", "success")

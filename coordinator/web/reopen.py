@@ -2,15 +2,16 @@
 
 from __future__ import annotations
 
-from flask import Blueprint, flash, redirect, render_template, request, url_for
+from flask import Blueprint, flash, redirect, render_template, url_for
 from flask_login import current_user
 
-from coordinator.errors import DomainError, Expired, NotFound
-from coordinator.extensions import db, limiter
+from coordinator.extensions import limiter
 from coordinator.forms.accounts import ConfirmForm
+from coordinator.forms.reopen import ReopenAnswerForm, ReopenForm, ReopenReviewForm
 from coordinator.models.circles import PATIENT, Circle, Membership
 from coordinator.services.health.reopen import (
     answer_by_token,
+    answer_membership,
     former_supporters,
     reopen_answer,
     reopen_default_message,
@@ -20,8 +21,9 @@ from coordinator.services.health.reopen import (
     reopen_withdraw,
 )
 from coordinator.web.access import circle_view, managing_view
-from coordinator.web.accounts import sign_in_user
+from coordinator.web.edge import refusals
 from coordinator.web.limits import configured_limit
+from coordinator.web.signing_in import cookie_set, session_open
 
 bp = Blueprint("reopen", __name__)
 
@@ -31,18 +33,15 @@ bp = Blueprint("reopen", __name__)
 def start(*, membership: Membership, circle: Circle):
     candidates = former_supporters(circle_id=circle.id)
     pending = reopen_pending(circle_id=circle.id)
-    message = request.form.get("message", reopen_default_message(circle=circle))
+    form = ReopenForm(message=reopen_default_message(circle=circle))
     chosen = {m.id for m, quiet in candidates if quiet}
     error = None
-    if request.method == "POST" and ConfirmForm().validate_on_submit():
-        chosen = {int(v) for v in request.form.getlist("member_ids") if v.isdigit()}
-        try:
-            reopening = reopen_request(actor=membership, member_ids=sorted(chosen), message=message)
-        except DomainError as problem:
-            db.session.rollback()
-            error = problem.message
-        else:
-            db.session.commit()
+    if form.validate_on_submit():
+        chosen = set(form.member_ids.data or [])
+        with refusals(form=form) as attempt:
+            reopening = reopen_request(actor=membership, member_ids=sorted(chosen), message=form.message.data)
+        error = attempt.message or None  # the page shows it in its own summary, above the checkboxes
+        if attempt.ok:
             if reopening.status == "sent":
                 flash(
                     f"Sent. {len(reopening.member_ids)} people were asked whether they can help this time.", "success"
@@ -56,7 +55,7 @@ def start(*, membership: Membership, circle: Circle):
         membership=membership,
         candidates=candidates,
         chosen=chosen,
-        message=message,
+        message=form.message.data,
         pending=pending,
         error=error,
         confirm=ConfirmForm(),
@@ -67,14 +66,21 @@ def start(*, membership: Membership, circle: Circle):
 @circle_view(roles=(PATIENT,))
 def review(*, membership: Membership, circle: Circle):
     pending = reopen_pending(circle_id=circle.id)
-    if request.method == "POST" and ConfirmForm().validate_on_submit() and pending is not None:
-        if request.form.get("decision") == "send":
-            asked = reopen_send(reopening=pending, approver=current_user)
-            flash(f"Sent to {asked} people. We'll tell the coordinators who says yes.", "success")
-        else:
-            reopen_withdraw(reopening=pending)
-            flash("Nothing was sent.", "success")
-        db.session.commit()
+    form = ReopenReviewForm()
+    if form.validate_on_submit() and pending is not None:
+        sending = form.decision.data == "send"
+        with refusals(flash=True) as attempt:
+            if sending:
+                asked = reopen_send(reopening=pending, approver=current_user)
+            else:
+                reopen_withdraw(reopening=pending)
+        if attempt.ok:
+            flash(
+                f"Sent to {asked} people. We'll tell the coordinators who says yes."
+                if sending
+                else "Nothing was sent.",
+                "success",
+            )
         return redirect(url_for("circles.show", circle_id=circle.id))
     names = {m.id: m.user.name for m, _ in former_supporters(circle_id=circle.id)}
     return render_template(
@@ -85,23 +91,23 @@ def review(*, membership: Membership, circle: Circle):
 @bp.route("/r/<token>", methods=["GET", "POST"])
 @limiter.limit(configured_limit("INVITATION_LIMIT_PER_IP"))
 def answer(token: str):
-    try:
+    with refusals(commit=False) as lookup:  # an unknown link is the 404 page
         found = answer_by_token(token)
-    except (NotFound, Expired) as error:
-        code = 410 if isinstance(error, Expired) else 404
-        return render_template("invitations/expired.html", message=error.message), code
-    membership = db.session.get(Membership, found.membership_id)
-    if request.method == "POST" and ConfirmForm().validate_on_submit():
-        yes = request.form.get("answer") == "yes"
-        try:
+    if not lookup.ok:
+        return render_template("invitations/expired.html", message=lookup.message), 410
+    membership = answer_membership(found)
+    form = ReopenAnswerForm()
+    if form.validate_on_submit():
+        yes, person = form.answer.data == "yes", membership.user  # held across the commit, with its session
+        with refusals() as attempt:
             reopen_answer(answer=found, yes=yes)
-        except DomainError as error:
-            db.session.rollback()
-            return render_template("invitations/expired.html", message=error.message), 410
+            if yes:
+                session_open(person, method="reopen_link")
+        if not attempt.ok:
+            return render_template("invitations/expired.html", message=attempt.message), 410
         if yes:
-            sign_in_user(membership.user, method="reopen_link")
-            flash(f"Thank you, {membership.user.first_name}! Here's what would help right now.", "success")
+            cookie_set(person)
+            flash(f"Thank you, {person.first_name}! Here's what would help right now.", "success")
             return redirect(url_for("tasks.index", circle_id=membership.circle_id))
-        db.session.commit()
         return render_template("reopen/thanks.html", circle=membership.circle)
     return render_template("reopen/answer.html", membership=membership, circle=membership.circle, confirm=ConfirmForm())
