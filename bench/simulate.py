@@ -56,7 +56,7 @@ from sqlalchemy import func, select
 from bench.common import OUT_DIR, bench_app
 from coordinator.clock import now, today_in
 from coordinator.extensions import db
-from coordinator.jobs import deliver, extend_needs, plan_reminders, send_digests
+from coordinator.jobs import JOBS_BY_ID
 from coordinator.models import Circle, Claim, Membership, Message, Task, User
 from coordinator.services.care.claims import claim_done, claim_make
 from coordinator.services.care.needs import NeedInput, need_post
@@ -183,14 +183,14 @@ def simulate(seed: int, strategy: str, supporters: int, weeks: int) -> dict:
             with app.app_context():
                 moment = now()
                 if moment.hour in (13, 14, 15) and moment.weekday() == 0:
-                    extend_needs()
+                    JOBS_BY_ID["extend_needs"].run()
                     over_cap += _over_cap_now(circle_id)
                 if strategy == "service":
                     outreach_run()
                     db.session.commit()
-                    send_digests()
-                plan_reminders()
-                deliver()
+                    JOBS_BY_ID["send_digests"].run()
+                JOBS_BY_ID["plan_reminders"].run()
+                JOBS_BY_ID["deliver"].run()
                 held = _held_recently(circle_id)
                 limits = dict(
                     db.session.execute(

@@ -17,9 +17,9 @@ SAME_ANSWER = "If an account uses that email"
 
 def deliver():
     """What the scheduler does every few seconds: send what is due (emails included)."""
-    from coordinator.jobs import deliver as deliver_job
+    from coordinator.jobs import JOBS_BY_ID
 
-    deliver_job()
+    JOBS_BY_ID["deliver"].run()
 
 
 @pytest.fixture

@@ -10,9 +10,9 @@ from sqlalchemy import select
 
 from config import BASE_DIR
 from coordinator.extensions import db
-from coordinator.jobs import JOBS
+from coordinator.jobs import JOBS, Job
 from coordinator.jobs.lock import LeaderLock
-from coordinator.models import Invitation
+from coordinator.models import Circle, Invitation
 from tests.factories import make_circle, make_user
 from tests.waiting import wait_until
 
@@ -22,6 +22,38 @@ def test_jobs_have_stable_unique_ids_and_the_contract_ones():
     assert len(ids) == len(set(ids))
     assert {"deliver", "plan_reminders", "send_digests", "outreach", "extend_needs", "expire_invitations"} <= set(ids)
     assert next(j for j in JOBS if j.id == "deliver").seconds <= 10
+
+
+def test_each_job_keeps_its_place_and_schedule_and_only_delivery_commits_as_it_goes():
+    assert [(job.id, job.seconds) for job in JOBS] == [
+        ("extend_needs", 6 * 3600),
+        ("expire_invitations", 3600),
+        ("plan_reminders", 300),
+        ("send_digests", 1800),
+        ("outreach", 900),
+        ("patient_checkins", 1800),
+        ("deliver", 5),
+    ]
+    assert [job.id for job in JOBS if not job.commits] == ["deliver"]
+
+
+def test_a_job_commits_what_its_service_did_unless_the_service_commits_as_it_goes(app):
+    circle = make_circle(coordinator=make_user(name="Daniel Lopez"))
+    db.session.commit()
+
+    def rename(name: str):
+        def service():
+            db.session.get(Circle, circle.id).name = name
+            return name
+
+        return service
+
+    assert Job("rename", 60, rename("Committed"), "a test job").run() == "Committed"
+    db.session.rollback()
+    assert db.session.get(Circle, circle.id).name == "Committed"
+    Job("rename_later", 60, rename("Left to the service"), "a test job", commits=False).run()
+    db.session.rollback()
+    assert db.session.get(Circle, circle.id).name == "Committed"
 
 
 def test_only_one_lock_holder_and_it_passes_on_when_released(app):

@@ -1,8 +1,10 @@
-"""Scheduled jobs, as data: a stable id, how often, and a thin function.
+"""Scheduled jobs, as data: a stable id, how often, the one service it calls, and whether to commit after.
 
-Each job opens nothing itself: the runner gives it an app context; the job
-calls one service and commits once (delivery commits per message, by design;
-see services/texting/dispatch.py).
+The runner (jobs/runner.py) gives each job an app context and calls `Job.run`,
+which calls the service and commits once. Delivery is the exception: it commits
+per message as it goes, by design (see services/texting/dispatch.py), so its
+job does not commit again. The ids are a contract: the README, `scheduler tick`'s
+output and the tests name them.
 """
 
 from __future__ import annotations
@@ -10,82 +12,48 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass
 
+from config import BaseConfig
 from coordinator.extensions import db
+from coordinator.services.care.needs import needs_extend
+from coordinator.services.health.outreach import outreach_run
+from coordinator.services.health.patient_checkins import patient_checkins_send
+from coordinator.services.people.invitation_links import invitations_expire
+from coordinator.services.texting.digests import digests_send
+from coordinator.services.texting.dispatch import dispatch_due
+from coordinator.services.texting.reminders import reminders_plan
 
 
 @dataclass(frozen=True)
 class Job:
     id: str
     seconds: int
-    run: Callable[[], object]
+    service: Callable[[], object]
     about: str
+    commits: bool = True
+    every_setting: str | None = None  # a setting (default in config.py) that can change `seconds` on a host
 
-
-def deliver() -> object:
-    from coordinator.services.texting.dispatch import dispatch_due
-
-    return dispatch_due()
-
-
-def plan_reminders() -> object:
-    from coordinator.services.texting.reminders import reminders_plan
-
-    planned = reminders_plan()
-    db.session.commit()
-    return planned
-
-
-def send_digests() -> object:
-    from coordinator.services.texting.digests import digests_send
-
-    queued = digests_send()
-    db.session.commit()
-    return queued
-
-
-def send_patient_checkins() -> object:
-    from coordinator.services.health.patient_checkins import patient_checkins_send
-
-    queued = patient_checkins_send()
-    db.session.commit()
-    return queued
-
-
-def outreach() -> object:
-    from coordinator.services.health.outreach import outreach_run
-
-    outcome = outreach_run()
-    db.session.commit()
-    return outcome
-
-
-def extend_needs() -> object:
-    from coordinator.services.care.needs import needs_extend
-
-    created = needs_extend()
-    db.session.commit()
-    return created
-
-
-def expire_invitations() -> object:
-    from coordinator.services.people.invitation_links import invitations_expire
-
-    expired = invitations_expire()
-    db.session.commit()
-    return expired
+    def run(self) -> object:
+        """Call the service; commit what it did, unless it commits as it goes."""
+        outcome = self.service()
+        if self.commits:
+            db.session.commit()
+        return outcome
 
 
 JOBS = [  # in the order `scheduler tick` runs them: plan first, deliver last
-    Job("extend_needs", 6 * 3600, extend_needs, "keep recurring needs generated eight weeks ahead"),
-    Job("expire_invitations", 3600, expire_invitations, "mark invitations past their date as expired"),
-    Job("plan_reminders", 300, plan_reminders, "check-ins and reminders for tasks in the next two days"),
-    Job("send_digests", 1800, send_digests, "the weekly digest, on Sunday afternoon in each person's zone"),
-    Job("outreach", 900, outreach, "ask the right few, escalate, alert coordinators, re-engage the drifting"),
+    Job("extend_needs", 6 * 3600, needs_extend, "keep recurring needs generated eight weeks ahead"),
+    Job("expire_invitations", 3600, invitations_expire, "mark invitations past their date as expired"),
+    Job("plan_reminders", 300, reminders_plan, "check-ins and reminders for tasks in the next two days"),
+    Job("send_digests", 1800, digests_send, "the weekly digest, on Sunday afternoon in each person's zone"),
+    Job("outreach", 900, outreach_run, "ask the right few, escalate, alert coordinators, re-engage the drifting"),
+    Job("patient_checkins", 1800, patient_checkins_send, "the patient's weekly check-in, Monday morning in their zone"),
     Job(
-        "patient_checkins",
-        1800,
-        send_patient_checkins,
-        "the patient's weekly check-in, Monday morning in their zone",
+        "deliver",
+        BaseConfig.DELIVER_EVERY_SECONDS,
+        dispatch_due,
+        "send due texts and emails; settle unknown ones",
+        commits=False,
+        every_setting="DELIVER_EVERY_SECONDS",
     ),
-    Job("deliver", 5, deliver, "send due texts and emails; settle unknown ones"),
 ]
+JOBS_BY_ID = {job.id: job for job in JOBS}

@@ -60,7 +60,7 @@ def run_forever(app: Flask, *, poll_seconds: float = 2.0, say=print) -> None:
         timezone="UTC", job_defaults={"coalesce": True, "max_instances": 1, "misfire_grace_time": 60}
     )
     for job in JOBS:
-        seconds = float(app.config["DELIVER_EVERY_SECONDS"]) if job.id == "deliver" else job.seconds
+        seconds = float(app.config[job.every_setting]) if job.every_setting else job.seconds
         scheduler.add_job(run_job, "interval", seconds=seconds, args=(app, job), id=job.id, next_run_time=_soon())
 
     def watch():
