@@ -4,14 +4,12 @@ from __future__ import annotations
 
 from datetime import date, timedelta
 
-from flask import Blueprint, abort, flash, g, redirect, render_template, request, url_for
+from flask import Blueprint, flash, g, redirect, render_template, request, url_for
 from flask_login import current_user
 
 from coordinator.categories import CATEGORIES
 from coordinator.clock import AmbiguousTime, dayfirst_for, last_plannable, local, parse_date, today_in, zone_label
-from coordinator.errors import DomainError, Invalid, NotFound
-from coordinator.extensions import db
-from coordinator.forms import form_error
+from coordinator.errors import Invalid
 from coordinator.forms.accounts import ConfirmForm
 from coordinator.forms.fields import date_meta
 from coordinator.forms.tasks import AssignForm, ReleaseForm, TaskEditForm
@@ -30,6 +28,7 @@ from coordinator.services.health.load import above_share
 from coordinator.services.people.circles import circle_members
 from coordinator.web.access import circle_view, managing_view
 from coordinator.web.confirming import Confirmation, confirmation_page
+from coordinator.web.edge import refusals
 
 bp = Blueprint("tasks", __name__, url_prefix="/circles/<int:circle_id>")
 LIST_LIMIT = 100  # a phone screen's worth of days; "Later tasks" continues from the next day
@@ -46,13 +45,6 @@ def _date_arg(name: str) -> date | None:
         return parse_date(text, today=today_in(circle.timezone), dayfirst=dayfirst_for(circle.phone_region))
     except Invalid:
         return None
-
-
-def _task_or_404(membership: Membership, task_id: int):
-    try:
-        return task_for(membership, task_id)
-    except NotFound:
-        abort(404)
 
 
 @bp.get("/tasks")
@@ -135,7 +127,7 @@ def mine(*, membership: Membership, circle: Circle):
 @bp.get("/tasks/<int:task_id>")
 @circle_view()
 def show(*, membership: Membership, circle: Circle, task_id: int):
-    task = _task_or_404(membership, task_id)
+    task = task_for(membership, task_id)  # one they can't see is the 404 page
     claims = claims_by_task([task.id]).get(task.id, [])
     mine = next((c for c in claims if c.user_id == membership.user_id), None)
     assign = None
@@ -167,14 +159,14 @@ def show(*, membership: Membership, circle: Circle, task_id: int):
 @bp.route("/tasks/<int:task_id>/edit", methods=["GET", "POST"])
 @managing_view()
 def edit(*, membership: Membership, circle: Circle, task_id: int):
-    task = _task_or_404(membership, task_id)
+    task = task_for(membership, task_id)  # one they can't see is the 404 page
     form = TaskEditForm(obj=None if request.method == "POST" else task, meta=date_meta(circle))
     if request.method == "GET" and task.notes is None:
         form.notes.data = ""
     ambiguous = False
     if form.is_submitted():
         readable = form.validate()  # when a field can't be read, still show every other problem at once
-        try:
+        with refusals(form=form, commit=readable) as attempt:
             task_update(
                 task=task,
                 actor=current_user,
@@ -183,17 +175,11 @@ def edit(*, membership: Membership, circle: Circle, task_id: int):
                 end=form.end_time.data,
                 capacity=form.capacity.data,
                 notes=(form.notes.data or "").strip() or None,
-                fold=int(request.form["fold"]) if request.form.get("fold") in ("0", "1") else None,
+                fold=form.fold_choice(),
                 check_only=not readable,
             )
-        except DomainError as error:
-            db.session.rollback()
-            problems = getattr(error, "problems", [error])
-            ambiguous = any(isinstance(p, AmbiguousTime) for p in problems)
-            for problem in [p for p in problems if not (p.field in form and form[p.field].errors)]:
-                form_error(form, problem)
-        if readable and not form.errors and not form.form_errors:
-            db.session.commit()
+        ambiguous = attempt.refused(AmbiguousTime)
+        if readable and attempt.ok:
             flash("Saved this date. Anyone who had it and is affected will be told.", "success")
             return redirect(url_for("tasks.show", circle_id=circle.id, task_id=task.id))
     status = 422 if form.errors or form.form_errors else 200
@@ -206,7 +192,7 @@ def edit(*, membership: Membership, circle: Circle, task_id: int):
 @managing_view()
 def cancel(*, membership: Membership, circle: Circle, task_id: int):
     """Cancelling one date asks once, saying who will be told; only the POST cancels."""
-    task = _task_or_404(membership, task_id)
+    task = task_for(membership, task_id)  # one they can't see is the 404 page
     back = url_for("tasks.show", circle_id=circle.id, task_id=task.id)
     if request.method == "GET":
         holders = [c.user for c in claims_by_task([task.id]).get(task.id, [])]
@@ -227,7 +213,8 @@ def cancel(*, membership: Membership, circle: Circle, task_id: int):
         )
         return confirmation_page(confirmation)
     if ConfirmForm().validate_on_submit():
-        task_cancel(task=task, actor=current_user)
-        db.session.commit()
-        flash("Cancelled this date. Anyone who had it was told.", "success")
+        with refusals(flash=True) as attempt:
+            task_cancel(task=task, actor=current_user)
+        if attempt.ok:
+            flash("Cancelled this date. Anyone who had it was told.", "success")
     return redirect(back)
