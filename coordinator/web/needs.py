@@ -5,57 +5,40 @@ from __future__ import annotations
 from datetime import date, datetime
 from types import SimpleNamespace
 
-from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
+from flask import Blueprint, flash, redirect, render_template, request, url_for
 from flask_login import current_user
-from sqlalchemy import select
 
 from coordinator.categories import CATEGORIES
-from coordinator.clock import AmbiguousTime, now, today_in, zone_label
-from coordinator.errors import DomainError
-from coordinator.extensions import db
-from coordinator.forms import form_error
+from coordinator.clock import AmbiguousTime, today_in, zone_label
 from coordinator.forms.accounts import ConfirmForm
 from coordinator.forms.fields import date_meta
 from coordinator.forms.needs import need_form_class
 from coordinator.models.circles import Circle, Membership
-from coordinator.models.needs import Need, Task
+from coordinator.models.needs import Need
 from coordinator.services.care.needs import TITLE_MAX, need_cancel, need_post, need_update, need_validate, window_days
-from coordinator.services.care.needs_ahead import need_duplicates, need_planned_dates
+from coordinator.services.care.needs_ahead import need_duplicates, need_for, need_planned_dates, need_upcoming_tasks
 from coordinator.services.care.recurrence import MAX_OCCURRENCES, describe, occurrence_dates
 from coordinator.services.care.tasks import claims_by_task, future_tasks
 from coordinator.web.access import managing_view
 from coordinator.web.confirming import Confirmation, confirmation_page
+from coordinator.web.edge import refusals
 
 bp = Blueprint("needs", __name__, url_prefix="/circles/<int:circle_id>/needs")
 PLANNED_SHOWN = 12  # later dates of a long series listed on its page
 
 
-def _need(circle: Circle, need_id: int) -> Need:
-    need = db.session.scalar(select(Need).where(Need.id == need_id, Need.circle_id == circle.id))
-    if need is None:
-        abort(404)
-    return need
-
-
 def _submit(form, *, act, check) -> tuple[object | None, bool]:
-    """Run `act` on what was typed; returns (result, ambiguous) and puts every problem by its field.
+    """Run `act` on what was typed and commit; returns (result, ambiguous) and puts every problem by its field.
 
     When the form could not even read a field (a date it can't parse), `check` still runs the
-    service's rules, so one submit shows every problem, each field's first one only.
+    service's rules (nothing is written), so one submit shows every problem, each field's first one only.
     """
     readable = form.validate()
     data = form.to_input()
-    try:
-        if readable:
-            return act(data), False
-        check(data)
-        return None, False
-    except DomainError as error:
-        db.session.rollback()
-        problems = getattr(error, "problems", [error])
-        for problem in [p for p in problems if not (p.field in form and form[p.field].errors)]:
-            form_error(form, problem)
-        return None, any(isinstance(p, AmbiguousTime) for p in problems)
+    result = None
+    with refusals(form=form, commit=readable) as attempt:
+        result = act(data) if readable else check(data)
+    return (result if readable and attempt.ok else None), attempt.refused(AmbiguousTime)
 
 
 def _day(day: date, today: date) -> str:
@@ -109,7 +92,6 @@ def new(*, membership: Membership, circle: Circle):
 
         need, ambiguous = _submit(form, act=post, check=lambda data: need_validate(data, circle=circle))
         if need is not None:
-            db.session.commit()
             flash(_posted_message(need), "success")
             return redirect(url_for("needs.show", circle_id=circle.id, need_id=need.id))
     return _form_page(
@@ -120,12 +102,8 @@ def new(*, membership: Membership, circle: Circle):
 @bp.get("/<int:need_id>")
 @managing_view()
 def show(*, membership: Membership, circle: Circle, need_id: int):
-    need = _need(circle, need_id)
-    tasks = list(
-        db.session.scalars(
-            select(Task).where(Task.need_id == need.id, Task.ends_at > now()).order_by(Task.starts_at).limit(200)
-        )
-    )
+    need = need_for(circle_id=circle.id, need_id=need_id)  # another circle's is the 404 page
+    tasks = need_upcoming_tasks(need)
     claims = claims_by_task([t.id for t in tasks])
     planned = need_planned_dates(need, limit=MAX_OCCURRENCES * 2)
     return render_template(
@@ -147,7 +125,7 @@ def show(*, membership: Membership, circle: Circle, need_id: int):
 @bp.route("/<int:need_id>/edit", methods=["GET", "POST"])
 @managing_view()
 def edit(*, membership: Membership, circle: Circle, need_id: int):
-    need = _need(circle, need_id)
+    need = need_for(circle_id=circle.id, need_id=need_id)
     if need.cancelled_at is not None:
         flash("That need was cancelled, so it can't be changed.", "error")
         return redirect(url_for("needs.show", circle_id=circle.id, need_id=need.id))
@@ -160,11 +138,10 @@ def edit(*, membership: Membership, circle: Circle, need_id: int):
             data.start_date = need.start_date
             need_validate(data, circle=circle, editing=True)
 
-        _, ambiguous = _submit(
+        saved, ambiguous = _submit(
             form, act=lambda data: need_update(need=need, actor=current_user, data=data) or True, check=check
         )
-        if not form.errors and not form.form_errors:
-            db.session.commit()
+        if saved:
             flash("Saved. Upcoming dates are updated, and anyone affected will be told.", "success")
             return redirect(url_for("needs.show", circle_id=circle.id, need_id=need.id))
     return _form_page(circle=circle, form=form, category=category, editing=need, ambiguous=ambiguous)
@@ -209,16 +186,17 @@ def _last_date(need: Need, until: str | None) -> date | None:
 @managing_view()
 def cancel(*, membership: Membership, circle: Circle, need_id: int):
     """GET asks once, saying who will be told; POST cancels."""
-    need = _need(circle, need_id)
+    need = need_for(circle_id=circle.id, need_id=need_id)
     back = url_for("needs.show", circle_id=circle.id, need_id=need.id)
     if need.cancelled_at is not None:
         return redirect(back)
     if request.method == "GET":
         return confirmation_page(_cancel_question(need, back=back))
     if ConfirmForm().validate_on_submit():
-        cancelled = need_cancel(need=need, actor=current_user)
-        db.session.commit()
-        flash(f"Cancelled “{need.title}” and {cancelled} upcoming date(s). Anyone who had one was told.", "success")
+        with refusals(flash=True) as attempt:
+            cancelled = need_cancel(need=need, actor=current_user)
+        if attempt.ok:
+            flash(f"Cancelled “{need.title}” and {cancelled} upcoming date(s). Anyone who had one was told.", "success")
     return redirect(back)
 
 

@@ -1,7 +1,8 @@
-"""Looking ahead at a need: the dates of a series still to open, and posted help a new need would repeat.
+"""Looking ahead at a need: its dates still to come, the dates of a series still to open, and posted help a new
+need would repeat.
 
-Kept apart from services/care/needs.py (posting and generating) because both only read: the need page lists
-the planned dates, and the need form warns about a duplicate before anything is written.
+Kept apart from services/care/needs.py (posting and generating) because all of it only reads: the need page lists
+the upcoming and planned dates, and the need form warns about a duplicate before anything is written.
 """
 
 from __future__ import annotations
@@ -12,12 +13,32 @@ from sqlalchemy import select
 from sqlalchemy.orm import contains_eager
 
 from coordinator.clock import now
-from coordinator.errors import Invalid
+from coordinator.errors import Invalid, NotFound
 from coordinator.extensions import db
 from coordinator.models.circles import Circle
 from coordinator.models.needs import Need, Task, TaskStatus
 from coordinator.services.care.needs import NeedInput, horizon, need_validate
 from coordinator.services.care.recurrence import MAX_SPAN, occurrence_dates
+
+
+UPCOMING_SHOWN = 200  # a need's page lists at most this many of its dates still to come
+
+
+def need_for(*, circle_id: int, need_id: int) -> Need:
+    """One need of this circle; NotFound for any other (another circle's is as good as none)."""
+    need = db.session.scalar(select(Need).where(Need.id == need_id, Need.circle_id == circle_id))
+    if need is None:
+        raise NotFound("No such need.")
+    return need
+
+
+def need_upcoming_tasks(need: Need, *, limit: int = UPCOMING_SHOWN) -> list[Task]:
+    """The need's dates that haven't ended yet (taken, open or cancelled), soonest first."""
+    return list(
+        db.session.scalars(
+            select(Task).where(Task.need_id == need.id, Task.ends_at > now()).order_by(Task.starts_at).limit(limit)
+        )
+    )
 
 
 def need_planned_dates(need: Need, *, limit: int = 12) -> list[date]:
