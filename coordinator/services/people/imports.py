@@ -19,7 +19,7 @@ from collections.abc import Callable
 from sqlalchemy import select, update
 
 from coordinator.clock import now
-from coordinator.errors import Conflict, Invalid
+from coordinator.errors import Conflict, Invalid, NotFound
 from coordinator.extensions import db
 from coordinator.models.accounts import User
 from coordinator.models.circles import Circle, Membership, MembershipStatus
@@ -132,6 +132,14 @@ def import_stage(*, circle: Circle, creator: User, filename: str, data: bytes, m
     )
     db.session.add(batch)
     db.session.flush()
+    return batch
+
+
+def import_batch_for(*, circle_id: int, batch_id: int) -> ImportBatch:
+    """One uploaded list of this circle; NotFound for any other (another circle's is as good as none)."""
+    batch = db.session.scalar(select(ImportBatch).where(ImportBatch.id == batch_id, ImportBatch.circle_id == circle_id))
+    if batch is None:
+        raise NotFound("No such import.")
     return batch
 
 
