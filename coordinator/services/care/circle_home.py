@@ -13,7 +13,7 @@ Each function runs a fixed number of queries, however big the circle.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import date, timedelta
+from datetime import timedelta
 
 from sqlalchemy import and_, case, exists, func, or_
 
@@ -49,14 +49,6 @@ class ManagerHome:
     week_total: int  # how many tasks the coming week holds (week may show fewer)
     week_needing: int  # of those, how many still need someone
     claims: dict[int, list[Claim]] = field(default_factory=dict)
-
-    @property
-    def needing_by_day(self) -> list[tuple[date, list[Task]]]:
-        days: dict[date, list[Task]] = {}
-        for task in self.week:
-            if task.open_spots and task.covered_elsewhere_at is None:
-                days.setdefault(task.local_date, []).append(task)
-        return sorted(days.items())
 
 
 def supporter_home(membership: Membership) -> SupporterHome:

@@ -11,7 +11,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import date, timedelta
 
-from sqlalchemy import Select, func, select
+from sqlalchemy import Select, select
 from sqlalchemy.orm import contains_eager
 
 from coordinator.categories import CATEGORIES
@@ -192,14 +192,3 @@ def held_overlaps(user_id: int, tasks: list[Task]) -> dict[int, Task]:
                 found[task.id] = other
                 break
     return found
-
-
-def open_task_count(membership: Membership, *, days: int) -> int:
-    """How many visible tasks in the next `days` days still need someone."""
-    query = visible_tasks(membership).where(
-        Task.status == TaskStatus.OPEN,
-        Task.claimed < Task.capacity,
-        Task.ends_at > now(),
-        Task.starts_at < now() + timedelta(days=days),
-    )
-    return db.session.scalar(select(func.count()).select_from(query.subquery()))

@@ -85,8 +85,3 @@ def setup_steps(circle: Circle, *, viewer: Membership | None = None) -> list[Ste
         ),
         Step("people", done=joined_count > 0 or invited_count > 0, joined=joined_count, invited=invited_count),
     ]
-
-
-def setup_done(steps: list[Step]) -> bool:
-    """Whether every step is done (and the card can go)."""
-    return all(step.done for step in steps)

@@ -34,18 +34,6 @@ DIGEST_HOURS = range(16, 19)  # 16:00-18:59 local
 PER_DIGEST = 2
 
 
-def asks_this_week(*, user_id: int, circle_id: int) -> int:
-    return db.session.scalar(
-        select(func.count(Message.id)).where(
-            Message.user_id == user_id,
-            Message.circle_id == circle_id,
-            Message.kind.in_(ASK_KINDS),
-            Message.status != MessageStatus.CANCELLED,
-            Message.created_at > now() - timedelta(days=7),
-        )
-    )
-
-
 def _open_tasks(circle_id: int) -> list[Task]:
     moment = now()
     return list(
