@@ -17,7 +17,7 @@ from coordinator import create_app
 BENCH_DIR = Path(__file__).resolve().parent
 OUT_DIR = BENCH_DIR / "out"
 DEFAULT_DATABASE_URL = f"sqlite:///{OUT_DIR / 'bench.sqlite3'}"
-PASSWORD = "bench-password-2026"  # noqa: S105 (every seeded account shares it, on purpose)
+PASSWORD = "bench-password-2026"  # every seeded account shares it, on purpose
 TIMEZONE = "America/New_York"
 
 

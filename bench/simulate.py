@@ -281,7 +281,7 @@ def _broadcast(
                 try:
                     claim_make(membership=members[person.user_id], task_id=task.id)
                     db.session.commit()
-                except Exception:  # noqa: BLE001 (taken meanwhile, or not theirs to see: the person just moves on)
+                except Exception:  # taken meanwhile, or not theirs to see: the person just moves on
                     db.session.rollback()
     return sent
 
@@ -316,7 +316,7 @@ def _browse(
             try:
                 claim_make(membership=member, task_id=task.id)
                 db.session.commit()
-            except Exception:  # noqa: BLE001
+            except Exception:
                 db.session.rollback()
 
 

@@ -22,7 +22,7 @@ MIDNIGHT_NEW_YORK = datetime(2026, 6, 2, 4, 0, tzinfo=UTC)
 
 
 def run(gateway=None):
-    gateway = gateway or ConsoleGateway(stream=open("/dev/null", "w"))  # noqa: SIM115
+    gateway = gateway or ConsoleGateway(stream=open("/dev/null", "w"))
     try:
         return gateway, dispatch_due(gateway=gateway, pacer=Pacer(0))
     finally:

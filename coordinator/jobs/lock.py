@@ -36,7 +36,7 @@ class LeaderLock:
             connection.close()
             return False
         path = Path(str(self.engine.url.database or "coordinator") + ".scheduler.lock")
-        handle = open(path, "a+")  # noqa: SIM115 (held open on purpose for the process's life)
+        handle = open(path, "a+")  # held open on purpose for the process's life
         try:
             fcntl.flock(handle.fileno(), fcntl.LOCK_EX | fcntl.LOCK_NB)
         except BlockingIOError:
@@ -55,7 +55,7 @@ class LeaderLock:
                 self._connection.execute(text("SELECT 1"))
                 self._connection.commit()
                 return True
-            except Exception:  # noqa: BLE001 (any failure means the lock is gone with the connection)
+            except Exception:  # any failure means the lock is gone with the connection
                 return False
         return self._file is not None
 

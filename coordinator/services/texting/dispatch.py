@@ -179,7 +179,7 @@ def _send_email(message: Message, stats: Stats) -> None:
 
 
 def _retry_later(message: Message, code: str, error: str, stats: Stats) -> None:
-    delay = min(30 * 2 ** max(message.attempts - 1, 0), 1800) * random.uniform(0.75, 1.25)  # noqa: S311
+    delay = min(30 * 2 ** max(message.attempts - 1, 0), 1800) * random.uniform(0.75, 1.25)
     retry_at = now() + timedelta(seconds=delay)
     if message.send_by is not None and retry_at > message.send_by:
         _finish(message, MessageStatus.FAILED, error=f"gave up: {error}"[:300], code=code)
