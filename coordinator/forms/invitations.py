@@ -1,16 +1,10 @@
-"""Forms for inviting people, joining, signing in with a code, and supporter preferences."""
+"""Forms for inviting people, joining, deciding who may join, and signing in with a code."""
 
 from __future__ import annotations
 
 from flask_wtf import FlaskForm
-from wtforms import BooleanField, SelectChoice, SelectMultipleField, StringField, TextAreaField
+from wtforms import BooleanField, StringField, TextAreaField
 from wtforms.validators import Length
-from wtforms.widgets import CheckboxInput, ListWidget
-
-from coordinator.categories import CATEGORIES
-from coordinator.forms.circles import ZoneField
-from coordinator.forms.fields import NumberInput, TimeInput
-from coordinator.services.texting.reminders import LEAD_CHOICES
 
 _name = [Length(max=120, message="Keep the name under 120 characters.")]
 
@@ -82,33 +76,3 @@ class CodeVerifyForm(FlaskForm):
         validators=[Length(max=20, message="Enter the 6 digits.")],
         render_kw={"autocomplete": "one-time-code", "inputmode": "numeric"},
     )
-
-
-def _multi(label: str, choices: list[SelectChoice], description: str = "") -> SelectMultipleField:
-    return SelectMultipleField(
-        label,
-        choices=choices,
-        widget=ListWidget(prefix_label=False),
-        option_widget=CheckboxInput(),
-        validate_choice=False,
-        description=description,
-    )
-
-
-class PreferencesForm(FlaskForm):
-    categories = _multi(
-        "I'm glad to help with",
-        [SelectChoice(key, c.label) for key, c in CATEGORIES.items()],
-        "Leave all empty if anything is fine.",
-    )
-    asks_per_week = NumberInput("Ask me at most this many times a week", minimum=0, maximum=14)
-    reminder_leads = _multi(
-        "Remind me before tasks I've taken",
-        [SelectChoice(key, label) for key, label in LEAD_CHOICES.items()],
-        "Leave all empty for no reminders.",
-    )
-    timezone = ZoneField("My time zone", other_label="Not in the list? Type a city near you instead")
-    quiet_start = TimeInput("Quiet from")
-    quiet_end = TimeInput("Quiet until")
-    sms_enabled = BooleanField("Texts")
-    email_enabled = BooleanField("Email")

@@ -12,14 +12,12 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
-from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
+from flask import Blueprint, flash, redirect, render_template, request, url_for
 from flask_login import current_user
+from flask_wtf import FlaskForm
 
-from coordinator.errors import DomainError
-from coordinator.extensions import db
-from coordinator.forms import form_error
 from coordinator.forms.accounts import ConfirmForm
-from coordinator.forms.invitations import PreferencesForm
+from coordinator.forms.members import InnerCircleForm, PreferencesForm
 from coordinator.models.circles import COORDINATOR, PATIENT, Circle, Membership
 from coordinator.services.care.recurrence import WEEKDAY_NAMES, WEEKDAYS
 from coordinator.services.people.circles import circle_members
@@ -41,6 +39,7 @@ from coordinator.services.people.members import (
 from coordinator.services.people.phones import phone_display
 from coordinator.web.access import circle_view, managing_view
 from coordinator.web.confirming import Confirmation, confirmation_page
+from coordinator.web.edge import refusals
 from coordinator.web.members_confirm import inner_circle_confirmation, removal_confirmation, role_confirmation
 
 bp = Blueprint("members", __name__, url_prefix="/circles/<int:circle_id>")
@@ -68,34 +67,33 @@ def index(*, membership: Membership, circle: Circle):
 
 
 def member_or_404(circle: Circle, member_id: int) -> Membership:
-    """The lookup every member action starts with: someone from another circle (or no one) is a 404."""
-    try:
-        return member_get(circle_id=circle.id, member_id=member_id)
-    except DomainError:
-        abort(404)
+    """The lookup every member action starts with: someone from another circle (or no one) is the 404 page."""
+    return member_get(circle_id=circle.id, member_id=member_id)
 
 
 def ask_first(circle: Circle, check: Callable[[], None], confirmation: Callable[[], Confirmation]):
     """The GET of a member action: the confirmation page, or back to People saying why it can't be done."""
-    try:
+    with refusals(flash=True, commit=False) as attempt:
         check()
-    except DomainError as error:
-        flash(error.message, "error")
+    if not attempt.ok:
         return redirect(url_for("members.index", circle_id=circle.id))
     return confirmation_page(confirmation())
 
 
-def change_member(circle: Circle, member: Membership, change: Callable[[Membership], object], success: str):
+def change_member(
+    circle: Circle,
+    member: Membership,
+    change: Callable[[Membership], object],
+    success: str,
+    form: FlaskForm | None = None,
+):
     """The POST of a member action: run the service, commit, say what happened (or why not)."""
-    if ConfirmForm().validate_on_submit():
-        try:
+    if (form or ConfirmForm()).validate_on_submit():
+        name, first = member.user.name, member.user.first_name
+        with refusals(flash=True) as attempt:
             change(member)
-        except DomainError as error:
-            db.session.rollback()
-            flash(error.message, "error")
-        else:
-            db.session.commit()
-            flash(success.format(name=member.user.name, first=member.user.first_name), "success")
+        if attempt.ok:
+            flash(success.format(name=name, first=first), "success")
     return redirect(url_for("members.index", circle_id=circle.id))
 
 
@@ -134,23 +132,25 @@ def inner_circle_change(*, membership: Membership, circle: Circle, member_id: in
     if request.method == "GET":
         check = lambda: member_inner_circle_check(member=member)  # noqa: E731
         return ask_first(circle, check, lambda: inner_circle_confirmation(circle, member))
-    inside = {"yes": True, "no": False}.get(request.form.get("inside", ""), not member.inner_circle)
+    form = InnerCircleForm()
+    inside = form.wanted(now_inside=member.inner_circle)
     change = lambda member: member_set_inner_circle(actor=membership, member=member, inside=inside)  # noqa: E731
-    return change_member(circle, member, change, "{name} is now " + ("in" if inside else "out of") + " the inner circle.")
+    success = "{name} is now " + ("in" if inside else "out of") + " the inner circle."
+    return change_member(circle, member, change, success, form=form)
 
 
 @bp.post("/people/names/<any(shown, hidden):choice>")
 @managing_view()
 def names(*, membership: Membership, circle: Circle, choice: str):
     if ConfirmForm().validate_on_submit():
-        circle_names_visible(circle=circle, actor=current_user, visible=choice == "shown")
-        db.session.commit()
-        flash(
-            "Supporters can now see each other's names."
-            if choice == "shown"
-            else "Supporters now see only their own name.",
-            "success",
-        )
+        shown = choice == "shown"
+        with refusals(flash=True) as attempt:
+            circle_names_visible(circle=circle, actor=current_user, visible=shown)
+        if attempt.ok:
+            flash(
+                "Supporters can now see each other's names." if shown else "Supporters now see only their own name.",
+                "success",
+            )
     return redirect(url_for("members.index", circle_id=circle.id))
 
 
@@ -166,11 +166,7 @@ def preferences(*, membership: Membership, circle: Circle):
         form.timezone.data = user.timezone or circle.timezone
         form.quiet_start.data, form.quiet_end.data = user.quiet_start, user.quiet_end
         form.sms_enabled.data, form.email_enabled.data = user.sms_enabled, user.email_enabled
-    availability = (
-        {day: request.form.getlist(f"avail-{day}") for day in WEEKDAYS}
-        if request.method == "POST"
-        else membership.availability or {}
-    )
+    availability = form.availability_grid.data if form.is_submitted() else membership.availability or {}
     if form.validate_on_submit():
         prefs = Preferences(
             categories=list(form.categories.data or []),
@@ -183,13 +179,9 @@ def preferences(*, membership: Membership, circle: Circle):
             email_enabled=form.email_enabled.data,
             reminder_leads=list(form.reminder_leads.data or []),
         )
-        try:
+        with refusals(form=form) as attempt:
             preferences_update(member=membership, prefs=prefs)
-        except DomainError as error:
-            db.session.rollback()
-            form_error(form, error)
-        else:
-            db.session.commit()
+        if attempt.ok:
             flash("Saved. We'll only ask about what suits you.", "success")
             return redirect(url_for("members.preferences", circle_id=circle.id))
     status = 422 if form.errors or form.form_errors else 200
