@@ -10,18 +10,16 @@ from flask import Blueprint, abort, flash, redirect, render_template, url_for
 from flask_login import current_user
 
 from coordinator.categories import CATEGORIES
-from coordinator.errors import Conflict, DomainError, NotFound
-from coordinator.extensions import db
-from coordinator.forms import form_error
+from coordinator.errors import Conflict
 from coordinator.forms.accounts import ConfirmForm
 from coordinator.forms.drafts import DraftForm
 from coordinator.forms.fields import date_meta
 from coordinator.models.circles import Circle, Membership
-from coordinator.models.claims import Claim
 from coordinator.models.drafts import NeedDraft
-from coordinator.services.care.thanks import thanks_send
+from coordinator.services.care.thanks import thanks_helper, thanks_send
 from coordinator.services.health.patient_checkins import draft_dismiss, draft_post, draft_title, drafts_pending
 from coordinator.web.access import managing_view
+from coordinator.web.edge import refusals
 
 bp = Blueprint("drafts", __name__, url_prefix="/circles/<int:circle_id>")
 
@@ -62,7 +60,7 @@ def index(*, membership: Membership, circle: Circle):
 def post(*, membership: Membership, circle: Circle, draft_id: int):
     form = DraftForm(prefix=_prefix(draft_id), meta=date_meta(circle))
     if form.validate_on_submit():
-        try:
+        with refusals(form=form, flash=Conflict) as attempt:  # already dealt with: the draft's form is gone
             need = draft_post(
                 draft_id=draft_id,
                 circle=circle,
@@ -73,15 +71,9 @@ def post(*, membership: Membership, circle: Circle, draft_id: int):
                 end_time=form.end_time.data,
                 anytime=bool(form.anytime.data),
             )
-        except (NotFound, Conflict) as error:
-            db.session.rollback()
-            flash(error.message, "error")
+        if attempt.refused(Conflict):
             return redirect(url_for("drafts.index", circle_id=circle.id))
-        except DomainError as error:
-            db.session.rollback()
-            form_error(form, error)
-        else:
-            db.session.commit()
+        if attempt.ok:
             flash(f"Posted “{need.title}”. We'll find someone.", "success")
             return redirect(url_for("needs.show", circle_id=circle.id, need_id=need.id))
     return _page(membership, circle, failed=(draft_id, form))
@@ -92,13 +84,9 @@ def post(*, membership: Membership, circle: Circle, draft_id: int):
 def dismiss(*, membership: Membership, circle: Circle, draft_id: int):
     if not ConfirmForm().validate_on_submit():
         abort(400)
-    try:
+    with refusals(flash=True) as attempt:
         draft_dismiss(draft_id=draft_id, circle=circle, actor=current_user)
-    except DomainError as error:
-        db.session.rollback()
-        flash(error.message, "error")
-    else:
-        db.session.commit()
+    if attempt.ok:
         flash("Set aside. Nothing was posted.", "success")
     return redirect(url_for("drafts.index", circle_id=circle.id))
 
@@ -108,11 +96,9 @@ def dismiss(*, membership: Membership, circle: Circle, draft_id: int):
 def thank(*, membership: Membership, circle: Circle, claim_id: int):
     if not ConfirmForm().validate_on_submit():
         abort(400)
-    try:
+    with refusals(flash=True) as attempt:
         sent = thanks_send(patient_membership=membership, claim_id=claim_id)
-    except NotFound:
-        abort(404)
-    name = db.session.get(Claim, claim_id).user.first_name
-    db.session.commit()
-    flash(f"Thank-you sent to {name}." if sent else f"{name} already has your thank-you.", "success")
+        name = thanks_helper(claim_id=claim_id).first_name
+    if attempt.ok:
+        flash(f"Thank-you sent to {name}." if sent else f"{name} already has your thank-you.", "success")
     return redirect(url_for("circles.show", circle_id=circle.id))

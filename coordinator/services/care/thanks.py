@@ -130,3 +130,8 @@ def thanks_send(*, patient_membership: Membership, claim_id: int) -> bool:
         data={"claim_id": claim.id},
     )
     return True
+
+
+def thanks_helper(*, claim_id: int) -> User:
+    """Who did the task a thank-you is for, to name them; once `thanks_send` has run, no query at all."""
+    return db.session.get(Claim, claim_id).user
