@@ -32,10 +32,6 @@ class MembershipStatus(StrEnum):
     REMOVED = "removed"
 
 
-# Older names for the same members, kept for existing imports; new code says MembershipStatus.ACTIVE.
-ACTIVE, ARCHIVED, REMOVED = MembershipStatus.ACTIVE, MembershipStatus.ARCHIVED, MembershipStatus.REMOVED
-
-
 class Circle(Base):
     __tablename__ = "circles"
 

@@ -27,10 +27,6 @@ class ClaimStatus(StrEnum):
     DONE = "done"
 
 
-# Older names for the same members, kept for existing imports; new code says ClaimStatus.HELD.
-HELD, RELEASED, DONE = ClaimStatus.HELD, ClaimStatus.RELEASED, ClaimStatus.DONE
-
-
 class Claim(Base):
     __tablename__ = "claims"
     __table_args__ = (

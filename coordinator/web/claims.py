@@ -9,7 +9,7 @@ from flask import Blueprint, abort, flash, redirect, render_template, request, u
 from coordinator.clock import local, now
 from coordinator.forms.tasks import AssignForm, ClaimForm, ReleaseForm, TaskActionForm
 from coordinator.models.circles import Circle, Membership
-from coordinator.models.claims import HELD
+from coordinator.models.claims import ClaimStatus
 from coordinator.services.care.claims import claim_assign, claim_done, claim_make, claim_release, claim_unassign
 from coordinator.services.care.tasks import claims_by_task, task_for
 from coordinator.services.health.load import LOAD_WEEKS, share_check
@@ -71,7 +71,8 @@ def _release_question(membership: Membership, circle: Circle, task_id: int, form
     task = task_for(membership, task_id)  # one they can't see is the 404 page
     back = safe_next_url(form.next.data) or url_for("tasks.show", circle_id=circle.id, task_id=task_id)
     form.next.data = back  # the question's POST carries it (a hidden field of the form)
-    held = [c for c in claims_by_task([task.id], user_id=membership.user_id).get(task.id, []) if c.status == HELD]
+    mine = claims_by_task([task.id], user_id=membership.user_id).get(task.id, [])
+    held = [c for c in mine if c.status == ClaimStatus.HELD]
     if not held:
         flash("You don't have this one, so there's nothing to give back.", "info")
         return redirect(back)

@@ -14,6 +14,7 @@ from coordinator.extensions import limiter
 from coordinator.forms.accounts import ConfirmForm
 from coordinator.forms.invitations import DecideForm, InviteForm, InviteManyForm, JoinForm
 from coordinator.models.circles import Circle, Membership
+from coordinator.models.invitations import JoinRequestStatus
 from coordinator.services.people.invitation_links import (
     invitation_by_token,
     invitation_live,
@@ -164,8 +165,9 @@ def decide(*, membership: Membership, circle: Circle, request_id: int, decision:
 
 def _say_decided(join, *, approve: bool) -> None:
     name = join.user.name
-    if join.status != ("approved" if approve else "declined"):
-        flash(f"Someone already {'let ' + name + ' in' if join.status == 'approved' else 'declined ' + name}.")
+    if join.status != (JoinRequestStatus.APPROVED if approve else JoinRequestStatus.DECLINED):
+        let_in = join.status == JoinRequestStatus.APPROVED
+        flash(f"Someone already {'let ' + name + ' in' if let_in else 'declined ' + name}.")
     elif approve:
         flash(f"{name} is in the circle. We've sent {join.user.first_name} a welcome.", "success")
     else:

@@ -9,6 +9,7 @@ from coordinator.extensions import limiter
 from coordinator.forms.accounts import ConfirmForm
 from coordinator.forms.reopen import ReopenAnswerForm, ReopenForm, ReopenReviewForm
 from coordinator.models.circles import PATIENT, Circle, Membership
+from coordinator.models.invitations import ReopeningStatus
 from coordinator.services.health.reopen import (
     answer_by_token,
     answer_membership,
@@ -42,7 +43,7 @@ def start(*, membership: Membership, circle: Circle):
             reopening = reopen_request(actor=membership, member_ids=sorted(chosen), message=form.message.data)
         error = attempt.message or None  # the page shows it in its own summary, above the checkboxes
         if attempt.ok:
-            if reopening.status == "sent":
+            if reopening.status == ReopeningStatus.SENT:
                 flash(
                     f"Sent. {len(reopening.member_ids)} people were asked whether they can help this time.", "success"
                 )

@@ -20,7 +20,6 @@ from coordinator.models.needs import Need, Task, TaskStatus
 from coordinator.services.care.needs import NeedInput, horizon, need_validate
 from coordinator.services.care.recurrence import MAX_SPAN, occurrence_dates
 
-
 UPCOMING_SHOWN = 200  # a need's page lists at most this many of its dates still to come
 
 
