@@ -5,9 +5,6 @@ from __future__ import annotations
 from flask import Blueprint, current_app, flash, redirect, render_template, url_for
 from flask_login import current_user, login_required
 
-from coordinator.errors import DomainError
-from coordinator.extensions import db
-from coordinator.forms import form_error
 from coordinator.forms.accounts import ConfirmForm
 from coordinator.forms.circles import CircleForm
 from coordinator.models.circles import Circle, Membership
@@ -18,6 +15,7 @@ from coordinator.services.people.circles import circle_create, circles_for_user
 from coordinator.services.people.joining import join_requests_of
 from coordinator.services.people.setup import setup_steps
 from coordinator.web.access import circle_view, managing_view
+from coordinator.web.edge import refusals
 from coordinator.web.members import inner_circle_change
 
 bp = Blueprint("circles", __name__, url_prefix="/circles")
@@ -47,7 +45,7 @@ def new():
         form.timezone.data = current_app.config["DEFAULT_TIMEZONE"]
         form.phone_region.data = current_app.config["DEFAULT_PHONE_REGION"]
     if form.validate_on_submit():
-        try:
+        with refusals(form=form) as attempt:
             circle = circle_create(
                 creator=current_user,
                 for_self=form.for_whom.data == "self",
@@ -56,11 +54,7 @@ def new():
                 timezone=form.timezone.data,
                 phone_region=form.phone_region.data,
             )
-        except DomainError as error:
-            db.session.rollback()
-            form_error(form, error)
-        else:
-            db.session.commit()
+        if attempt.ok:
             flash(f"{circle.name} is ready.", "success")
             return redirect(url_for("circles.show", circle_id=circle.id))
     return render_template("circles/new.html", form=form), 422 if form.errors else 200

@@ -9,11 +9,11 @@ from __future__ import annotations
 
 from flask import Blueprint, Response, current_app, flash, redirect, render_template, url_for
 
-from coordinator.extensions import db
 from coordinator.forms.accounts import ConfirmForm
 from coordinator.models.circles import Circle, Membership
 from coordinator.services.care.feeds import feed_ics, feed_membership, feed_reset, feed_token
 from coordinator.web.access import circle_view
+from coordinator.web.edge import refusals
 
 bp = Blueprint("feeds", __name__)
 
@@ -45,7 +45,8 @@ def show(*, membership: Membership, circle: Circle):
 @circle_view()
 def reset(*, membership: Membership, circle: Circle):
     if ConfirmForm().validate_on_submit():
-        feed_reset(membership)
-        db.session.commit()
-        flash("Your old calendar link no longer works. Here is the new one.", "success")
+        with refusals(flash=True) as attempt:
+            feed_reset(membership)
+        if attempt.ok:
+            flash("Your old calendar link no longer works. Here is the new one.", "success")
     return redirect(url_for("feeds.show", circle_id=circle.id))

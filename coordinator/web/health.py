@@ -9,9 +9,6 @@ from __future__ import annotations
 from flask import Blueprint, flash, redirect, render_template, request, url_for
 from flask_login import current_user
 
-from coordinator.errors import DomainError
-from coordinator.extensions import db
-from coordinator.forms import form_error
 from coordinator.forms.health import HealthSettingsForm
 from coordinator.models.circles import Circle, Membership
 from coordinator.services.health.settings import health_settings
@@ -19,6 +16,7 @@ from coordinator.services.health.summary import health_settings_save, health_sum
 from coordinator.services.people.members import can_grant_roles
 from coordinator.web.access import managing_view
 from coordinator.web.charts import bar_chart_svg
+from coordinator.web.edge import refusals
 
 bp = Blueprint("health", __name__, url_prefix="/circles/<int:circle_id>")
 
@@ -54,13 +52,9 @@ def settings(*, membership: Membership, circle: Circle):
         values = form.values()
         if not patient_decides:
             values = {k: v for k, v in values.items() if k not in ("patient_view", "patient_checkins")}
-        try:
+        with refusals(form=form) as attempt:
             health_settings_save(circle=circle, actor=current_user, values=values)
-        except DomainError as error:
-            db.session.rollback()
-            form_error(form, error)
-        else:
-            db.session.commit()
+        if attempt.ok:
             flash("Saved the circle's health settings.", "success")
             return redirect(url_for("health.index", circle_id=circle.id))
     status = 422 if form.errors or form.form_errors else 200
