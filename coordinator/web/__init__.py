@@ -1,4 +1,7 @@
-"""The web edge: blueprints that parse input, call one service, commit and render."""
+"""The web edge: blueprints that parse input (a form class), call one service, commit or refuse, and render.
+
+The commit, and turning a refusal into a message, happen in one place: `web/edge.refusals`.
+"""
 
 from flask import Flask
 

@@ -66,11 +66,6 @@ def index(*, membership: Membership, circle: Circle):
     )
 
 
-def member_or_404(circle: Circle, member_id: int) -> Membership:
-    """The lookup every member action starts with: someone from another circle (or no one) is the 404 page."""
-    return member_get(circle_id=circle.id, member_id=member_id)
-
-
 def ask_first(circle: Circle, check: Callable[[], None], confirmation: Callable[[], Confirmation]):
     """The GET of a member action: the confirmation page, or back to People saying why it can't be done."""
     with refusals(flash=True, commit=False) as attempt:
@@ -100,7 +95,7 @@ def change_member(
 @bp.route("/people/<int:member_id>/role/<any(coordinator, supporter):role>", methods=["GET", "POST"])
 @managing_view()
 def role(*, membership: Membership, circle: Circle, member_id: int, role: str):
-    member = member_or_404(circle, member_id)
+    member = member_get(circle_id=circle.id, member_id=member_id)  # another circle's is the 404 page
     if request.method == "POST":
         change = lambda member: member_set_role(actor=membership, member=member, role=role)  # noqa: E731
         return change_member(circle, member, change, "{name} is now a " + role + ".")
@@ -114,7 +109,7 @@ def role(*, membership: Membership, circle: Circle, member_id: int, role: str):
 @bp.route("/people/<int:member_id>/remove", methods=["GET", "POST"])
 @managing_view()
 def remove(*, membership: Membership, circle: Circle, member_id: int):
-    member = member_or_404(circle, member_id)
+    member = member_get(circle_id=circle.id, member_id=member_id)  # another circle's is the 404 page
     if request.method == "POST":
         change = lambda member: member_remove(actor=membership, member=member)  # noqa: E731
         return change_member(circle, member, change, "{name} is no longer in the circle. Their tasks are open again.")
@@ -128,7 +123,7 @@ def inner_circle_change(*, membership: Membership, circle: Circle, member_id: in
     The POST says which way (`inside` = yes/no), so a second tap can't undo the first;
     a POST without it (an older page) flips the current state.
     """
-    member = member_or_404(circle, member_id)
+    member = member_get(circle_id=circle.id, member_id=member_id)  # another circle's is the 404 page
     if request.method == "GET":
         check = lambda: member_inner_circle_check(member=member)  # noqa: E731
         return ask_first(circle, check, lambda: inner_circle_confirmation(circle, member))
