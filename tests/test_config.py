@@ -115,15 +115,18 @@ def test_the_default_finder_finds_each_way_of_writing_one():
 
 
 def _settings_read(tree: ast.AST):
-    """Every `config["X"]` and every `configured_limit("X")` with a literal name."""
+    """Every literal name in `config["X"]`, `configured_limit("X")` and `Job(..., every_setting="X")`."""
     for node in ast.walk(tree):
-        key = None
+        keys = []
         if isinstance(node, ast.Subscript) and _reads_config(node.value):
-            key = node.slice
+            keys = [node.slice]
         elif isinstance(node, ast.Call) and getattr(node.func, "id", None) == "configured_limit":
-            key = node.args[0]
-        if isinstance(key, ast.Constant) and isinstance(key.value, str):
-            yield key.value
+            keys = node.args[:1]
+        elif isinstance(node, ast.Call):
+            keys = [keyword.value for keyword in node.keywords if keyword.arg == "every_setting"]
+        for key in keys:
+            if isinstance(key, ast.Constant) and isinstance(key.value, str):
+                yield key.value
 
 
 def test_every_setting_the_code_reads_has_its_default_in_base_config():
