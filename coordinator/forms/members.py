@@ -37,8 +37,8 @@ class AvailabilityGrid(Field):
 
     def process(self, formdata, data=unset_value, extra_filters=None):
         super().process(formdata, data, extra_filters)
-        if formdata is not None:
-            self.data = {day: formdata.getlist(f"avail-{day}") for day in WEEKDAYS}
+        ticked = formdata.getlist if formdata is not None else lambda name: []  # an empty POST ticks nothing
+        self.data = {day: ticked(f"avail-{day}") for day in WEEKDAYS}
 
 
 class PreferencesForm(FlaskForm):
