@@ -21,7 +21,8 @@ from coordinator.models.base import Base, UTCDateTime
 class User(UserMixin, Base):
     __tablename__ = "users"
     __table_args__ = (
-        CheckConstraint("email IS NOT NULL OR phone IS NOT NULL", name="has_contact"),
+        # A deleted account keeps its row (so the circle's history still adds up) but no way to reach anyone.
+        CheckConstraint("email IS NOT NULL OR phone IS NOT NULL OR deleted_at IS NOT NULL", name="has_contact"),
         CheckConstraint("email = lower(email)", name="email_lowercase"),
     )
 
@@ -44,6 +45,8 @@ class User(UserMixin, Base):
     sms_consent_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     sms_opted_out_at: Mapped[datetime | None] = mapped_column(UTCDateTime)  # replied STOP
     phone_unreachable_at: Mapped[datetime | None] = mapped_column(UTCDateTime)  # carrier said no
+    # Set when the person deleted their account: name, contacts and password are erased then.
+    deleted_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
     sessions: Mapped[list[UserSession]] = relationship(back_populates="user", passive_deletes=True)
 

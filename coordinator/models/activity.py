@@ -8,6 +8,10 @@ An event says who did it (`actor_id`, empty for the service itself), whom it
 concerns (`subject_id`, e.g. the supporter who was asked), what kind it is
 (`kind`, a dotted name such as "claim.made"), what it was about (`object_type`
 and `object_id`, e.g. "task", 42) and any small details (`data`).
+
+The one exception to append-only is a circle's purge: once a closed circle's
+`purge_started_at` is set, its events may be deleted with the rest of it
+(services/people/closing.py), and nothing else's may.
 """
 
 from __future__ import annotations
@@ -46,11 +50,17 @@ class Event(Base):
 # The same statements run from the migration; here they make create_all (tests) match.
 APPEND_ONLY_SQLITE = [
     "CREATE TRIGGER events_no_update BEFORE UPDATE ON events BEGIN SELECT RAISE(ABORT, 'events are append-only'); END",
-    "CREATE TRIGGER events_no_delete BEFORE DELETE ON events BEGIN SELECT RAISE(ABORT, 'events are append-only'); END",
+    "CREATE TRIGGER events_no_delete BEFORE DELETE ON events "
+    "WHEN NOT EXISTS (SELECT 1 FROM circles WHERE circles.id = OLD.circle_id AND circles.purge_started_at IS NOT NULL) "
+    "BEGIN SELECT RAISE(ABORT, 'events are append-only'); END",
 ]
 APPEND_ONLY_POSTGRESQL = [
     "CREATE FUNCTION events_append_only() RETURNS trigger LANGUAGE plpgsql AS $$ "
-    "BEGIN RAISE EXCEPTION 'events are append-only'; END $$",
+    "BEGIN "
+    "IF TG_OP = 'DELETE' AND EXISTS "
+    "(SELECT 1 FROM circles WHERE circles.id = OLD.circle_id AND circles.purge_started_at IS NOT NULL) "
+    "THEN RETURN OLD; END IF; "
+    "RAISE EXCEPTION 'events are append-only'; END $$",
     "CREATE TRIGGER events_no_update_delete BEFORE UPDATE OR DELETE ON events "
     "FOR EACH ROW EXECUTE FUNCTION events_append_only()",
 ]

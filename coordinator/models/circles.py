@@ -46,6 +46,13 @@ class Circle(Base):
     names_visible: Mapped[bool] = mapped_column(Boolean, default=False)
     # Network-health settings that differ from the defaults (services/health/settings.py).
     health_settings: Mapped[dict] = mapped_column(JSON, default=dict)
+    # Closing: the patient closes the circle, and after a grace period they chose
+    # every row of it is purged. Until purge_after it can be reopened.
+    closed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    closed_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
+    purge_after: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    # Set in the purge's own transaction; the events table lets this circle's rows go only then.
+    purge_started_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
     memberships: Mapped[list[Membership]] = relationship(back_populates="circle")
 
