@@ -35,7 +35,8 @@ class BaseConfig:
     APP_ENV = "base"
     SECRET_KEY: str | None = None
     SQLALCHEMY_DATABASE_URI = f"sqlite:///{INSTANCE_DIR / 'coordinator.sqlite3'}"
-    SQLALCHEMY_ENGINE_OPTIONS: dict = {"pool_pre_ping": True}
+    # hide_parameters: a database error's log line names the statement, never the values (phones, bodies).
+    SQLALCHEMY_ENGINE_OPTIONS: dict = {"pool_pre_ping": True, "hide_parameters": True}
     PUBLIC_BASE_URL = "http://127.0.0.1:5000"
 
     # Requests and sessions
@@ -68,6 +69,8 @@ class BaseConfig:
     CODE_LIMIT_PER_CONTACT = "3 per 10 minutes"
     CODE_VERIFY_LIMIT_PER_IP = "10 per minute;50 per hour"
     INVITATION_LIMIT_PER_IP = "30 per minute;300 per day"
+    # Texts from numbers that belong to nobody: throttled per number, kept briefly (RETAIN_UNKNOWN_INBOUND_DAYS).
+    UNKNOWN_SENDER_LIMIT = "5 per hour;20 per day"
     INVITATION_DAYS = 14
     NEEDS_HORIZON_DAYS = 56
 
@@ -95,6 +98,16 @@ class BaseConfig:
     MAIL_FROM = "Coordinator <coordinator@localhost>"
     DEFAULT_PHONE_REGION = "US"
     DEFAULT_TIMEZONE = "America/New_York"
+
+    # Privacy: how long things are kept (days), purged by the scheduler's retention job.
+    RETAIN_MESSAGE_BODIES_DAYS = 90  # the text of sent texts and emails; the row (who, when, status) stays
+    RETAIN_INBOUND_DAYS = 90  # texts members sent us
+    RETAIN_UNKNOWN_INBOUND_DAYS = 7  # texts from numbers that belong to nobody
+    RETAIN_SIGN_IN_CODES_DAYS = 1  # after they expire or are used
+    RETAIN_INVITATIONS_DAYS = 30  # after they expire, are revoked or accepted (the contact they carried)
+    RETAIN_SESSIONS_DAYS = 30  # after they end
+    RETENTION_EVERY_SECONDS = 3600
+    CIRCLE_PURGE_GRACE_DAYS = 30  # what a patient closing a circle is offered first
     # How many reverse proxies sit in front of the app (their X-Forwarded-* headers are trusted).
     TRUSTED_PROXIES = 0
 
@@ -146,10 +159,19 @@ _STRING_SETTINGS = (
     "SMS_DEFAULT_QUIET_START",
     "SMS_DEFAULT_QUIET_END",
     "DEFAULT_TIMEZONE",
+    "UNKNOWN_SENDER_LIMIT",
 )
 
 
 _NUMBER_SETTINGS = (
+    "RETAIN_MESSAGE_BODIES_DAYS",
+    "RETAIN_INBOUND_DAYS",
+    "RETAIN_UNKNOWN_INBOUND_DAYS",
+    "RETAIN_SIGN_IN_CODES_DAYS",
+    "RETAIN_INVITATIONS_DAYS",
+    "RETAIN_SESSIONS_DAYS",
+    "RETENTION_EVERY_SECONDS",
+    "CIRCLE_PURGE_GRACE_DAYS",
     "TWILIO_TIMEOUT",
     "SMS_SENDS_PER_SECOND",
     "SMS_SENDING_LEASE_SECONDS",

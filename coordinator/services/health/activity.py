@@ -57,6 +57,39 @@ KINDS = frozenset(
         "draft.created",
         "draft.posted",
         "draft.dismissed",
+        # Privacy and security (issue 12)
+        "account.signed_in",
+        "account.sign_in_failed",
+        "account.registration_attempted",
+        "account.exported",
+        "account.deleted",
+        "circle.exported",
+        "member.left",
+        "circle.closed",
+        "circle.close_cancelled",
+        "circle.purged",
+    }
+)
+
+# The events a person or a circle's coordinators see as security history: who
+# signed in, changed a password or a role, left or was removed, took data out,
+# deleted an account or closed the circle.
+SECURITY_KINDS = frozenset(
+    {
+        "account.signed_in",
+        "account.sign_in_failed",
+        "account.registration_attempted",
+        "account.password_changed",
+        "account.password_reset",
+        "account.exported",
+        "account.deleted",
+        "member.role_changed",
+        "member.removed",
+        "member.left",
+        "circle.exported",
+        "circle.closed",
+        "circle.close_cancelled",
+        "circle.purged",
     }
 )
 
