@@ -91,8 +91,19 @@ def _live_claim(task_id: int, user_id: int) -> Claim | None:
     )
 
 
-def claim_release(*, membership: Membership, task_id: int, note: str = "", released_by: User | None = None) -> bool:
-    """Give a held spot back. Releasing something not held is a no-op (returns False)."""
+def claim_release(
+    *,
+    membership: Membership,
+    task_id: int,
+    note: str = "",
+    released_by: User | None = None,
+    tell_coordinators: bool = True,
+) -> bool:
+    """Give a held spot back. Releasing something not held is a no-op (returns False).
+
+    Coordinators are told the task needs someone again, unless the caller tells
+    them once about several (someone leaving the circle: one message, not one per task).
+    """
     task = task_for(membership, task_id)
     claim = _live_claim(task.id, membership.user_id)
     if claim is None:
@@ -124,7 +135,7 @@ def claim_release(*, membership: Membership, task_id: int, note: str = "", relea
         object_id=task.id,
         data={"note": note} if note else {},
     )
-    if task.status == TaskStatus.OPEN and task.ends_at > now():
+    if tell_coordinators and task.status == TaskStatus.OPEN and task.ends_at > now():
         _tell_coordinators(task, about=claim.user, actor=released_by or claim.user, claim=claim)
     return True
 

@@ -166,6 +166,21 @@ def member_remove(*, actor: Membership, member: Membership) -> None:
     """Take someone out of the circle; everything of theirs stops at their next request."""
     member_remove_check(actor=actor, member=member)
     user = member.user
+    member_withdraw(member=member, released_by=actor.user)
+    messages_cancel(user_id=user.id)
+    sessions_end_all(user=user)
+    activity_record(kind="member.removed", circle_id=member.circle_id, actor_id=actor.user_id, subject_id=user.id)
+
+
+def member_withdraw(*, member: Membership, released_by: User | None, tell_coordinators: bool = True) -> list[int]:
+    """What taking anyone out of a circle does, whoever asked (removal, leaving, deleting an account).
+
+    Their held tasks that haven't ended open up again (returns those task ids),
+    the membership is marked removed, their calendar feed stops, and invitations
+    still waiting for their number or email in this circle are revoked.
+    """
+    user = member.user
+    reopened = []
     for task_id in db.session.scalars(
         select(Claim.task_id)
         .join(Task, Task.id == Claim.task_id)
@@ -176,7 +191,10 @@ def member_remove(*, actor: Membership, member: Membership) -> None:
             Task.ends_at > now(),
         )
     ):
-        claim_release(membership=member, task_id=task_id, released_by=actor.user)
+        if claim_release(
+            membership=member, task_id=task_id, released_by=released_by, tell_coordinators=tell_coordinators
+        ):
+            reopened.append(task_id)
     member.status, member.removed_at, member.inner_circle = MembershipStatus.REMOVED, now(), False
     member.feed_version += 1
     contacts = [
@@ -196,9 +214,7 @@ def member_remove(*, actor: Membership, member: Membership) -> None:
             .values(status=InvitationStatus.REVOKED, revoked_at=now())
             .execution_options(synchronize_session=False)
         )
-    messages_cancel(user_id=user.id)
-    sessions_end_all(user=user)
-    activity_record(kind="member.removed", circle_id=member.circle_id, actor_id=actor.user_id, subject_id=user.id)
+    return reopened
 
 
 @dataclass
