@@ -17,6 +17,7 @@ from coordinator.models.circles import PATIENT, Circle, Membership
 from coordinator.services.care.task_changes import task_cancel, task_update
 from coordinator.services.care.tasks import (
     TaskFilter,
+    can_see_address,
     claims_by_task,
     held_overlaps,
     task_for,
@@ -118,6 +119,7 @@ def mine(*, membership: Membership, circle: Circle):
         circle=circle,
         membership=membership,
         rows=rows,
+        addresses={task.id for task, claim in rows if can_see_address(membership, task, claim)},
         categories=CATEGORIES,
         release=ReleaseForm(),
         confirm=ConfirmForm(),
@@ -149,7 +151,7 @@ def show(*, membership: Membership, circle: Circle, task_id: int):
         category=CATEGORIES[task.need.category],
         claims=claims,
         mine=mine,
-        sees_private=membership.manages or mine is not None,
+        sees_private=can_see_address(membership, task, mine),
         release=ReleaseForm(),
         assign=assign,
         confirm=ConfirmForm(),

@@ -7,7 +7,8 @@ reveals no working link, bumping the version kills the old link at once, and a
 removed member's link stops working because only active memberships answer.
 
 What a feed shows follows the same privacy rule as the pages: supporters see
-only the tasks they hold, with the address; the patient and coordinators see
+only the tasks they hold, with the address while the task is still theirs to
+do (tasks.can_see_address); the patient and coordinators see
 every task, with who is doing it. Nobody's phone number or email goes in.
 Times are the circle's wall time with a TZID and its VTIMEZONE, so a weekly
 9:00 ride stays at 9:00 when the clocks change.
@@ -33,7 +34,7 @@ from coordinator.extensions import db
 from coordinator.models.circles import Membership, MembershipStatus
 from coordinator.models.claims import Claim
 from coordinator.models.needs import Task, TaskStatus
-from coordinator.services.care.tasks import claims_by_task, tasks_mine, visible_tasks
+from coordinator.services.care.tasks import can_see_address, claims_by_task, tasks_mine, visible_tasks
 
 SIGNATURE_HEX = 32  # 128 bits of HMAC-SHA256
 PAST_DAYS = 30  # how far back a feed still lists tasks
@@ -134,8 +135,8 @@ def _event(task: Task, claims: list[Claim], *, membership: Membership, stamp: da
         event.add("dtstart", _wall(task.starts_at, task.timezone))
         event.add("dtend", _wall(task.ends_at, task.timezone))
     event.add("description", _description(task, claims, manages=membership.manages))
-    holds = any(claim.user_id == membership.user_id and claim.live for claim in claims)
-    if need.address and (membership.manages or holds):
+    own = next((claim for claim in claims if claim.user_id == membership.user_id), None)
+    if need.address and can_see_address(membership, task, own, at=stamp):
         event.add("location", need.address)
     return event
 

@@ -2,14 +2,16 @@
 
 Visibility is one rule used everywhere: managers (the patient and coordinators)
 see every task; supporters see tasks for the whole circle, plus inner-circle
-tasks if the patient put them in the inner circle. Everything here only reads;
-changing an occurrence (cancel, move, edit) is task_changes.py.
+tasks if the patient put them in the inner circle. A task's address and private
+details are one more rule (`can_see_address`), used by the task page, "my
+tasks" and the calendar feed alike. Everything here only reads; changing an
+occurrence (cancel, move, edit) is task_changes.py.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import date, timedelta
+from datetime import date, datetime, timedelta
 
 from sqlalchemy import Select, select
 from sqlalchemy.orm import contains_eager
@@ -42,6 +44,21 @@ def task_for(membership: Membership, task_id: int) -> Task:
     if task is None:
         raise NotFound("No such task.")
     return task
+
+
+def can_see_address(membership: Membership, task: Task, claim: Claim | None, *, at: datetime | None = None) -> bool:
+    """Whether this member may see the task's address and private details (a pickup door, a destination).
+
+    The patient and coordinators always may. A supporter may only while the job
+    is theirs to do: from taking it until it is over, that is until its end time
+    passes, they mark it done, give it back or it is cancelled. A supporter who
+    drove once does not keep the patient's address for good.
+    """
+    if membership.manages:
+        return True
+    if claim is None or claim.user_id != membership.user_id or claim.status != ClaimStatus.HELD:
+        return False
+    return not task.cancelled and task.ends_at > (at or now())
 
 
 @dataclass(frozen=True)
