@@ -14,6 +14,8 @@ from flask import Flask, render_template, request
 from flask_wtf.csrf import CSRFError
 from werkzeug.exceptions import HTTPException
 
+from coordinator.log_privacy import exception_text
+
 log = logging.getLogger(__name__)
 
 
@@ -115,7 +117,9 @@ def register_error_handlers(app: Flask) -> None:
         return error
 
     def handle_unexpected(error: Exception):
-        log.exception("Unhandled error on %s %s", request.method, request.path)
+        # The route's pattern, not the path (a path can carry a token); values never (log_privacy.py).
+        where = request.url_rule.rule if request.url_rule else "(no route)"
+        log.error("Unhandled error on %s %s\n%s", request.method, where, exception_text(error))
         return render_error(500)
 
     def handle_not_found(error: NotFound):

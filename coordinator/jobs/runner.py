@@ -16,6 +16,7 @@ from flask import Flask
 from coordinator.extensions import db
 from coordinator.jobs import JOBS, Job
 from coordinator.jobs.lock import LeaderLock
+from coordinator.log_privacy import exception_text
 
 log = logging.getLogger(__name__)
 
@@ -24,9 +25,9 @@ def run_job(app: Flask, job: Job) -> object:
     with app.app_context():
         try:
             return job.run()
-        except Exception:
+        except Exception as error:
             db.session.rollback()
-            log.exception("Job %s failed; it will run again on schedule", job.id)
+            log.error("Job %s failed; it will run again on schedule\n%s", job.id, exception_text(error))
             return None
         finally:
             db.session.remove()

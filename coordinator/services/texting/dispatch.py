@@ -236,7 +236,8 @@ def reconcile(*, gateway: SmsGateway, stats: Stats | None = None, older_than: ti
         try:
             found = [m for m in gateway.sent_to(to=message.to_address, since=since) if m.body == message.body]
         except (Retryable, Ambiguous, Permanent) as error:
-            log.warning("Could not reconcile message %s yet: %s", message.id, error)
+            # error.code, not the error: its text can carry the provider's URL, with the number in it
+            log.warning("Could not reconcile message %s yet (%s)", message.id, error.code)
             continue
         if found:
             known = set(
