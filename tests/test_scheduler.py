@@ -32,6 +32,8 @@ def test_each_job_keeps_its_place_and_schedule_and_only_delivery_commits_as_it_g
         ("send_digests", 1800),
         ("outreach", 900),
         ("patient_checkins", 1800),
+        ("retention_texts", 3600),
+        ("retention_people", 3600),
         ("deliver", 5),
     ]
     assert [job.id for job in JOBS if not job.commits] == ["deliver"]

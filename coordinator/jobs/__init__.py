@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
+from functools import partial
 
 from config import BaseConfig
 from coordinator.extensions import db
@@ -18,9 +19,11 @@ from coordinator.services.care.needs import needs_extend
 from coordinator.services.health.outreach import outreach_run
 from coordinator.services.health.patient_checkins import patient_checkins_send
 from coordinator.services.people.invitation_links import invitations_expire
+from coordinator.services.people.retention import people_retention_purge
 from coordinator.services.texting.digests import digests_send
 from coordinator.services.texting.dispatch import dispatch_due
 from coordinator.services.texting.reminders import reminders_plan
+from coordinator.services.texting.retention import texting_retention_purge
 
 
 @dataclass(frozen=True)
@@ -47,6 +50,20 @@ JOBS = [  # in the order `scheduler tick` runs them: plan first, deliver last
     Job("send_digests", 1800, digests_send, "the weekly digest, on Sunday afternoon in each person's zone"),
     Job("outreach", 900, outreach_run, "ask the right few, escalate, alert coordinators, re-engage the drifting"),
     Job("patient_checkins", 1800, patient_checkins_send, "the patient's weekly check-in, Monday morning in their zone"),
+    Job(
+        "retention_texts",
+        BaseConfig.RETENTION_EVERY_SECONDS,
+        partial(texting_retention_purge, batch_done=db.session.commit),  # commits each batch of 1000 as it goes
+        "blank old message bodies; delete old texts from members and from unknown numbers",
+        every_setting="RETENTION_EVERY_SECONDS",
+    ),
+    Job(
+        "retention_people",
+        BaseConfig.RETENTION_EVERY_SECONDS,
+        partial(people_retention_purge, batch_done=db.session.commit),
+        "delete old sign-in codes, reset links, sessions, finished invitations and contact lists",
+        every_setting="RETENTION_EVERY_SECONDS",
+    ),
     Job(
         "deliver",
         BaseConfig.DELIVER_EVERY_SECONDS,

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from flask import current_app
 from sqlalchemy import select
 from sqlalchemy.orm import joinedload
 
@@ -73,6 +74,7 @@ class LogEntry:
     status: str  # what became of it, in words
     tone: str  # "ok", "bad" or "" (how the status is coloured)
     why: str = ""  # why it wasn't sent or didn't arrive, when we know
+    words: str = ""  # what it said, or that retention has removed that (services/texting/retention.py)
 
 
 def message_log(*, circle: Circle, limit: int = LOG_LENGTH) -> list[LogEntry]:
@@ -88,7 +90,11 @@ def message_log(*, circle: Circle, limit: int = LOG_LENGTH) -> list[LogEntry]:
     )
     invited = _invitee_names(circle, [m for m in messages if m.user is None])
     moment = now()
-    return [_entry(m, circle=circle, invitee=invited.get(_invitation_id(m)), moment=moment) for m in messages]
+    removed = f"(The words were removed after {current_app.config['RETAIN_MESSAGE_BODIES_DAYS']} days.)"
+    return [
+        _entry(m, circle=circle, invitee=invited.get(_invitation_id(m)), moment=moment, removed=removed)
+        for m in messages
+    ]
 
 
 def _invitation_id(message: Message) -> int | None:
@@ -107,14 +113,14 @@ def _invitee_names(circle: Circle, messages: list[Message]) -> dict[int, str]:
     return {row.id: row.name for row in rows}
 
 
-def _entry(message: Message, *, circle: Circle, invitee: str | None, moment) -> LogEntry:
+def _entry(message: Message, *, circle: Circle, invitee: str | None, moment, removed: str) -> LogEntry:
     if message.user is not None:
         name = message.user.name
     else:
         name = invitee or ("Someone you invited" if message.kind == "invitation" else "Someone not in the circle")
     status, tone, why = message_status(message, circle_zone=circle.timezone, moment=moment)
     kind = KINDS.get(message.kind, message.kind.replace("_", " ").capitalize())
-    return LogEntry(message, name, kind, status, tone, why)
+    return LogEntry(message, name, kind, status, tone, why, words=message.body or removed)
 
 
 def message_status(message: Message, *, circle_zone: str, moment=None) -> tuple[str, str, str]:
