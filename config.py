@@ -14,6 +14,7 @@ from a mapping of a few settings gets the rest from `BaseConfig`.
 
 from __future__ import annotations
 
+import logging
 import os
 import secrets
 from datetime import timedelta
@@ -56,9 +57,11 @@ class BaseConfig:
     PASSWORD_MIN_LENGTH = 10
     PASSWORD_RESET_TTL = timedelta(hours=1)
 
-    # Throttling (Flask-Limiter). memory:// for one process, redis://... for many.
+    # Throttling (Flask-Limiter). memory:// for one process, redis://... for many (production must choose).
+    # If Redis is down, throttled pages fail closed (an error page), never unthrottled (no swallowing, no fallback).
     RATELIMIT_ENABLED = True
-    RATELIMIT_STORAGE_URI = "memory://"
+    RATELIMIT_STORAGE_URI: str | None = "memory://"
+    RATELIMIT_KEY_PREFIX = ""  # keeps two deployments (or test runs) that share one Redis apart
     RATELIMIT_HEADERS_ENABLED = False
     SIGNIN_LIMIT_PER_ACCOUNT = "5 per minute;20 per hour"
     SIGNIN_LIMIT_PER_IP = "20 per minute;200 per hour"
@@ -131,6 +134,7 @@ class TestingConfig(BaseConfig):
 
 class ProductionConfig(BaseConfig):
     APP_ENV = "production"
+    RATELIMIT_STORAGE_URI = None  # no default: memory:// would let each worker count sign-ins on its own
     SESSION_COOKIE_SECURE = True
     HSTS_ENABLED = True
 
@@ -156,6 +160,7 @@ _STRING_SETTINGS = (
     "MAIL_FROM",
     "DEFAULT_PHONE_REGION",
     "RATELIMIT_STORAGE_URI",
+    "RATELIMIT_KEY_PREFIX",
     "SMS_DEFAULT_QUIET_START",
     "SMS_DEFAULT_QUIET_END",
     "DEFAULT_TIMEZONE",
@@ -222,6 +227,7 @@ def load_config(environ: dict[str, str] | None = None) -> BaseConfig:
     config.SECRET_KEY = env.get("SECRET_KEY", "").strip() or None
     if profile == "production":
         check_production_secret(config.SECRET_KEY)
+        check_production_rate_limits(config.RATELIMIT_STORAGE_URI)
     elif config.SECRET_KEY is None:
         config.SECRET_KEY = TestingConfig.SECRET_KEY if profile == "testing" else _dev_secret_key()
     return config
@@ -234,6 +240,21 @@ def check_production_secret(key: str | None) -> None:
             f"session cookie and sign-in link, so it must be at least {MIN_SECRET_KEY_LENGTH} "
             "random characters. Generate one with: "
             "python -c 'import secrets; print(secrets.token_hex(32))'"
+        )
+
+
+def check_production_rate_limits(uri: str | None) -> None:
+    """Several workers must count sign-in attempts in one place; memory:// only when chosen for one process."""
+    if not uri:
+        raise ConfigError(
+            "Refusing to start in production without RATELIMIT_STORAGE_URI: sign-in attempts must be "
+            "counted in one place for every worker. Set RATELIMIT_STORAGE_URI=redis://host:6379/0, "
+            "or memory:// if this host runs a single process."
+        )
+    if uri.startswith("memory://"):
+        logging.getLogger(__name__).warning(
+            "RATELIMIT_STORAGE_URI=memory://: sign-in and other limits are counted per process, so "
+            "run a single process (one gunicorn worker), or use redis://"
         )
 
 

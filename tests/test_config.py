@@ -3,7 +3,10 @@
 from __future__ import annotations
 
 import ast
+import os
 import re
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -12,6 +15,7 @@ from config import BASE_DIR, BaseConfig, ConfigError, load_config
 from coordinator import create_app
 
 STRONG_KEY = "f" * 16 + "0123456789abcdef0123456789abcdef"
+PRODUCTION = {"APP_ENV": "production", "SECRET_KEY": STRONG_KEY, "RATELIMIT_STORAGE_URI": "redis://127.0.0.1:6379/0"}
 
 
 @pytest.mark.parametrize("key", [None, "", "changeme", "dev", "short-key"])
@@ -29,9 +33,37 @@ def test_production_also_refuses_a_weak_key_passed_directly():
 
 
 def test_production_starts_with_a_real_key_and_secure_cookies():
-    config = load_config({"APP_ENV": "production", "SECRET_KEY": STRONG_KEY, "DATABASE_URL": "postgres://u@h/db"})
+    config = load_config({**PRODUCTION, "DATABASE_URL": "postgres://u@h/db"})
     assert config.SESSION_COOKIE_SECURE is True and config.HSTS_ENABLED is True
     assert config.SQLALCHEMY_DATABASE_URI == "postgresql+psycopg://u@h/db"
+    assert config.RATELIMIT_STORAGE_URI == "redis://127.0.0.1:6379/0"
+
+
+def test_production_refuses_to_start_when_each_worker_would_count_sign_ins_alone():
+    environ = {key: value for key, value in PRODUCTION.items() if key != "RATELIMIT_STORAGE_URI"}
+    with pytest.raises(ConfigError, match=r"Set RATELIMIT_STORAGE_URI=redis://host:6379/0, or memory:// if"):
+        load_config(environ)
+
+
+def test_production_may_choose_memory_for_a_single_process_and_is_warned(caplog):
+    config = load_config({**PRODUCTION, "RATELIMIT_STORAGE_URI": "memory://"})
+    assert config.RATELIMIT_STORAGE_URI == "memory://"
+    assert "counted per process" in caplog.text
+
+
+def test_the_flask_command_refuses_production_without_a_rate_limit_store(tmp_path):
+    environ = {key: value for key, value in os.environ.items() if not key.startswith("RATELIMIT")}
+    environ.update(APP_ENV="production", SECRET_KEY=STRONG_KEY, DATABASE_URL=f"sqlite:///{tmp_path / 'db.sqlite3'}")
+    finished = subprocess.run(
+        [sys.executable, "-m", "flask", "--app", "wsgi", "routes"],
+        cwd=BASE_DIR,
+        env=environ,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert finished.returncode != 0
+    assert "RATELIMIT_STORAGE_URI=redis://host:6379/0" in finished.stderr + finished.stdout
 
 
 def test_environment_settings_are_read():
