@@ -108,6 +108,7 @@ def done(*, membership: Membership, circle: Circle, task_id: int):
 @bp.post("/assign")
 @managing_view()
 def assign(*, membership: Membership, circle: Circle, task_id: int):
+    task_for(membership, task_id)  # one they can't see is the 404 page, before anything about the form
     form = AssignForm()
     form.user_id.choices = []
     if not form.validate_on_submit() or not form.user_id.data:

@@ -224,10 +224,15 @@ def claim_assign(*, manager: Membership, task_id: int, user_id: int) -> ClaimRes
 
 
 def claim_unassign(*, manager: Membership, task_id: int, user_id: int) -> bool:
-    """A coordinator takes someone off a task; that person is told."""
+    """A coordinator takes someone off a task; that person is told.
+
+    Someone who isn't on it (another circle's person, or nobody) is NotFound with no field: the 404 page.
+    """
     task = task_for(manager, task_id)
-    member = _member(manager.circle_id, user_id)
     claim = _live_claim(task.id, user_id)
+    if claim is None:
+        raise NotFound("They aren't on this task.")
+    member = _member(manager.circle_id, user_id)
     released = claim_release(membership=member, task_id=task_id, released_by=manager.user)
     if released and member.user_id != manager.user_id:
         notify(
