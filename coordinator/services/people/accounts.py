@@ -21,6 +21,7 @@ from coordinator.extensions import db
 from coordinator.models.accounts import PasswordReset, User
 from coordinator.services.health.activity import activity_record
 from coordinator.services.people.sessions import sessions_end_all
+from coordinator.services.same_work import insert_for_user
 from coordinator.services.texting.messages import message_queue
 from coordinator.tokens import token_hash, token_new
 from coordinator.urls import public_url
@@ -143,35 +144,34 @@ class ResetLink:
 def password_reset_request(*, email: str) -> ResetLink | None:
     """Queue an email with a reset link for the account with this email; None if there is none.
 
-    The caller shows the same message either way. The email is a message row like every
-    other, written with the token, so a mail server that is down loses nothing.
+    The caller shows the same message either way, and the work is the same either way
+    (services/same_work.py): a token is made and hashed, and the reset and its email are
+    INSERT ... SELECTs that write nothing when nobody has the address. The email is a
+    message row like every other, written with the token, so a mail server that is down loses nothing.
     """
     try:
         address = email_normalise(email)
     except Invalid:
         return None
     user = db.session.scalar(select(User).where(User.email == address))
-    if user is None:
-        return None
+    user_id = user.id if user else None
     token = token_new()
-    ttl = current_app.config["PASSWORD_RESET_TTL"]
-    reset = PasswordReset(user=user, token_hash=token_hash(token), expires_at=now() + ttl)
-    db.session.add(reset)
-    db.session.flush()
-    body = render_template(
-        "email/password_reset.txt", user=user, url=public_url("accounts.reset_password", token=token)
-    )
+    expires = now() + current_app.config["PASSWORD_RESET_TTL"]
+    reset = {"user_id": user_id, "token_hash": token_hash(token), "created_at": now(), "expires_at": expires}
+    db.session.execute(insert_for_user(PasswordReset, reset, user_id=user_id))
+    url = public_url("accounts.reset_password", token=token)
     message_queue(
         channel="email",
-        to_address=user.email,
+        to_address=address,
         kind="password_reset",
-        key=f"password-reset:{reset.id}",
+        key=f"password-reset:{reset['token_hash']}",
         subject="Reset your Coordinator password",
-        body=body,
-        user_id=user.id,
-        send_by=reset.expires_at,
+        body=render_template("email/password_reset.txt", first_name=user.first_name if user else "", url=url),
+        user_id=user_id,
+        send_by=expires,
+        only_to_a_user=True,
     )
-    return ResetLink(user=user, token=token)
+    return ResetLink(user=user, token=token) if user else None
 
 
 def password_reset_lookup(*, token: str) -> PasswordReset:

@@ -19,6 +19,7 @@ from coordinator.models.accounts import User
 from coordinator.models.sign_in_codes import SignInCode
 from coordinator.services.people.accounts import email_normalise
 from coordinator.services.people.phones import phone_parse
+from coordinator.services.same_work import insert_for_user
 from coordinator.services.texting.messages import message_queue
 from coordinator.tokens import token_hash, token_new
 from coordinator.urls import public_url
@@ -55,34 +56,37 @@ def _user_for(channel: str, contact: str) -> User | None:
 
 
 def code_request(*, channel: str, contact: str) -> None:
-    """Send a code (text) or link (email) if someone has this contact; do nothing visible otherwise."""
+    """Send a code (text) or link (email) if someone has this contact; do nothing visible otherwise.
+
+    The same work either way (services/same_work.py): a secret is made and hashed, and the code
+    and its message are INSERT ... SELECTs that write nothing when nobody has the contact.
+    """
     user = _user_for(channel, contact)
-    if user is None:
-        return
-    if channel == "sms" and user.sms_opted_out_at is not None:
-        return  # they said STOP; a sign-in code is not worth breaking that
+    wanted = user is not None and not (channel == "sms" and user.sms_opted_out_at is not None)  # STOP wins
+    user_id = user.id if wanted else None
     if channel == "sms":
         secret = f"{secrets.randbelow(1_000_000):06d}"
-        body = render_template("sms/sign_in_code.txt", code=secret).strip()
-        subject = ""
+        hashed = token_hash(f"{user_id or 0}:{secret}")
+        body, subject = render_template("sms/sign_in_code.txt", code=secret).strip(), ""
     else:
         secret = token_new()
+        hashed = token_hash(secret)
         url = public_url("codes.link", token=secret)
-        body = render_template("email/sign_in_link.txt", user=user, url=url).strip()
+        body = render_template("email/sign_in_link.txt", first_name=user.first_name if user else "", url=url).strip()
         subject = "Your Coordinator sign-in link"
-    hashed = token_hash(f"{user.id}:{secret}") if channel == "sms" else token_hash(secret)
-    code = SignInCode(user_id=user.id, channel=channel, secret_hash=hashed, expires_at=now() + CODE_TTL)
-    db.session.add(code)
-    db.session.flush()
+    expires = now() + CODE_TTL
+    code = {"user_id": user_id, "channel": channel, "secret_hash": hashed, "expires_at": expires, "attempts": 0}
+    db.session.execute(insert_for_user(SignInCode, code | {"created_at": now()}, user_id=user_id))
     message_queue(
         channel=channel,
         to_address=contact,
         kind="sign_in_code",
-        key=f"sign-in-code:{code.id}",
+        key=f"sign-in-code:{hashed}",
         body=body,
         subject=subject,
-        user_id=user.id,
-        send_by=code.expires_at,
+        user_id=user_id,
+        send_by=expires,
+        only_to_a_user=True,
     )
 
 

@@ -20,6 +20,7 @@ from coordinator.clock import now
 from coordinator.extensions import db
 from coordinator.models.accounts import User
 from coordinator.models.messages import Message, MessageStatus
+from coordinator.services.same_work import insert_for_user
 
 
 def message_queue(
@@ -36,8 +37,13 @@ def message_queue(
     claim_id: int | None = None,
     due_at: datetime | None = None,
     send_by: datetime | None = None,
+    only_to_a_user: bool = False,
 ) -> bool:
-    """Write one pending message unless `key` was already used; True if written."""
+    """Write one pending message unless `key` was already used; True if written.
+
+    `only_to_a_user`: write it only if `user_id` is an account's (services/same_work.py), so a request
+    about someone unknown runs the very same statement and writes nothing (sign-in codes, resets).
+    """
     moment = now()
     values = {
         "idempotency_key": key,
@@ -58,12 +64,8 @@ def message_queue(
         "updated_at": moment,
     }
     insert = pg_insert if db.session.get_bind().dialect.name == "postgresql" else sqlite_insert
-    statement = (
-        insert(Message)
-        .values(**values)
-        .on_conflict_do_nothing(index_elements=["idempotency_key"])
-        .returning(Message.id)
-    )
+    written = insert_for_user(Message, values, user_id=user_id) if only_to_a_user else insert(Message).values(**values)
+    statement = written.on_conflict_do_nothing(index_elements=["idempotency_key"]).returning(Message.id)
     # RETURNING, not rowcount: an ORM-enabled insert on PostgreSQL reports rowcount -1.
     return db.session.execute(statement).first() is not None
 
