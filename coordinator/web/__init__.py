@@ -10,6 +10,7 @@ from coordinator.web.circles import bp as circles_bp
 from coordinator.web.claims import bp as claims_bp
 from coordinator.web.codes import bp as codes_bp
 from coordinator.web.drafts import bp as drafts_bp
+from coordinator.web.exports import bp as exports_bp
 from coordinator.web.feeds import bp as feeds_bp
 from coordinator.web.health import bp as health_bp
 from coordinator.web.home import bp as home_bp
@@ -40,3 +41,4 @@ def register_blueprints(app: Flask) -> None:
     app.register_blueprint(drafts_bp)
     app.register_blueprint(sms_bp)
     app.register_blueprint(outreach_bp)
+    app.register_blueprint(exports_bp)
