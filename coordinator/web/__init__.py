@@ -20,6 +20,7 @@ from coordinator.web.members import bp as members_bp
 from coordinator.web.needs import bp as needs_bp
 from coordinator.web.outreach import bp as outreach_bp
 from coordinator.web.reopen import bp as reopen_bp
+from coordinator.web.security_record import bp as security_record_bp
 from coordinator.web.sms import bp as sms_bp
 from coordinator.web.tasks import bp as tasks_bp
 
@@ -38,6 +39,7 @@ def register_blueprints(app: Flask) -> None:
     app.register_blueprint(imports_bp)
     app.register_blueprint(members_bp)
     app.register_blueprint(reopen_bp)
+    app.register_blueprint(security_record_bp)
     app.register_blueprint(drafts_bp)
     app.register_blueprint(sms_bp)
     app.register_blueprint(outreach_bp)

@@ -26,6 +26,7 @@ from coordinator.services.people.accounts import (
     password_reset_request,
     password_set,
 )
+from coordinator.services.people.security_record import account_security
 from coordinator.services.people.sessions import sessions_end_all
 from coordinator.web.edge import refusals
 from coordinator.web.limits import configured_limit
@@ -73,7 +74,7 @@ def sign_in():
         return redirect(target or url_for("circles.index"))
     form = SignInForm()
     if form.validate_on_submit():
-        with refusals(form=form) as attempt:
+        with refusals(form=form, keep=True) as attempt:  # keep: a failed try stays in the owner's history
             user = account_authenticate(email=form.email.data, password=form.password.data)
             session_open(user, method="password")
         if attempt.ok:
@@ -147,7 +148,8 @@ def account():
         if attempt.ok:
             flash("Password changed. Every other device has been signed out.", "success")
             return redirect(url_for("accounts.account"))
-    return render_template("accounts/account.html", form=form), INVALID if form.errors else 200
+    security = account_security(user=current_user)
+    return render_template("accounts/account.html", form=form, security=security), INVALID if form.errors else 200
 
 
 def _set_password():
@@ -158,4 +160,6 @@ def _set_password():
         if attempt.ok:
             flash("Password set. You can still sign in with a code whenever you like.", "success")
             return redirect(url_for("accounts.account"))
-    return render_template("accounts/account.html", form=form, setting=True), INVALID if form.errors else 200
+    security = account_security(user=current_user)
+    page = render_template("accounts/account.html", form=form, setting=True, security=security)
+    return page, INVALID if form.errors else 200

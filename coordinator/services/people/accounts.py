@@ -97,18 +97,29 @@ def _user_by_login(identifier: str) -> User | None:
 
 
 def account_authenticate(*, email: str, password: str) -> User:
-    """The user with this email (or mobile number) and password; Invalid with one message for every failure."""
+    """The user with this email (or mobile number) and password; Invalid with one message for every failure.
+
+    A failure for an existing account is recorded for its owner to see; the view keeps it (refusals keep=True).
+    """
     user = _user_by_login(email or "")
     if user is None or not user.password_hash:
         _hasher().hash(password[:PASSWORD_MAX_LENGTH])  # spend the same time as a real check
+        _sign_in_failed(user)
         raise Invalid(WRONG_CREDENTIALS)
     try:
         _hasher().verify(user.password_hash, password[:PASSWORD_MAX_LENGTH])
     except (VerificationError, InvalidHashError):
+        _sign_in_failed(user)
         raise Invalid(WRONG_CREDENTIALS) from None
     if _hasher().check_needs_rehash(user.password_hash):
         user.password_hash = password_hash(password)
     return user
+
+
+def _sign_in_failed(user: User | None) -> None:
+    """A wrong password for a real account goes in its owner's security history (the caller keeps it)."""
+    if user is not None:
+        activity_record(kind="account.sign_in_failed", subject_id=user.id, data={"method": "password"})
 
 
 def password_set(*, user: User, new_password: str) -> None:

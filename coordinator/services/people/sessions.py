@@ -15,11 +15,25 @@ from sqlalchemy import select, update
 from coordinator.clock import now
 from coordinator.extensions import db
 from coordinator.models.accounts import User, UserSession
+from coordinator.services.health.activity import activity_record
 from coordinator.tokens import token_hash, token_new
+
+# How a person got in, in the words their security history uses (the session row keeps the exact way).
+SIGN_IN_METHODS = {
+    "password": "password",
+    "sms_code": "code",
+    "email_link": "link",
+    "invitation": "link",
+    "reopen_link": "link",
+}
 
 
 def session_start(*, user: User, method: str, user_agent: str = "") -> str:
-    """Open a session for `user` and return its token (shown to no one but the cookie)."""
+    """Open a session for `user` and return its token (shown to no one but the cookie).
+
+    It goes in their security history as "account.signed_in" with how (password, code or link);
+    where from (address, browser) is not recorded there.
+    """
     token = token_new()
     lifetime: timedelta = current_app.config["PERMANENT_SESSION_LIFETIME"]
     db.session.add(
@@ -33,6 +47,9 @@ def session_start(*, user: User, method: str, user_agent: str = "") -> str:
     )
     db.session.flush()
     user.session_token = token
+    activity_record(
+        kind="account.signed_in", actor_id=user.id, subject_id=user.id, data={"method": SIGN_IN_METHODS[method]}
+    )
     return token
 
 

@@ -17,6 +17,7 @@ from coordinator.errors import Expired, Invalid
 from coordinator.extensions import db
 from coordinator.models.accounts import User
 from coordinator.models.sign_in_codes import SignInCode
+from coordinator.services.health.activity import activity_record
 from coordinator.services.people.accounts import email_normalise
 from coordinator.services.people.phones import phone_parse
 from coordinator.services.same_work import insert_for_user
@@ -94,8 +95,10 @@ def code_verify(*, channel: str, contact: str, code: str) -> User:
     """The user a live code belongs to; Invalid (same message every time) otherwise."""
     digits = "".join(ch for ch in code or "" if ch.isdigit())
     user = _user_for(channel, contact)
-    if user is None or len(digits) != 6:
+    if user is None:
         raise Invalid(WRONG, field="code")
+    if len(digits) != 6:
+        raise _wrong_code(user)
     live = db.session.scalar(
         select(SignInCode)
         .where(
@@ -107,12 +110,18 @@ def code_verify(*, channel: str, contact: str, code: str) -> User:
         .order_by(SignInCode.created_at.desc())
     )
     if live is None or live.attempts >= MAX_GUESSES:
-        raise Invalid(WRONG, field="code")
+        raise _wrong_code(user)
     if not secrets.compare_digest(live.secret_hash, token_hash(f"{user.id}:{digits}")):
         db.session.execute(update(SignInCode).where(SignInCode.id == live.id).values(attempts=SignInCode.attempts + 1))
-        raise Invalid(WRONG, field="code")
+        raise _wrong_code(user)
     _use(live)
     return user
+
+
+def _wrong_code(user: User) -> Invalid:
+    """A wrong code for a real account goes in its owner's security history (the view keeps the guess)."""
+    activity_record(kind="account.sign_in_failed", subject_id=user.id, data={"method": "code"})
+    return Invalid(WRONG, field="code")
 
 
 def link_user(*, token: str) -> User:

@@ -1,0 +1,20 @@
+"""The circle's security record, for the patient and coordinators: who changed roles, left, was removed,
+deleted their account, downloaded the circle's records or closed it. Supporters get the stranger's 404."""
+
+from __future__ import annotations
+
+from flask import Blueprint, render_template, request
+
+from coordinator.models.circles import Circle, Membership
+from coordinator.services.people.security_record import circle_security_record
+from coordinator.web.access import managing_view
+
+bp = Blueprint("security_record", __name__, url_prefix="/circles/<int:circle_id>")
+
+
+@bp.get("/security")
+@managing_view()
+def index(*, membership: Membership, circle: Circle):
+    before = request.args.get("before", type=int)  # the next page starts below this event
+    record = circle_security_record(circle=circle, before=before)
+    return render_template("security_record/index.html", circle=circle, record=record, paged=before is not None)
