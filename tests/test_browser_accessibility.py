@@ -115,6 +115,7 @@ PAGES = [
     Page("sms.log", (COORDINATOR,)),
     Page("health.index", MANAGERS),
     Page("health.settings", (COORDINATOR,)),
+    Page("security_record.index", MANAGERS),
     Page("drafts.index", (COORDINATOR,)),
     Page("reopen.start", (COORDINATOR,), label="waiting for the patient"),
     Page("reopen.start", (COORDINATOR,), {"circle_id": "second_circle"}, label="choose who to ask"),
