@@ -56,6 +56,7 @@ class BaseConfig:
     ARGON2_PARALLELISM = 4
     PASSWORD_MIN_LENGTH = 10
     PASSWORD_RESET_TTL = timedelta(hours=1)
+    REGISTER_LINK_TTL = timedelta(hours=2)  # how long the emailed "finish signing up" link works
 
     # Throttling (Flask-Limiter). memory:// for one process, redis://... for many (production must choose).
     # If Redis is down, throttled pages fail closed (an error page), never unthrottled (no swallowing, no fallback).
@@ -68,6 +69,7 @@ class BaseConfig:
     RESET_LIMIT_PER_ACCOUNT = "3 per hour"
     RESET_LIMIT_PER_IP = "10 per hour"
     REGISTER_LIMIT_PER_IP = "10 per hour"
+    REGISTER_LIMIT_PER_EMAIL = "3 per hour"  # emails a registration may send one address
     CODE_LIMIT_PER_IP = "10 per hour"
     CODE_LIMIT_PER_CONTACT = "3 per 10 minutes"
     CODE_VERIFY_LIMIT_PER_IP = "10 per minute;50 per hour"

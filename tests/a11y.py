@@ -26,6 +26,7 @@ from coordinator.services.people.imports import import_stage
 from coordinator.services.people.invitation_links import invitation_by_token, shared_link_create
 from coordinator.services.people.invitations import contact_parse, invitation_send
 from coordinator.services.people.joining import JoinInput, join_accept
+from coordinator.services.people.registration import registration_start
 from coordinator.services.people.sign_in_codes import code_request
 from tests.factories import add_member, first_task, make_circle, make_need, make_user
 
@@ -165,6 +166,7 @@ class Seed:
     batch: int = 0
     reset_token: str = ""
     link_token: str = ""
+    register_token: str = ""
     reopen_token: str = ""
 
 
@@ -213,6 +215,7 @@ def seed_circle(app) -> Seed:
         reopen_request(actor=members[daniel.id], member_ids=former[2:4], message="Could you help again?")
         reset = password_reset_request(email="maria@example.org")
         code_request(channel="email", contact="sam@example.org")
+        registration_start(name="Rosa Diaz", email="rosa@example.org")
         db.session.commit()
 
         tasks = db.session.scalars(select(Task).where(Task.circle_id == circle.id).order_by(Task.starts_at)).all()
@@ -232,6 +235,7 @@ def seed_circle(app) -> Seed:
         seed.batch = batch.id
         seed.reset_token = reset.token
         seed.link_token = _link(r"/sign-in/link/([\w-]+)", "sign_in_code")
+        seed.register_token = _link(r"/register/finish/([\w.-]+)", "registration")
         seed.reopen_token = _link(r"/r/([\w-]+)", "reopen_ask")
     return seed
 

@@ -11,60 +11,9 @@ from sqlalchemy import func, select
 
 from coordinator.clock import now
 from coordinator.extensions import db
-from coordinator.models import Event, User, UserSession
+from coordinator.models import UserSession
 from tests.factories import PASSWORD, make_user
 from tests.web import WebClient
-
-
-def register(client, **fields):
-    data = {"name": "Maria Lopez", "email": "maria@example.org", "password": "a long enough password"}
-    data.update(fields)
-    return client.post("/register", data)
-
-
-def test_registering_signs_you_in_and_leads_to_starting_a_circle(client):
-    response = register(client, email="  Maria@Example.ORG ")
-    assert response.status_code == 302
-    assert response.headers["Location"].endswith("/circles/new")
-    user = db.session.scalar(select(User))
-    assert user.email == "maria@example.org"
-    assert user.password_hash.startswith("$argon2id$")
-    page = client.get("/circles/new")
-    assert page.status_code == 200
-    assert "Start a circle" in page.get_data(as_text=True)
-    assert db.session.scalar(select(Event.kind)) == "account.registered"
-
-
-@pytest.mark.parametrize(
-    ("fields", "message"),
-    [
-        ({"name": ""}, "Tell us your name."),
-        ({"email": "not-an-email"}, "Enter an email address like name@example.com."),
-        ({"password": "short"}, "Use at least 10 characters."),
-        ({"password": "aaaaaaaaaaaa"}, "too easy to guess"),
-        ({"password": "x" * 300}, "Use at most 256 characters."),
-    ],
-)
-def test_bad_registration_says_what_is_wrong_and_keeps_what_was_typed(client, fields, message):
-    response = register(
-        client, name=fields.get("name", "Maria Lopez"), **{k: v for k, v in fields.items() if k != "name"}
-    )
-    html = response.get_data(as_text=True)
-    assert response.status_code == 422
-    assert message in html
-    if fields.get("email"):
-        assert 'value="not-an-email"' in html
-    if "name" not in fields:
-        assert 'value="Maria Lopez"' in html
-    assert db.session.scalar(select(func.count(User.id))) == 0
-
-
-def test_an_email_can_only_register_once(client):
-    make_user(email="maria@example.org")
-    response = register(client, email="MARIA@example.org")
-    assert response.status_code == 422
-    assert "already has an account" in response.get_data(as_text=True)
-    assert db.session.scalar(select(func.count(User.id))) == 1
 
 
 def test_sign_in_with_the_right_password(client):

@@ -21,6 +21,7 @@ from coordinator.services.people.invitations import contact_parse, invitation_se
 from tests.browser import chromium_page
 from tests.factories import make_circle, make_need, make_user
 from tests.live import LiveServer
+from tests.registering import emailed_link
 
 pytestmark = pytest.mark.browser
 
@@ -103,7 +104,10 @@ def test_a_newcomer_registers_and_sets_up_a_circle_for_someone_else(app):
         page.get_by_role("link", name="Start a circle").first.click()
         page.get_by_label("Your name").fill("Daniel Lopez")
         page.get_by_label("Email").fill("daniel@example.org")
-        page.get_by_label("Password").fill("a long phrase to remember")
+        page.get_by_role("button", name="Email me a link").click()
+        page.get_by_role("heading", name="Check your email").wait_for()
+        page.goto(server.url + emailed_link("daniel@example.org"))  # the link in the email
+        page.get_by_label("Choose a password").fill("a long phrase to remember")
         page.get_by_role("button", name="Create account").click()
 
         page.get_by_role("heading", name="Start a circle").wait_for()

@@ -13,11 +13,12 @@ from coordinator.models import Circle, Membership
 from coordinator.services.people.setup import setup_steps
 from tests.factories import PASSWORD, add_member, make_need, make_user
 from tests.queries import counting
+from tests.registering import register
 
 
 def start_circle_for_someone_else(client) -> Circle:
     """A newcomer registers and starts a circle for someone else, through the real forms."""
-    client.post("/register", {"name": "Daniel Lopez", "email": "daniel@example.org", "password": "our family sticks"})
+    register(client, name="Daniel Lopez", email="daniel@example.org", password="our family sticks")
     response = client.post(
         "/circles/new",
         {

@@ -14,6 +14,8 @@ _password = [
 
 
 class RegisterForm(FlaskForm):
+    """Step one of registering: who, and where to send the link (the same answer for every email)."""
+
     name = StringField(
         "Your name",
         validators=[
@@ -23,8 +25,13 @@ class RegisterForm(FlaskForm):
         render_kw={"autocomplete": "name"},
     )
     email = EmailField("Email", validators=_email, render_kw={"autocomplete": "email"})
+
+
+class RegisterFinishForm(FlaskForm):
+    """Step two of registering, from the emailed link: the password."""
+
     password = PasswordField(
-        "Password",
+        "Choose a password",
         validators=_password,
         description="At least 10 characters. A short phrase is easy to remember.",
         render_kw={"autocomplete": "new-password"},

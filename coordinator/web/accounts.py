@@ -7,11 +7,13 @@ import logging
 from flask import Blueprint, flash, redirect, render_template, request, session, url_for
 from flask_login import current_user, login_required, logout_user
 
+from coordinator.errors import Conflict
 from coordinator.extensions import limiter
 from coordinator.forms.accounts import (
     ChangePasswordForm,
     ConfirmForm,
     ForgotPasswordForm,
+    RegisterFinishForm,
     RegisterForm,
     ResetPasswordForm,
     SetPasswordForm,
@@ -19,16 +21,16 @@ from coordinator.forms.accounts import (
 )
 from coordinator.services.people.accounts import (
     account_authenticate,
-    account_register,
     password_change,
     password_reset_complete,
     password_reset_lookup,
     password_reset_request,
     password_set,
 )
+from coordinator.services.people.registration import registration_finish, registration_read, registration_start
 from coordinator.services.people.security_record import account_security
 from coordinator.services.people.sessions import sessions_end_all
-from coordinator.web.edge import refusals
+from coordinator.web.edge import Attempt, refusals
 from coordinator.web.limits import configured_limit
 from coordinator.web.security import safe_next_url
 from coordinator.web.signing_in import cookie_set, session_open
@@ -46,21 +48,60 @@ def _failed(response) -> bool:
     return response.status_code != 302
 
 
+def _register_key() -> str:
+    return "register:" + (request.form.get("email") or "").strip().lower()
+
+
 @bp.route("/register", methods=["GET", "POST"])
 @limiter.limit(configured_limit("REGISTER_LIMIT_PER_IP"), methods=["POST"])
+@limiter.limit(configured_limit("REGISTER_LIMIT_PER_EMAIL"), methods=["POST"], key_func=_register_key)
 def register():
+    """Step one: a name and an email; the same answer whether or not the email has an account."""
+    target = safe_next_url(request.args.get("next"))
     if current_user.is_authenticated:
-        return redirect(url_for("circles.index"))
+        return redirect(target or url_for("circles.index"))
     form = RegisterForm()
     if form.validate_on_submit():
         with refusals(form=form) as attempt:
-            user = account_register(name=form.name.data, email=form.email.data, password=form.password.data)
+            registration_start(name=form.name.data, email=form.email.data, next_url=target or "")
+        if attempt.ok:
+            return redirect(url_for("accounts.register_sent"))
+    return render_template("accounts/register.html", form=form), INVALID if form.errors else 200
+
+
+@bp.get("/register/sent")
+def register_sent():
+    return render_template("accounts/register_sent.html")
+
+
+@bp.route("/register/finish/<token>", methods=["GET", "POST"])
+@limiter.limit(configured_limit("REGISTER_LIMIT_PER_IP"), methods=["POST"])
+def register_finish(token: str):
+    """Step two, from the emailed link: choose a password, and the account is made and signed in."""
+    with refusals(commit=False) as link:
+        registration = registration_read(token=token)
+    if not link.ok:
+        return _register_link_problem(link)
+    form = RegisterFinishForm()
+    if form.validate_on_submit():
+        with refusals(form=form) as attempt:
+            user, registration = registration_finish(token=token, password=form.password.data)
             session_open(user, method="password")
         if attempt.ok:
             cookie_set(user)
             flash(f"Your account is ready, {user.first_name}.", "success")
-            return redirect(url_for("circles.new"))
-    return render_template("accounts/register.html", form=form), INVALID if form.errors else 200
+            return redirect(safe_next_url(registration.next) or url_for("circles.new"))
+        if attempt.refused(Conflict):  # finished meanwhile, in another tab
+            return _register_link_problem(attempt)
+    page = render_template("accounts/register_finish.html", form=form, token=token, registration=registration)
+    return page, INVALID if form.errors or form.form_errors else 200
+
+
+def _register_link_problem(refused: Attempt):
+    """An old or broken link (410: start again), or one for an email that has an account by now (409: sign in)."""
+    signed_up = refused.refused(Conflict)
+    page = render_template("accounts/register_link.html", message=refused.message, signed_up=signed_up)
+    return page, 409 if signed_up else 410
 
 
 @bp.route("/sign-in", methods=["GET", "POST"])
