@@ -101,11 +101,12 @@ class RowIdConverter(IntegerConverter):
 def register_web(app: Flask) -> None:
     from coordinator.errors import register_error_handlers
     from coordinator.log_privacy import register_log_privacy
-    from coordinator.web.security import register_security_headers
+    from coordinator.web.security import register_input_cleaning, register_security_headers
     from coordinator.web.templating import register_templating
 
     register_error_handlers(app)
     register_log_privacy(app)
+    register_input_cleaning(app)
     register_security_headers(app)
     register_templating(app)
 

@@ -17,4 +17,5 @@ def signature_valid() -> bool:
     if not token or not signature:
         return False
     url = current_app.config["PUBLIC_BASE_URL"].rstrip("/") + request.full_path.rstrip("?")
-    return RequestValidator(token).validate(url, request.form.to_dict(), signature)
+    posted = getattr(request, "raw_form", request.form)  # as Twilio sent it, before web/security.py cleaned it
+    return RequestValidator(token).validate(url, posted.to_dict(), signature)

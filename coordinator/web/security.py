@@ -1,11 +1,26 @@
-"""Response headers every page gets, and the check that keeps `next=` on this site."""
+"""The edge of every request: what it brings is cleaned, every answer gets safe headers, and `next=` stays here.
+
+`InputRequest` is the app's request class, so query strings, form fields (the Twilio webhooks'
+too), JSON, cookies and the User-Agent (stored with each session) reach views cleaned once, here,
+by coordinator/plain_text.py: no NUL or other control characters (PostgreSQL cannot store a NUL; a
+form once answered 422 and a texted reply 500), no bidi overrides or zero-width characters, NFC.
+Nothing is refused for them: a stray character is dropped and the rest is used. A field whose name
+holds "password" loses only what cannot be stored, so a password is never rewritten. Twilio signs
+what it sent, so the signature check reads the form as it came (`raw_form`).
+"""
 
 from __future__ import annotations
 
+from typing import Any
 from urllib.parse import urlsplit
 
-from flask import Flask, Response, request
+from flask import Flask, Request, Response, request
 from flask_login import current_user
+from werkzeug.datastructures import ImmutableMultiDict, MultiDict
+from werkzeug.user_agent import UserAgent
+from werkzeug.utils import cached_property
+
+from coordinator.plain_text import text_clean, text_storable
 
 CONTENT_SECURITY_POLICY = "; ".join(
     [
@@ -64,3 +79,56 @@ def safe_next_url(target: str | None) -> str | None:
     if parts.scheme or parts.netloc:
         return None
     return target
+
+
+def _cleaned(name: str, value: str) -> str:
+    return text_storable(value) if "password" in name.lower() else text_clean(value)
+
+
+def _cleaned_pairs(values: MultiDict) -> ImmutableMultiDict:
+    return ImmutableMultiDict([(text_storable(key), _cleaned(key, value)) for key, value in values.items(multi=True)])
+
+
+def _cleaned_json(value: Any) -> Any:
+    if isinstance(value, str):
+        return text_clean(value)
+    if isinstance(value, list):
+        return [_cleaned_json(item) for item in value]
+    if isinstance(value, dict):
+        return {text_storable(str(key)): _cleaned_json(item) for key, item in value.items()}
+    return value
+
+
+class InputRequest(Request):
+    """A request whose args, form, JSON, cookies and User-Agent are cleaned (see the module docstring)."""
+
+    @cached_property
+    def args(self) -> ImmutableMultiDict:
+        return _cleaned_pairs(super().args)
+
+    def _load_form_data(self) -> None:
+        super()._load_form_data()
+        if "raw_form" not in self.__dict__:
+            self.__dict__["raw_form"] = self.__dict__["form"]
+            self.__dict__["form"] = _cleaned_pairs(self.__dict__["form"])
+
+    @property
+    def raw_form(self) -> ImmutableMultiDict:
+        """The form exactly as it was posted: only for checking a signature over it."""
+        self._load_form_data()
+        return self.__dict__["raw_form"]
+
+    @cached_property
+    def cookies(self) -> ImmutableMultiDict:
+        return ImmutableMultiDict([(key, text_storable(value)) for key, value in super().cookies.items(multi=True)])
+
+    @cached_property
+    def user_agent(self) -> UserAgent:
+        return self.user_agent_class(text_clean(self.headers.get("User-Agent", ""), multiline=False))
+
+    def get_json(self, *args, **kwargs) -> Any:
+        return _cleaned_json(super().get_json(*args, **kwargs))
+
+
+def register_input_cleaning(app: Flask) -> None:
+    app.request_class = InputRequest
