@@ -8,6 +8,7 @@ import pytest
 from flask import render_template
 
 from config import BASE_DIR
+from coordinator.sms.segments import segments, too_many_texts
 
 # The GSM 03.38 basic character set: anything else forces UCS-2 (70 characters a segment).
 GSM7 = set(
@@ -66,7 +67,41 @@ def test_every_text_is_plain_gsm7_and_fits_one_segment_or_says_why(make_app, nam
     for sneaky in "‘’“”…–—":
         assert sneaky not in body
     if name not in LONGER_BY_DESIGN:
-        assert len(body) <= 160, f"{name} is {len(body)} characters: {body}"
+        assert segments(body).count == 1, f"{name} goes as {segments(body)}: {body}"
+    else:
+        assert segments(body).count <= 3, f"{name} goes as {segments(body)}: {body}"
+
+
+@pytest.mark.parametrize(
+    ("text", "count", "encoding"),
+    [
+        ("", 0, "GSM-7"),
+        ("a" * 160, 1, "GSM-7"),
+        ("a" * 161, 2, "GSM-7"),
+        ("a" * 306, 2, "GSM-7"),
+        ("a" * 307, 3, "GSM-7"),
+        ("{" * 80, 1, "GSM-7"),  # extension characters take two places
+        ("{" * 81, 2, "GSM-7"),
+        ("é" * 160, 1, "GSM-7"),  # in the basic table
+        ("ê" * 70, 1, "UCS-2"),  # not: the whole text becomes UCS-2
+        ("ê" * 71, 2, "UCS-2"),
+        ("a" * 133 + "ê", 2, "UCS-2"),
+        ("\U0001f49c" * 35, 1, "UCS-2"),  # an emoji is two UTF-16 units
+        ("\U0001f49c" * 36, 2, "UCS-2"),
+        ("x" * 600 + "’", 9, "UCS-2"),  # the review's 600 characters, one curly quote: nine texts
+    ],
+)
+def test_segments_are_counted_as_phones_count_them(text, count, encoding):
+    size = segments(text)
+    assert (size.count, size.encoding) == (count, encoding)
+
+
+def test_how_much_to_cut_is_said_in_characters():
+    assert too_many_texts("x" * 459, most=3) is None
+    assert too_many_texts("x" * 500, most=3) == (
+        "That message would go as 4 texts; keep it to 3 — about 45 characters shorter."
+    )
+    assert too_many_texts("I’m " + "x" * 455, most=3) is None  # smart quotes are sent as plain ones
 
 
 @pytest.mark.parametrize("name", TEMPLATES)
