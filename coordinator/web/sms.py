@@ -1,4 +1,12 @@
-"""Twilio webhooks (replies and delivery receipts) and the coordinators' message log."""
+"""Twilio webhooks (replies and delivery receipts) and the coordinators' message log.
+
+Texts from numbers that are nobody's are throttled per number (UNKNOWN_SENDER_LIMIT), counted only
+after the signature shows Twilio sent them, so a forger cannot use up a number's allowance; members
+are never throttled this way. Over the limit the text is not stored and the answer is an empty TwiML
+200: a 429 would only be logged as an error on Twilio's side (it does not retry inbound texts), and an
+empty answer means we never text a stranger back again and again. The limiter keeps counting, so a
+number that keeps sending stays refused; the few texts that are kept go after RETAIN_UNKNOWN_INBOUND_DAYS.
+"""
 
 from __future__ import annotations
 
@@ -9,12 +17,13 @@ from coordinator.extensions import csrf
 from coordinator.forms.texting import InboundTextForm, ReceiptForm
 from coordinator.models.circles import COORDINATOR, Circle, Membership
 from coordinator.services.people.phones import phone_mask
-from coordinator.services.texting.inbound import inbound_handle
+from coordinator.services.texting.inbound import inbound_handle, sender_known
 from coordinator.services.texting.message_log import message_log
 from coordinator.services.texting.receipts import receipt_record
 from coordinator.sms.signature import signature_valid
 from coordinator.web.access import managing_view
 from coordinator.web.edge import refusals
+from coordinator.web.limits import counted_within
 
 bp = Blueprint("sms", __name__)
 
@@ -34,6 +43,10 @@ def inbound():
     form = InboundTextForm()
     if not form.provider_id() or not form.sender():
         abort(400)
+    with refusals(commit=False):
+        known = sender_known(phone=form.sender())
+    if not known and not counted_within("UNKNOWN_SENDER_LIMIT", "sms-from", form.sender()):
+        return _twiml("")  # nothing stored, nothing said
     text = ""  # should the service ever refuse, the text is not kept and Twilio gets an empty answer
     with refusals():
         text = inbound_handle(provider_id=form.provider_id(), from_number=form.sender(), body=form.Body.data or "")

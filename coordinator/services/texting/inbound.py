@@ -63,6 +63,11 @@ def inbound_handle(*, provider_id: str, from_number: str, body: str) -> str:
     return row.reply
 
 
+def sender_known(*, phone: str) -> bool:
+    """Whether `phone` is someone's (web/sms.py throttles texts from numbers that are nobody's)."""
+    return db.session.scalar(select(User.id).where(User.phone == phone).limit(1)) is not None
+
+
 def _act(command: Command, from_number: str, user: User | None, body: str = "") -> str:
     if command.word == "OPT_OUT":
         _opt_out(from_number, user)
