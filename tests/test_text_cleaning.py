@@ -21,6 +21,7 @@ from coordinator.extensions import db
 from coordinator.models import InboundMessage, Message, Need
 from coordinator.models.accounts import UserSession
 from coordinator.plain_text import text_clean
+from coordinator.services.texting.messages import message_queue
 from tests.factories import PASSWORD, add_member, make_circle, make_user
 from tests.sms import SMS_SETTINGS, signed_post, text_in
 from tests.test_needs import need_form
@@ -140,3 +141,15 @@ def test_a_nul_in_a_form_field_is_dropped_and_the_rest_saved(coordinator_client)
     need = db.session.scalar(select(Need))
     assert (need.title, need.details["destination"]) == ("Ride to the clinic", "Mercy Cancer Center")
     assert need.notes == "Side door\nRing twice"
+
+
+def test_every_queued_message_is_cleaned_at_the_last_step(app):
+    """Whatever path a text comes by (a template, an import, a job), nothing unclean is written to send."""
+    message_queue(channel="sms", to_address="+12025550110", kind="test", key="k1", body="Hi\u202e\x07 there\x00")
+    message_queue(channel="email", to_address="a@example.org", kind="test", key="k2", body="x", subject="S\nub\u200bj")
+    db.session.commit()
+
+    assert list(db.session.execute(select(Message.body, Message.subject).order_by(Message.id))) == [
+        ("Hi there", ""),
+        ("x", "S ubj"),
+    ]

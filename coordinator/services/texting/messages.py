@@ -20,7 +20,9 @@ from coordinator.clock import now
 from coordinator.extensions import db
 from coordinator.models.accounts import User
 from coordinator.models.messages import Message, MessageStatus
+from coordinator.plain_text import text_clean
 from coordinator.services.same_work import insert_for_user
+from coordinator.sms.segments import gsm_plain
 
 
 def message_queue(
@@ -54,8 +56,9 @@ def message_queue(
         "kind": kind,
         "channel": channel,
         "to_address": to_address,
-        "subject": subject,
-        "body": body,
+        # The last defence (coordinator/plain_text.py): no control or direction character is ever sent.
+        "subject": text_clean(subject, multiline=False),
+        "body": text_clean(gsm_plain(body) if channel == "sms" else body),
         "status": MessageStatus.PENDING,
         "due_at": due_at or moment,
         "send_by": send_by,
