@@ -105,6 +105,16 @@ def test_a_wrong_password_is_recorded_for_the_account_and_nothing_for_an_unknown
     ]
 
 
+def test_a_wrong_password_runs_the_same_statements_for_a_known_and_an_unknown_email(app, circle):
+    stranger, email = browser(app), circle.daniel.email
+    with counting(db.engine) as known:
+        assert stranger.sign_in(email, "not it").status_code == 422
+    with counting(db.engine) as unknown:
+        assert stranger.sign_in("nobody@example.org", "not it").status_code == 422
+    assert known == unknown and any("INSERT INTO events" in statement for statement in known)
+    assert len(events("account.sign_in_failed")) == 1
+
+
 def test_a_wrong_texted_code_is_recorded_for_that_number(app, circle):
     client = browser(app)
     client.post("/sign-in/code", {"contact": "202-555-0110"})

@@ -19,6 +19,7 @@ from coordinator.clock import now
 from coordinator.errors import Expired, Invalid
 from coordinator.extensions import db
 from coordinator.models.accounts import PasswordReset, User
+from coordinator.models.activity import Event
 from coordinator.services.health.activity import activity_record
 from coordinator.services.people.sessions import sessions_end_all
 from coordinator.services.same_work import insert_for_user
@@ -104,7 +105,7 @@ def account_authenticate(*, email: str, password: str) -> User:
     user = _user_by_login(email or "")
     if user is None or not user.password_hash:
         _hasher().hash(password[:PASSWORD_MAX_LENGTH])  # spend the same time as a real check
-        _sign_in_failed(user)
+        _sign_in_failed(user)  # the same statement for nobody, so this answers in the same time too
         raise Invalid(WRONG_CREDENTIALS)
     try:
         _hasher().verify(user.password_hash, password[:PASSWORD_MAX_LENGTH])
@@ -117,9 +118,19 @@ def account_authenticate(*, email: str, password: str) -> User:
 
 
 def _sign_in_failed(user: User | None) -> None:
-    """A wrong password for a real account goes in its owner's security history (the caller keeps it)."""
-    if user is not None:
-        activity_record(kind="account.sign_in_failed", subject_id=user.id, data={"method": "password"})
+    """A wrong password for a real account goes in its owner's security history (the caller keeps it).
+
+    One INSERT ... SELECT whether or not there is an account (services/same_work.py): it writes nothing
+    for nobody, so a stranger can't tell a known email by a slower answer.
+    """
+    user_id = user.id if user is not None else None
+    values = {
+        "kind": "account.sign_in_failed",
+        "subject_id": user_id or 0,
+        "data": {"method": "password"},
+        "occurred_at": now(),
+    }
+    db.session.execute(insert_for_user(Event, values, user_id=user_id))
 
 
 def password_set(*, user: User, new_password: str) -> None:
