@@ -28,6 +28,7 @@ def test_each_job_keeps_its_place_and_schedule_and_only_delivery_commits_as_it_g
     assert [(job.id, job.seconds) for job in JOBS] == [
         ("extend_needs", 6 * 3600),
         ("expire_invitations", 3600),
+        ("purge_circles", 3600),
         ("plan_reminders", 300),
         ("send_digests", 1800),
         ("outreach", 900),

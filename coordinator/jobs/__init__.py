@@ -19,6 +19,7 @@ from coordinator.services.care.needs import needs_extend
 from coordinator.services.health.outreach import outreach_run
 from coordinator.services.health.patient_checkins import patient_checkins_send
 from coordinator.services.people.invitation_links import invitations_expire
+from coordinator.services.people.purging import circles_purge
 from coordinator.services.people.retention import people_retention_purge
 from coordinator.services.texting.digests import digests_send
 from coordinator.services.texting.dispatch import dispatch_due
@@ -46,6 +47,7 @@ class Job:
 JOBS = [  # in the order `scheduler tick` runs them: plan first, deliver last
     Job("extend_needs", 6 * 3600, needs_extend, "keep recurring needs generated eight weeks ahead"),
     Job("expire_invitations", 3600, invitations_expire, "mark invitations past their date as expired"),
+    Job("purge_circles", 3600, circles_purge, "delete closed circles whose grace period is over, every row"),
     Job("plan_reminders", 300, reminders_plan, "check-ins and reminders for tasks in the next two days"),
     Job("send_digests", 1800, digests_send, "the weekly digest, on Sunday afternoon in each person's zone"),
     Job("outreach", 900, outreach_run, "ask the right few, escalate, alert coordinators, re-engage the drifting"),

@@ -24,6 +24,7 @@ from coordinator.models.claims import Claim, ClaimStatus
 from coordinator.models.needs import Task, TaskStatus
 from coordinator.services.care.tasks import overlapping, sms_context, task_for
 from coordinator.services.health.activity import activity_record
+from coordinator.services.people.closing import circle_open_check
 from coordinator.services.texting.messages import messages_cancel, notify
 
 TAKEN = "Sorry, that one's already taken. Thank you for offering! Other tasks still need someone."
@@ -39,6 +40,7 @@ class ClaimResult:
 
 def claim_make(*, membership: Membership, task_id: int, assigned_by: User | None = None) -> ClaimResult:
     """Take one spot on a task for the member; Conflict if none is left or they already hold it."""
+    circle_open_check(membership.circle)
     task = task_for(membership, task_id)
     if membership.role == PATIENT:
         raise Conflict("This is help for you, so it's for others to take. You can change or cancel it instead.")

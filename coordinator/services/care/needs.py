@@ -31,6 +31,7 @@ from coordinator.services.care.recurrence import Repeat, occurrence_dates, rule_
 from coordinator.services.care.task_changes import task_cancel, task_moments, task_reschedule
 from coordinator.services.care.tasks import future_tasks
 from coordinator.services.health.activity import activity_record
+from coordinator.services.people.closing import circle_open_check
 
 TITLE_MAX = 120
 NOTES_MAX = 2000
@@ -167,6 +168,7 @@ def need_validate(data: NeedInput, *, circle: Circle, editing: bool = False) -> 
 
 def need_post(*, circle: Circle, author: User, data: NeedInput) -> Need:
     """Post a need and generate its tasks over the rolling window."""
+    circle_open_check(circle)
     need = Need(
         circle_id=circle.id, timezone=circle.timezone, created_by_id=author.id, **need_validate(data, circle=circle)
     )
@@ -224,7 +226,11 @@ def tasks_generate(need: Need, *, through: date) -> list[Task]:
 
 def needs_extend(*, circle_id: int | None = None) -> int:
     """Extend every live recurring need to its rolling window; returns how many tasks were created."""
-    query = select(Need).where(Need.rrule != "", Need.cancelled_at.is_(None))
+    query = (
+        select(Need)
+        .join(Circle, Circle.id == Need.circle_id)
+        .where(Need.rrule != "", Need.cancelled_at.is_(None), Circle.closed_at.is_(None))
+    )
     if circle_id is not None:
         query = query.where(Need.circle_id == circle_id)
     created = 0

@@ -48,8 +48,10 @@ def open_tasks(circle_id: int | None = None) -> list[Task]:
     query = (
         select(Task)
         .join(Need, Need.id == Task.need_id)
+        .join(Circle, Circle.id == Task.circle_id)
         .options(contains_eager(Task.need))
         .where(
+            Circle.closed_at.is_(None),  # a closing circle asks nothing more of anyone
             Task.status == TaskStatus.OPEN,
             Task.claimed < Task.capacity,
             Task.covered_elsewhere_at.is_(None),
@@ -87,7 +89,10 @@ def outreach_run(*, circle_id: int | None = None) -> Outcome:
         for task in circle_tasks:
             climb(task, state, outcome)
     backups(outcome, circle_id=circle_id)
-    circles = [circle_id] if circle_id is not None else list(db.session.scalars(select(Circle.id)))
+    open_circles = select(Circle.id).where(Circle.closed_at.is_(None))
+    if circle_id is not None:
+        open_circles = open_circles.where(Circle.id == circle_id)
+    circles = list(db.session.scalars(open_circles))
     for cid in circles:
         reengage(db.session.get(Circle, cid), outcome, state=states.get(cid))
     return outcome
@@ -175,7 +180,8 @@ def alert(task: Task, coordinator: Membership, circle: Circle, *, backup: bool) 
 def backups(outcome: Outcome, *, circle_id: int | None) -> None:
     """Alerts nobody acted on in time go to the next coordinator in line."""
     moment = now()
-    query = select(Task).where(
+    query = select(Task).join(Circle, Circle.id == Task.circle_id).where(
+        Circle.closed_at.is_(None),
         Task.ask_stage == ALERTED,
         Task.alert_handled_at.is_(None),
         Task.covered_elsewhere_at.is_(None),

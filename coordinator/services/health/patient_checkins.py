@@ -53,7 +53,7 @@ def patient_checkins_send() -> int:
         .join(Circle, Circle.id == Membership.circle_id)
         .join(User, User.id == Membership.user_id)
         .options(contains_eager(Membership.circle), contains_eager(Membership.user))
-        .where(Membership.role == PATIENT, Membership.status == MembershipStatus.ACTIVE)
+        .where(Membership.role == PATIENT, Membership.status == MembershipStatus.ACTIVE, Circle.closed_at.is_(None))
         .order_by(Membership.circle_id)
     )
     queued = 0

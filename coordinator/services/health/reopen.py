@@ -22,6 +22,7 @@ from coordinator.models.circles import PATIENT, SUPPORTER, Circle, Membership, M
 from coordinator.models.claims import Claim
 from coordinator.models.invitations import ReopenAnswer, Reopening, ReopeningStatus
 from coordinator.services.health.activity import activity_record
+from coordinator.services.people.closing import circle_open_check
 from coordinator.services.texting.messages import message_queue, notify
 from coordinator.tokens import token_hash, token_new
 from coordinator.urls import public_url
@@ -60,6 +61,7 @@ def former_supporters(*, circle_id: int) -> list[tuple[Membership, bool]]:
 
 def reopen_request(*, actor: Membership, member_ids: list[int], message: str) -> Reopening:
     """Prepare a reopening; it goes out at once if the patient asks, else after the patient approves."""
+    circle_open_check(actor.circle)
     text = (message or "").strip()
     if not text:
         raise Invalid("Write a few words to send.", field="message")

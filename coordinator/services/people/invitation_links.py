@@ -21,6 +21,7 @@ from coordinator.models.accounts import User
 from coordinator.models.circles import Circle
 from coordinator.models.invitations import PERSONAL, SHARED_LINK, Invitation, InvitationStatus
 from coordinator.services.health.activity import activity_record
+from coordinator.services.people.closing import circle_open_check
 from coordinator.tokens import token_hash, token_new
 from coordinator.urls import public_url
 
@@ -33,6 +34,7 @@ def invitation_url(token: str) -> str:
 
 def shared_link_create(*, circle: Circle, inviter: User) -> str:
     """A new shareable link for the circle (any older one stops working); joiners need approval."""
+    circle_open_check(circle)
     db.session.execute(
         update(Invitation)
         .where(

@@ -23,11 +23,14 @@ from coordinator.models.circles import Circle, Membership, MembershipStatus
 from coordinator.models.invitations import PERSONAL, Invitation, InvitationStatus
 from coordinator.services.health.activity import activity_record
 from coordinator.services.people.accounts import email_normalise
+from coordinator.services.people.closing import circle_open_check
 from coordinator.services.people.invitation_links import invitation_url
 from coordinator.services.people.phones import phone_parse
+from coordinator.sms.segments import too_many_texts
 from coordinator.tokens import token_hash, token_new
 
-MESSAGE_MAX = 600
+MESSAGE_MAX = 600  # characters, for an email; a text is capped by segments (coordinator/sms/segments.py)
+MESSAGE_TEXTS = 3  # the most SMS segments an invitation, with the inviter's words, may go as
 
 
 def invitation_default_message(*, circle: Circle, inviter: User) -> str:
@@ -126,9 +129,12 @@ class InviteResult:
 
 def invitation_send(*, circle: Circle, inviter: User, contact: Contact, message: str) -> InviteResult:
     """Invite one person; reuse their live invitation if they have one; skip current members."""
+    circle_open_check(circle)
     text = (message or "").strip()
     if len(text) > MESSAGE_MAX:
         raise Invalid(f"Keep the message under {MESSAGE_MAX} characters.", field="message")
+    if contact.phone and text:
+        _fits_in_texts(text, circle=circle, inviter=inviter)
     if _member_with(circle.id, contact) is not None:
         return InviteResult(None, "member")
     existing = _live_invitation(circle.id, contact)
@@ -160,6 +166,16 @@ def invitation_send(*, circle: Circle, inviter: User, contact: Contact, message:
         data={"channel": "sms" if contact.phone else "email"},
     )
     return InviteResult(invitation, "sent", token)
+
+
+def _fits_in_texts(text: str, *, circle: Circle, inviter: User) -> None:
+    """The inviter's words, inside the invitation as it will be texted, go as at most MESSAGE_TEXTS texts."""
+    from flask import render_template
+
+    sample = {"circle": circle, "inviter": inviter, "message": text, "url": invitation_url(token_new())}
+    problem = too_many_texts(render_template("sms/invitation.txt", **sample).strip(), most=MESSAGE_TEXTS)
+    if problem:
+        raise Invalid(problem, field="message")
 
 
 def _queue_invitation(invitation: Invitation, *, circle: Circle, inviter: User, token: str) -> None:

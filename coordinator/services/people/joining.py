@@ -22,6 +22,7 @@ from coordinator.models.accounts import User
 from coordinator.models.circles import COORDINATOR, SUPPORTER, Circle, Membership, MembershipStatus
 from coordinator.models.invitations import SHARED_LINK, Invitation, InvitationStatus, JoinRequest, JoinRequestStatus
 from coordinator.services.health.activity import activity_record
+from coordinator.services.people.closing import circle_open_check
 from coordinator.services.people.invitation_links import EXPIRED
 from coordinator.services.people.invitations import Contact, contact_parse
 from coordinator.services.texting.messages import notify
@@ -46,6 +47,7 @@ class JoinOutcome:
 def join_accept(*, invitation: Invitation, data: JoinInput, signed_in: User | None = None) -> JoinOutcome:
     """Let the person in (personal invitation) or ask a coordinator (shared link)."""
     circle = invitation.circle
+    circle_open_check(circle)
     user = signed_in if signed_in is not None else _person(invitation, circle, data)
     if signed_in is not None and data.phone.strip() and not signed_in.phone:
         _attach_phone(signed_in, circle, data)

@@ -25,6 +25,7 @@ from coordinator.services.texting.quiet_hours import next_allowed, window_for, z
 
 QUIET_EXEMPT = {"sign_in_code"}  # the person asked for it this minute
 TASK_KINDS = {"reminder", "checkin", "ask"}
+CLOSING_KINDS = {"circle_closed"}  # the one message a closing circle still sends: that it is closing
 
 
 def cancel_reason(message: Message) -> str | None:
@@ -32,6 +33,10 @@ def cancel_reason(message: Message) -> str | None:
     moment = now()
     if message.send_by is not None and moment > message.send_by:
         return "too late: its moment has passed"
+    if message.circle_id and message.kind not in CLOSING_KINDS:
+        closed = db.session.scalar(select(Circle.closed_at).where(Circle.id == message.circle_id))
+        if closed is not None:
+            return "the circle is closing"
     if message.channel == "sms":
         if db.session.get(PhoneOptOut, message.to_address) is not None:
             return "the number replied STOP"

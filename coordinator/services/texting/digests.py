@@ -103,6 +103,7 @@ def digests_send() -> int:
         .join(Circle, Circle.id == Membership.circle_id)
         .options(contains_eager(Membership.circle), joinedload(Membership.user))
         .where(Membership.status == MembershipStatus.ACTIVE, Membership.role == SUPPORTER, Membership.asks_per_week > 0)
+        .where(Circle.closed_at.is_(None))
         .order_by(Membership.circle_id)
     )
     facts: dict[int, _CircleFacts] = {}

@@ -55,6 +55,7 @@ def _held_soon():
             Task.starts_at > moment,
             Task.starts_at <= moment + HORIZON,
             Membership.status == MembershipStatus.ACTIVE,
+            Circle.closed_at.is_(None),  # a closing circle asks nothing more of anyone
         )
     ).all()
 
