@@ -16,6 +16,7 @@ from coordinator.web.health import bp as health_bp
 from coordinator.web.home import bp as home_bp
 from coordinator.web.imports import bp as imports_bp
 from coordinator.web.invitations import bp as invitations_bp
+from coordinator.web.leaving import bp as leaving_bp
 from coordinator.web.members import bp as members_bp
 from coordinator.web.needs import bp as needs_bp
 from coordinator.web.outreach import bp as outreach_bp
@@ -38,6 +39,7 @@ def register_blueprints(app: Flask) -> None:
     app.register_blueprint(invitations_bp)
     app.register_blueprint(imports_bp)
     app.register_blueprint(members_bp)
+    app.register_blueprint(leaving_bp)
     app.register_blueprint(reopen_bp)
     app.register_blueprint(security_record_bp)
     app.register_blueprint(drafts_bp)

@@ -59,6 +59,7 @@ MESSAGES = NavItem("Messages", "sms.log")
 HEALTH = NavItem("How it's going", "health.index", also=("health.settings",))
 PREFERENCES = NavItem("My preferences", "members.preferences")
 PHONE_CALENDAR = NavItem("Add to my phone's calendar", "feeds.show")
+CLOSE = NavItem("Close this circle", "leaving.close")  # the patient's; leaving is on My preferences
 
 
 def circle_nav(membership: Membership) -> tuple[list[NavItem], list[NavItem]]:
@@ -66,6 +67,8 @@ def circle_nav(membership: Membership) -> tuple[list[NavItem], list[NavItem]]:
     if membership.role == PATIENT:
         primary = [HOME, TASKS, ASK, PEOPLE]
         more = [CALENDAR, HEALTH, MESSAGES, PREFERENCES, PHONE_CALENDAR]
+        if membership.circle.closed_at is None:
+            more.append(CLOSE)
     elif membership.manages:
         primary = [HOME, TASKS, ASK, PEOPLE]
         more = [MINE, CALENDAR, HEALTH, MESSAGES, PREFERENCES, PHONE_CALENDAR]
