@@ -199,6 +199,8 @@ def test_the_patient_or_a_coordinator_can_keep_the_circle_until_its_date(app, te
     assert "Team Maria stays open. Nothing will be deleted." in dan.get(kept.headers["Location"]).get_data(as_text=True)
     again = db.session.get(Circle, circle.id)
     assert (again.closed_at, again.purge_after) == (None, None)
+    notices = select(func.count(Message.id)).where(Message.kind == "circle_closed", Message.status == "pending")
+    assert db.session.scalar(notices) == 0  # "it's closing" must not arrive after it was kept
     assert claim_make(membership=team["members"]["sam"], task_id=meal.id).claim.id
     db.session.commit()
     assert "circle.close_cancelled" in db.session.scalars(select(Event.kind).where(Event.circle_id == circle.id)).all()

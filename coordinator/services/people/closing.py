@@ -46,11 +46,13 @@ def circle_close_check(*, actor: Membership) -> None:
     circle_open_check(actor.circle)
 
 
-def messages_cancel_pending(*, circle_id: int, user_id: int | None = None) -> int:
-    """Cancel every text or email still waiting about a circle (to one person, or to anyone); returns how many."""
+def messages_cancel_pending(*, circle_id: int, user_id: int | None = None, kind: str | None = None) -> int:
+    """Cancel every text or email still waiting about a circle (to one person, of one kind); returns how many."""
     statement = update(Message).where(Message.circle_id == circle_id, Message.status == MessageStatus.PENDING)
     if user_id is not None:
         statement = statement.where(Message.user_id == user_id)
+    if kind is not None:
+        statement = statement.where(Message.kind == kind)
     return db.session.execute(
         statement.values(status=MessageStatus.CANCELLED, updated_at=now()).execution_options(synchronize_session=False)
     ).rowcount
@@ -107,6 +109,7 @@ def circle_close_cancel(*, actor: Membership) -> None:
     if circle.purge_started_at is not None or circle.purge_after <= now():
         raise Conflict("It's too late to keep this circle: it is being deleted.")
     circle.closed_at = circle.closed_by_id = circle.purge_after = None
+    messages_cancel_pending(circle_id=circle.id, kind="circle_closed")  # a notice held by quiet hours stays unsent
     activity_record(kind="circle.close_cancelled", circle_id=circle.id, actor_id=actor.user_id)
 
 
