@@ -132,6 +132,9 @@ PAGES = [
     Page("claims.release", (SUPPORTER,), {"task_id": "taken_task"}),
     Page("claims.unassign", (COORDINATOR,), {"task_id": "taken_task", "user_id": "sam"}),
     Page("invitations.revoke", (COORDINATOR,), {"invitation_id": "invitation"}),
+    Page("leaving.leave", (SUPPORTER,)),
+    Page("leaving.close", (PATIENT,)),
+    Page("leaving.delete_account", (SUPPORTER,)),
 ]
 
 
