@@ -90,6 +90,7 @@ PAGES = [
     Page("reopen.answer", (ANON,), {"token": "reopen_token"}),
     # Anyone signed in
     Page("accounts.account", MEMBERS),
+    Page("exports.account", MEMBERS),
     Page("circles.index", (COORDINATOR,)),  # Daniel helps two circles, so he gets the list
     Page("circles.new", (COORDINATOR,)),
     # Members of the circle
@@ -119,6 +120,7 @@ PAGES = [
     Page("health.index", MANAGERS),
     Page("health.settings", (COORDINATOR,)),
     Page("security_record.index", MANAGERS),
+    Page("exports.circle", MANAGERS),
     Page("drafts.index", (COORDINATOR,)),
     Page("reopen.start", (COORDINATOR,), label="waiting for the patient"),
     Page("reopen.start", (COORDINATOR,), {"circle_id": "second_circle"}, label="choose who to ask"),
