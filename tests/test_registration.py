@@ -145,3 +145,11 @@ def test_registering_carries_on_where_it_was_heading(client):
 def test_an_outside_next_is_ignored(client):
     done = register_maria(client, url="/register?next=https://evil.example/")
     assert done.headers["Location"].endswith("/circles/new")
+
+
+def test_trying_it_out_locally_says_where_the_email_went(make_app):
+    """With `make run` nothing is really emailed: the page says the link is printed where the server runs."""
+    local = WebClient(make_app(APP_ENV="development", MAIL_BACKEND="console").test_client())
+    assert "printed in the terminal" in local.get("/register/sent").get_data(as_text=True)
+    hosted = WebClient(make_app(APP_ENV="production", MAIL_BACKEND="smtp").test_client())
+    assert "printed in the terminal" not in hosted.get("/register/sent").get_data(as_text=True)
