@@ -112,3 +112,17 @@ def test_former_supporters_can_answer_by_text(app):
     assert text_in(texter, "+12025550110", "No").startswith("Thank you for letting us know.")
     db.session.expire_all()
     assert [db.session.get(Membership, m.id).status for m in members] == ["archived", "active"]
+
+
+def test_a_message_too_long_for_three_texts_is_refused_by_the_field_and_nothing_is_prepared(app):
+    """Counted in texts, not characters: 200 characters with an emoji go in the 70-per-text encoding."""
+    circle, patient, _, members = setup()
+    maria = signed_in(app, patient)
+    long = "We would love to see you again 💛 " + "Treatment starts Monday and rides are the big thing. " * 3
+    assert len(long) < 600  # under the old character cap, which let it through
+    response = maria.post(f"/circles/{circle.id}/reopen", {"message": long, "member_ids": [members[0].id]})
+    page = response.get_data(as_text=True)
+    assert response.status_code == 422 and "keep it to 3" in page and "characters shorter" in page
+    assert db.session.scalar(select(func.count(Reopening.id))) == 0
+    fits = "We would love to see you again. Treatment starts Monday; rides are the big thing."
+    assert maria.post(f"/circles/{circle.id}/reopen", {"message": fits, "member_ids": [members[0].id]}).status_code == 302

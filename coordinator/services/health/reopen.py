@@ -24,12 +24,14 @@ from coordinator.models.invitations import ReopenAnswer, Reopening, ReopeningSta
 from coordinator.services.health.activity import activity_record
 from coordinator.services.people.closing import circle_open_check
 from coordinator.services.texting.messages import message_queue, notify
+from coordinator.sms.segments import too_many_texts
 from coordinator.tokens import token_hash, token_new
 from coordinator.urls import public_url
 
 QUIET_DAYS = 60
 ANSWER_DAYS = 30
-MESSAGE_MAX = 600
+MESSAGE_MAX = 600  # characters, for an email; the text is capped by segments
+MESSAGE_TEXTS = 3  # the most SMS segments the ask, with the coordinator's words, may go as
 
 
 def reopen_default_message(*, circle: Circle) -> str:
@@ -67,6 +69,7 @@ def reopen_request(*, actor: Membership, member_ids: list[int], message: str) ->
         raise Invalid("Write a few words to send.", field="message")
     if len(text) > MESSAGE_MAX:
         raise Invalid(f"Keep the message under {MESSAGE_MAX} characters.", field="message")
+    _fits_in_texts(text, circle=actor.circle)
     allowed = {m.id for m, _ in former_supporters(circle_id=actor.circle_id)}
     chosen = sorted(set(member_ids) & allowed)
     if not chosen:
@@ -108,6 +111,14 @@ def reopen_pending(*, circle_id: int) -> Reopening | None:
     return db.session.scalar(
         select(Reopening).where(Reopening.circle_id == circle_id, Reopening.status == ReopeningStatus.AWAITING_PATIENT)
     )
+
+
+def _fits_in_texts(text: str, *, circle: Circle) -> None:
+    """The words, inside the ask as it will be texted (with a real-length link), go as at most MESSAGE_TEXTS texts."""
+    sample = {"circle": circle, "message": text, "url": public_url("reopen.answer", token=token_new())}
+    problem = too_many_texts(render_template("sms/reopen_ask.txt", **sample).strip(), most=MESSAGE_TEXTS)
+    if problem:
+        raise Invalid(problem, field="message")
 
 
 def reopen_send(*, reopening: Reopening, approver: User) -> int:
