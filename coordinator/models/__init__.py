@@ -10,6 +10,7 @@ from coordinator.models.inbound import InboundMessage, PhoneOptOut
 from coordinator.models.invitations import ImportBatch, Invitation, JoinRequest, ReopenAnswer, Reopening
 from coordinator.models.messages import Message
 from coordinator.models.needs import Need, Task
+from coordinator.models.operations import SchedulerHeartbeat
 from coordinator.models.sign_in_codes import SignInCode
 
 __all__ = [
@@ -29,6 +30,7 @@ __all__ = [
     "PhoneOptOut",
     "ReopenAnswer",
     "Reopening",
+    "SchedulerHeartbeat",
     "SignInCode",
     "Task",
     "User",

@@ -34,10 +34,11 @@ class User(UserMixin, Base):
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=now)
     password_changed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     # How this person wants to be reached. Quiet hours are in their own zone
-    # (empty: the zone of their first circle).
+    # (empty: the zone of their first circle); empty quiet hours mean "not chosen":
+    # the host's SMS_DEFAULT_QUIET_START/END apply.
     timezone: Mapped[str | None] = mapped_column(String(64))
-    quiet_start: Mapped[time] = mapped_column(Time, default=time(21, 0))
-    quiet_end: Mapped[time] = mapped_column(Time, default=time(8, 0))
+    quiet_start: Mapped[time | None] = mapped_column(Time)
+    quiet_end: Mapped[time | None] = mapped_column(Time)
     sms_enabled: Mapped[bool] = mapped_column(Boolean, default=True)
     email_enabled: Mapped[bool] = mapped_column(Boolean, default=True)
     # When to remind before a task held: "day_before" (an evening check-in), "2h", "30m".
