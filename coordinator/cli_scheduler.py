@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import signal
 import time
 
 import click
@@ -40,18 +41,57 @@ def scheduler_tick() -> None:
 
 @sms_group.command("dispatch")
 @click.option("--until-idle", is_flag=True, help="Keep going until nothing is due, then stop.")
+@click.option(
+    "--forever",
+    is_flag=True,
+    help="Keep delivering until stopped (SIGTERM), looking again every --idle-seconds when nothing is due: "
+    "an extra dispatcher beside the scheduler's `deliver` job, sharing the outbox (SKIP LOCKED on PostgreSQL).",
+)
+@click.option("--idle-seconds", default=1.0, show_default=True, help="With --forever: the pause when nothing is due.")
 @click.option("--batch", default=100, show_default=True)
 @with_appcontext
-def sms_dispatch(until_idle: bool, batch: int) -> None:
-    """Deliver what is due (once, or until nothing is left)."""
+def sms_dispatch(until_idle: bool, forever: bool, idle_seconds: float, batch: int) -> None:
+    """Deliver what is due (once, until nothing is left, or forever)."""
+    if forever:
+        _dispatch_forever(batch, idle_seconds)
+        return
+    while True:
+        stats = _dispatch_once(batch)
+        if not until_idle or not _busy(stats):
+            return
+        time.sleep(0.05)
+
+
+def _dispatch_once(batch: int, *, quiet_when_idle: bool = False):
     from coordinator.services.texting.dispatch import dispatch_due
 
-    while True:
-        stats = dispatch_due(limit=batch)
+    stats = dispatch_due(limit=batch)
+    if not (quiet_when_idle and not _busy(stats)):
         click.echo(
             f"sent={stats.sent} deferred={stats.deferred} cancelled={stats.cancelled} retried={stats.retried} failed={stats.failed} unknown={stats.unknown} reconciled={stats.reconciled}"
         )
-        busy = stats.sent or stats.retried or stats.unknown or stats.reconciled or stats.cancelled
-        if not until_idle or not busy:
-            return
-        time.sleep(0.05)
+    return stats
+
+
+def _busy(stats) -> bool:
+    return bool(stats.sent or stats.retried or stats.unknown or stats.reconciled or stats.cancelled)
+
+
+def _dispatch_forever(batch: int, idle_seconds: float) -> None:
+    """Deliver until SIGTERM or SIGINT, finishing the batch in hand (each message commits as it goes)."""
+    from coordinator.extensions import db
+
+    stop = {"now": False}
+
+    def request_stop(signum, frame):
+        stop["now"] = True
+
+    signal.signal(signal.SIGTERM, request_stop)
+    signal.signal(signal.SIGINT, request_stop)
+    click.echo("Dispatching until stopped.")
+    while not stop["now"]:
+        busy = _busy(_dispatch_once(batch, quiet_when_idle=True))
+        db.session.remove()
+        if not busy:
+            time.sleep(idle_seconds)
+    click.echo("Dispatcher stopped.")

@@ -1,0 +1,59 @@
+"""`flask sms dispatch --forever`: an extra dispatcher process that keeps delivering until told to stop.
+
+Hosts run it beside the scheduler (whose `deliver` job also sends) when one sender is not enough;
+the fleet test runs two. Here one process is left running while texts fall due, and SIGTERM ends it cleanly.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from datetime import timedelta
+
+from sqlalchemy import func, select
+
+from coordinator.clock import now
+from coordinator.extensions import db
+from coordinator.models import Message
+from coordinator.services.texting.messages import message_queue
+from tests.fake_twilio import FakeTwilio
+from tests.processes import TOKEN, Process, command_env
+from tests.waiting import wait_until
+
+TEXTS = 12
+
+
+def sent() -> int:
+    db.session.expire_all()
+    return db.session.scalar(select(func.count()).where(Message.status == "sent"))
+
+
+def queue(first: int, count: int, *, due_in: timedelta = timedelta(0)) -> None:
+    for n in range(first, first + count):
+        message_queue(
+            channel="sms",
+            to_address=f"+1202555{n:04d}",
+            kind="welcome",
+            key=f"forever:{n}",
+            body=f"Text number {n}",
+            due_at=now() + due_in,
+        )
+    db.session.commit()
+
+
+def test_a_forever_dispatcher_sends_what_falls_due_while_it_runs_and_stops_on_sigterm(app):
+    queue(0, TEXTS // 2)
+    with FakeTwilio(auth_token=TOKEN) as fake:
+        env = command_env(app.config["SQLALCHEMY_DATABASE_URI"], fake.base_url, SMS_SENDS_PER_SECOND="1000")
+        dispatcher = Process(["sms", "dispatch", "--forever", "--idle-seconds", "0.2"], env)
+        try:
+            assert dispatcher.wait_for("Dispatching until stopped."), dispatcher.lines
+            assert wait_until(lambda: sent() == TEXTS // 2, seconds=30), dispatcher.lines
+            queue(TEXTS // 2, TEXTS // 2)  # queued after the queue ran dry: the same process picks them up
+            assert wait_until(lambda: sent() == TEXTS, seconds=30), dispatcher.lines
+            assert dispatcher.proc.poll() is None, "a forever dispatcher stopped by itself"
+        finally:
+            code = dispatcher.stop()
+        bodies = Counter(fake.bodies())
+    assert code == 0, dispatcher.lines
+    assert "Dispatcher stopped." in dispatcher.lines
+    assert len(bodies) == TEXTS and set(bodies.values()) == {1}
