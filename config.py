@@ -15,10 +15,16 @@ from a mapping of a few settings gets the rest from `BaseConfig`.
 from __future__ import annotations
 
 import logging
+import math
 import os
 import secrets
 from datetime import timedelta
 from pathlib import Path
+from urllib.parse import urlsplit
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+import click
+import phonenumbers
 
 BASE_DIR = Path(__file__).resolve().parent
 INSTANCE_DIR = BASE_DIR / "instance"
@@ -28,8 +34,11 @@ _PLACEHOLDER_KEYS = {"", "dev", "changeme", "change-me", "secret", "your-secret-
 MIN_SECRET_KEY_LENGTH = 32
 
 
-class ConfigError(RuntimeError):
-    """The environment describes a service that must not start."""
+class ConfigError(click.ClickException, RuntimeError):
+    """The environment describes a service that must not start.
+
+    A click exception, so `flask --app wsgi ...` prints the message and exits 1 instead of a traceback.
+    """
 
 
 class BaseConfig:
@@ -38,6 +47,12 @@ class BaseConfig:
     SQLALCHEMY_DATABASE_URI = f"sqlite:///{INSTANCE_DIR / 'coordinator.sqlite3'}"
     # hide_parameters: a database error's log line names the statement, never the values (phones, bodies).
     SQLALCHEMY_ENGINE_OPTIONS: dict = {"pool_pre_ping": True, "hide_parameters": True}
+    # PostgreSQL connections per process: pool_size kept open, max_overflow more at busy moments, waiting at most
+    # pool_timeout seconds for one, reopened after pool_recycle seconds (README "Database connections"). Not SQLite.
+    SQLALCHEMY_POOL_SIZE = 5
+    SQLALCHEMY_MAX_OVERFLOW = 2
+    SQLALCHEMY_POOL_TIMEOUT = 10.0
+    SQLALCHEMY_POOL_RECYCLE = 1800
     PUBLIC_BASE_URL = "http://127.0.0.1:5000"
 
     # Requests and sessions
@@ -184,7 +199,29 @@ _NUMBER_SETTINGS = (
     "SMS_SENDING_LEASE_SECONDS",
     "SMS_RECONCILE_AFTER_SECONDS",
     "DELIVER_EVERY_SECONDS",
+    "SQLALCHEMY_POOL_TIMEOUT",
 )
+
+_WHOLE_NUMBER_SETTINGS = (
+    "SMTP_PORT",
+    "TRUSTED_PROXIES",
+    "SQLALCHEMY_POOL_SIZE",
+    "SQLALCHEMY_MAX_OVERFLOW",
+    "SQLALCHEMY_POOL_RECYCLE",
+)
+
+# Numbers where 0 would stop something working (a pool of none, sending never, waiting no time at all).
+_ABOVE_ZERO = {
+    "SMS_SENDS_PER_SECOND",
+    "DELIVER_EVERY_SECONDS",
+    "RETENTION_EVERY_SECONDS",
+    "TWILIO_TIMEOUT",
+    "SQLALCHEMY_POOL_SIZE",
+    "SQLALCHEMY_POOL_TIMEOUT",
+    "SMTP_PORT",
+}
+_BACKENDS = {"SMS_BACKEND": ("console", "twilio"), "MAIL_BACKEND": ("console", "smtp")}
+_LOOPBACK_HOSTS = {"127.0.0.1", "::1", "localhost"}
 
 
 def _dev_secret_key() -> str:
@@ -215,21 +252,19 @@ def load_config(environ: dict[str, str] | None = None) -> BaseConfig:
     for name in _STRING_SETTINGS:
         if env.get(name):
             setattr(config, name, env[name].strip())
-    if env.get("SMTP_PORT"):
-        config.SMTP_PORT = int(env["SMTP_PORT"])
-    for name in _NUMBER_SETTINGS:
+    for name in _NUMBER_SETTINGS + _WHOLE_NUMBER_SETTINGS:
         if env.get(name):
-            setattr(config, name, float(env[name]))
-    if env.get("TRUSTED_PROXIES"):
-        config.TRUSTED_PROXIES = int(env["TRUSTED_PROXIES"])
+            setattr(config, name, _number(name, env[name], int if name in _WHOLE_NUMBER_SETTINGS else float))
     if env.get("SMTP_STARTTLS"):
         config.SMTP_STARTTLS = env["SMTP_STARTTLS"].strip().lower() in {"1", "true", "yes"}
     if env.get("DATABASE_URL"):
         config.SQLALCHEMY_DATABASE_URI = _normalise_database_url(env["DATABASE_URL"].strip())
     config.SECRET_KEY = env.get("SECRET_KEY", "").strip() or None
+    check_values(config)
     if profile == "production":
         check_production_secret(config.SECRET_KEY)
         check_production_rate_limits(config.RATELIMIT_STORAGE_URI)
+        check_production_deployment(config, env)
     elif config.SECRET_KEY is None:
         config.SECRET_KEY = TestingConfig.SECRET_KEY if profile == "testing" else _dev_secret_key()
     return config
@@ -258,6 +293,113 @@ def check_production_rate_limits(uri: str | None) -> None:
             "RATELIMIT_STORAGE_URI=memory://: sign-in and other limits are counted per process, so "
             "run a single process (one gunicorn worker), or use redis://"
         )
+
+
+def _number(name: str, raw: str, kind: type) -> float:
+    """A number setting, or a ConfigError naming it (never a ValueError's traceback)."""
+    what = "a whole number" if kind is int else "a number"
+    try:
+        value = kind(raw.strip())
+    except ValueError:
+        raise ConfigError(f"{name} must be {what}, not {raw.strip()!r}.") from None
+    above_zero = name in _ABOVE_ZERO
+    if not math.isfinite(value) or value < 0 or (above_zero and value == 0):
+        least = "above 0" if above_zero else "of 0 or more"
+        raise ConfigError(f"{name} must be {what} {least}, not {raw.strip()!r}.")
+    return value
+
+
+def check_values(config: BaseConfig) -> None:
+    """Settings every profile must be able to use: a real zone, region, time and backend."""
+    try:
+        ZoneInfo(config.DEFAULT_TIMEZONE)
+    except (ValueError, ZoneInfoNotFoundError):
+        raise ConfigError(
+            f"DEFAULT_TIMEZONE must be a time zone name like America/New_York or Europe/London, "
+            f"not {config.DEFAULT_TIMEZONE!r}."
+        ) from None
+    config.DEFAULT_PHONE_REGION = config.DEFAULT_PHONE_REGION.upper()
+    if config.DEFAULT_PHONE_REGION not in phonenumbers.SUPPORTED_REGIONS:
+        raise ConfigError(
+            f"DEFAULT_PHONE_REGION must be a two-letter country code like US or GB, not {config.DEFAULT_PHONE_REGION!r}."
+        )
+    for name in ("SMS_DEFAULT_QUIET_START", "SMS_DEFAULT_QUIET_END"):
+        _check_time(name, getattr(config, name))
+    for name, choices in _BACKENDS.items():
+        if getattr(config, name) not in choices:
+            raise ConfigError(f"{name} must be {' or '.join(choices)}, not {getattr(config, name)!r}.")
+
+
+def _check_time(name: str, value: str) -> None:
+    from coordinator.clock import parse_time  # here, not at the top: coordinator imports this module
+    from coordinator.errors import Invalid
+
+    try:
+        parse_time(value)
+    except Invalid:
+        raise ConfigError(f"{name} must be a time like 21:00 or 08:00, not {value!r}.") from None
+
+
+def check_production_deployment(config: BaseConfig, env) -> None:
+    """Refuse, naming what to set, whatever would break a real deployment; every problem at once."""
+    problems = [*_public_url_problems(config, env), *_backend_problems(config, env)]
+    if problems:
+        raise ConfigError("Refusing to start in production:\n- " + "\n- ".join(problems))
+
+
+def _public_url_problems(config: BaseConfig, env) -> list[str]:
+    if not env.get("PUBLIC_BASE_URL"):
+        return [
+            "PUBLIC_BASE_URL is not set: links in texts and emails, and Twilio's signatures, need the address "
+            "people reach the service at. Set PUBLIC_BASE_URL=https://care.example.org"
+        ]
+    url = urlsplit(config.PUBLIC_BASE_URL)
+    if url.scheme == "https" and url.hostname:
+        return []
+    if url.scheme == "http" and url.hostname in _LOOPBACK_HOSTS:
+        return []  # trying production settings on this machine
+    return [
+        f"PUBLIC_BASE_URL must be an https address (people's sign-in links travel in it), not "
+        f"{config.PUBLIC_BASE_URL!r}. Set PUBLIC_BASE_URL=https://your.domain (http only for 127.0.0.1 or "
+        "localhost)"
+    ]
+
+
+def _backend_problems(config: BaseConfig, env) -> list[str]:
+    problems = []
+    for name, real, what in (("SMS_BACKEND", "twilio", "texts"), ("MAIL_BACKEND", "smtp", "emails")):
+        if not env.get(name):
+            problems.append(
+                f"{name} is not set, so {what} would only be printed to the console. Set {name}={real} "
+                f"(or {name}=console if printing them is what you want)"
+            )
+        elif getattr(config, name) == "console":
+            logging.getLogger(__name__).warning("%s=console: %s are printed, never sent", name, what)
+    if config.SMS_BACKEND == "twilio":
+        missing = [name for name in ("TWILIO_ACCOUNT_SID", "TWILIO_AUTH_TOKEN") if not getattr(config, name)]
+        if not (config.TWILIO_FROM_NUMBER or config.TWILIO_MESSAGING_SERVICE_SID):
+            missing.append("TWILIO_FROM_NUMBER (or TWILIO_MESSAGING_SERVICE_SID)")
+        if missing:
+            problems.append(f"SMS_BACKEND=twilio needs {', '.join(missing)}")
+    if config.MAIL_BACKEND == "smtp":
+        missing = [name for name in ("SMTP_HOST", "MAIL_FROM") if not env.get(name)]
+        if missing:
+            problems.append(
+                f"MAIL_BACKEND=smtp needs {' and '.join(missing)} (the mail server, and an address it "
+                "may send from, e.g. MAIL_FROM='Care circle <care@example.org>')"
+            )
+    return problems
+
+
+def engine_options(config) -> dict:
+    """SQLALCHEMY_ENGINE_OPTIONS with the pool settings on PostgreSQL (SQLite keeps its own pool)."""
+    options = dict(config["SQLALCHEMY_ENGINE_OPTIONS"])
+    if config["SQLALCHEMY_DATABASE_URI"].startswith("postgresql"):
+        options.setdefault("pool_size", int(config["SQLALCHEMY_POOL_SIZE"]))
+        options.setdefault("max_overflow", int(config["SQLALCHEMY_MAX_OVERFLOW"]))
+        options.setdefault("pool_timeout", float(config["SQLALCHEMY_POOL_TIMEOUT"]))
+        options.setdefault("pool_recycle", int(config["SQLALCHEMY_POOL_RECYCLE"]))
+    return options
 
 
 def database_url_for_tests(environ: dict[str, str] | None = None) -> str | None:

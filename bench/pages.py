@@ -171,6 +171,7 @@ def benchmark(args: argparse.Namespace, url: str, circle_id: int, claim_tasks: l
     serving = {"workers": args.workers, "threads": args.gunicorn_threads}
     env = {"APP_ENV": "production", "SECRET_KEY": secrets.token_hex(32), "DATABASE_URL": url}
     env["RATELIMIT_STORAGE_URI"] = "memory://"  # chosen: the bench signs many in from one address, counts don't matter
+    env.update(PUBLIC_BASE_URL="http://127.0.0.1", SMS_BACKEND="console", MAIL_BACKEND="console")  # nothing leaves
     with gunicorn("wsgi:app", env=env, log=APP_LOG, **serving) as base:
         coordinator = sign_in(base, coordinator_email(circle_id), landing=f"{circle}/tasks")
         supporters = [

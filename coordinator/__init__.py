@@ -12,7 +12,7 @@ from sqlalchemy import event
 from werkzeug.middleware.proxy_fix import ProxyFix
 from werkzeug.routing import IntegerConverter
 
-from config import BASE_DIR, BaseConfig, ConfigError, check_production_secret, load_config
+from config import BASE_DIR, BaseConfig, ConfigError, check_production_secret, engine_options, load_config
 
 log = logging.getLogger(__name__)
 
@@ -46,6 +46,7 @@ def register_config(app: Flask, config: Any) -> None:
         check_production_secret(app.config["SECRET_KEY"])
     elif not app.config["SECRET_KEY"]:
         raise ConfigError("SECRET_KEY is not set.")
+    app.config["SQLALCHEMY_ENGINE_OPTIONS"] = engine_options(app.config)  # the pool settings, on PostgreSQL
     uri = app.config["SQLALCHEMY_DATABASE_URI"]
     if uri.startswith("sqlite:///") and not uri.startswith("sqlite:////:memory"):
         Path(uri.removeprefix("sqlite:///")).parent.mkdir(parents=True, exist_ok=True)
@@ -101,9 +102,11 @@ class RowIdConverter(IntegerConverter):
 def register_web(app: Flask) -> None:
     from coordinator.errors import register_error_handlers
     from coordinator.log_privacy import register_log_privacy
+    from coordinator.web.access_route import register_access_route
     from coordinator.web.security import register_input_cleaning, register_security_headers
     from coordinator.web.templating import register_templating
 
+    register_access_route(app)
     register_error_handlers(app)
     register_log_privacy(app)
     register_input_cleaning(app)

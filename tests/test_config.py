@@ -15,7 +15,19 @@ from config import BASE_DIR, BaseConfig, ConfigError, load_config
 from coordinator import create_app
 
 STRONG_KEY = "f" * 16 + "0123456789abcdef0123456789abcdef"
-PRODUCTION = {"APP_ENV": "production", "SECRET_KEY": STRONG_KEY, "RATELIMIT_STORAGE_URI": "redis://127.0.0.1:6379/0"}
+PRODUCTION = {
+    "APP_ENV": "production",
+    "SECRET_KEY": STRONG_KEY,
+    "RATELIMIT_STORAGE_URI": "redis://127.0.0.1:6379/0",
+    "PUBLIC_BASE_URL": "https://care.example.org",
+    "SMS_BACKEND": "twilio",
+    "TWILIO_ACCOUNT_SID": "AC" + "0" * 32,
+    "TWILIO_AUTH_TOKEN": "t" * 32,
+    "TWILIO_FROM_NUMBER": "+12025550100",
+    "MAIL_BACKEND": "smtp",
+    "SMTP_HOST": "mail.example.org",
+    "MAIL_FROM": "Care circle <care@example.org>",
+}
 
 
 @pytest.mark.parametrize("key", [None, "", "changeme", "dev", "short-key"])
@@ -64,6 +76,133 @@ def test_the_flask_command_refuses_production_without_a_rate_limit_store(tmp_pat
     )
     assert finished.returncode != 0
     assert "RATELIMIT_STORAGE_URI=redis://host:6379/0" in finished.stderr + finished.stdout
+    assert "Traceback" not in finished.stderr + finished.stdout
+
+
+def _without(*names: str) -> dict[str, str]:
+    return {key: value for key, value in PRODUCTION.items() if key not in names}
+
+
+@pytest.mark.parametrize(
+    ("environ", "says"),
+    [
+        (_without("PUBLIC_BASE_URL"), "PUBLIC_BASE_URL is not set"),
+        ({**PRODUCTION, "PUBLIC_BASE_URL": "http://care.example.org"}, "PUBLIC_BASE_URL must be an https address"),
+        ({**PRODUCTION, "PUBLIC_BASE_URL": "care.example.org"}, "PUBLIC_BASE_URL must be an https address"),
+        ({**PRODUCTION, "PUBLIC_BASE_URL": "http://10.0.0.5:8000"}, "PUBLIC_BASE_URL must be an https address"),
+        (_without("SMS_BACKEND"), "SMS_BACKEND is not set, so texts would only be printed"),
+        (_without("MAIL_BACKEND"), "MAIL_BACKEND is not set, so emails would only be printed"),
+        (_without("TWILIO_AUTH_TOKEN"), "SMS_BACKEND=twilio needs TWILIO_AUTH_TOKEN"),
+        (_without("TWILIO_ACCOUNT_SID"), "SMS_BACKEND=twilio needs TWILIO_ACCOUNT_SID"),
+        (_without("TWILIO_FROM_NUMBER"), r"needs TWILIO_FROM_NUMBER \(or TWILIO_MESSAGING_SERVICE_SID\)"),
+        (_without("SMTP_HOST"), "MAIL_BACKEND=smtp needs SMTP_HOST"),
+        (_without("MAIL_FROM"), "MAIL_BACKEND=smtp needs MAIL_FROM"),
+    ],
+)
+def test_production_refuses_what_would_break_a_real_deployment_and_says_what_to_set(environ, says):
+    with pytest.raises(ConfigError, match=says) as refused:
+        load_config(environ)
+    assert str(refused.value).startswith("Refusing to start in production:")
+    assert "Set " in str(refused.value) or "needs " in str(refused.value)
+
+
+def test_production_names_every_problem_at_once():
+    with pytest.raises(ConfigError) as refused:
+        load_config(_without("PUBLIC_BASE_URL", "SMS_BACKEND", "MAIL_BACKEND"))
+    assert [line.split(" ")[1] for line in str(refused.value).splitlines()[1:]] == [
+        "PUBLIC_BASE_URL",
+        "SMS_BACKEND",
+        "MAIL_BACKEND",
+    ]
+
+
+@pytest.mark.parametrize("url", ["http://127.0.0.1:5000", "http://localhost:8000", "http://[::1]:8000"])
+def test_production_settings_may_be_tried_on_a_loopback_address_without_https(url):
+    assert load_config({**PRODUCTION, "PUBLIC_BASE_URL": url}).PUBLIC_BASE_URL == url
+
+
+def test_production_may_choose_to_print_texts_and_emails_and_is_warned(caplog):
+    config = load_config({**_without("TWILIO_ACCOUNT_SID"), "SMS_BACKEND": "console", "MAIL_BACKEND": "console"})
+    assert (config.SMS_BACKEND, config.MAIL_BACKEND) == ("console", "console")
+    assert "SMS_BACKEND=console" in caplog.text and "MAIL_BACKEND=console" in caplog.text
+
+
+def test_production_sends_through_a_messaging_service_without_a_from_number():
+    config = load_config({**_without("TWILIO_FROM_NUMBER"), "TWILIO_MESSAGING_SERVICE_SID": "MG" + "1" * 32})
+    assert config.TWILIO_MESSAGING_SERVICE_SID.startswith("MG")
+
+
+@pytest.mark.parametrize(
+    ("name", "value", "says"),
+    [
+        ("SMS_SENDS_PER_SECOND", "ten", "SMS_SENDS_PER_SECOND must be a number, not 'ten'"),
+        ("SMS_SENDS_PER_SECOND", "0", "SMS_SENDS_PER_SECOND must be a number above 0"),
+        ("RETAIN_INBOUND_DAYS", "-1", "RETAIN_INBOUND_DAYS must be a number of 0 or more"),
+        ("DELIVER_EVERY_SECONDS", "nan", "DELIVER_EVERY_SECONDS must be a number above 0"),
+        ("SMTP_PORT", "25.5", "SMTP_PORT must be a whole number, not '25.5'"),
+        ("TRUSTED_PROXIES", "one", "TRUSTED_PROXIES must be a whole number"),
+        ("SQLALCHEMY_POOL_SIZE", "0", "SQLALCHEMY_POOL_SIZE must be a whole number above 0"),
+        ("DEFAULT_TIMEZONE", "Europe/Londn", "DEFAULT_TIMEZONE must be a time zone name like"),
+        ("DEFAULT_TIMEZONE", "../etc/passwd", "DEFAULT_TIMEZONE must be a time zone name like"),
+        ("DEFAULT_PHONE_REGION", "UK", "DEFAULT_PHONE_REGION must be a two-letter country code"),
+        ("SMS_DEFAULT_QUIET_START", "25:00", "SMS_DEFAULT_QUIET_START must be a time like 21:00"),
+        ("SMS_DEFAULT_QUIET_END", "morning", "SMS_DEFAULT_QUIET_END must be a time like"),
+        ("SMS_BACKEND", "twillio", "SMS_BACKEND must be console or twilio, not 'twillio'"),
+        ("MAIL_BACKEND", "sendmail", "MAIL_BACKEND must be console or smtp"),
+    ],
+)
+@pytest.mark.parametrize("profile", ["development", "production"])
+def test_a_setting_that_cannot_work_is_refused_by_name_in_every_profile(profile, name, value, says):
+    base = PRODUCTION if profile == "production" else {"APP_ENV": "development", "SECRET_KEY": STRONG_KEY}
+    with pytest.raises(ConfigError, match=says):
+        load_config({**base, name: value})
+
+
+def test_settings_that_can_work_are_read_as_given():
+    config = load_config(
+        {
+            **PRODUCTION,
+            "SMS_SENDS_PER_SECOND": "0.5",
+            "RETAIN_INBOUND_DAYS": "0",
+            "DEFAULT_PHONE_REGION": "gb",
+            "DEFAULT_TIMEZONE": "Europe/London",
+            "SMS_DEFAULT_QUIET_START": "9pm",
+            "SQLALCHEMY_POOL_SIZE": "3",
+        }
+    )
+    assert (config.SMS_SENDS_PER_SECOND, config.RETAIN_INBOUND_DAYS, config.SQLALCHEMY_POOL_SIZE) == (0.5, 0, 3)
+    assert (config.DEFAULT_PHONE_REGION, config.SMS_DEFAULT_QUIET_START) == ("GB", "9pm")
+
+
+def test_the_flask_command_refuses_an_http_public_url_in_production_cleanly(tmp_path):
+    environ = {key: value for key, value in os.environ.items() if key not in PRODUCTION}
+    environ.update(PRODUCTION, PUBLIC_BASE_URL="http://care.example.org", SMS_BACKEND="carrier-pigeon")
+    environ.update(DATABASE_URL=f"sqlite:///{tmp_path / 'db.sqlite3'}")
+    finished = subprocess.run(
+        [sys.executable, "-m", "flask", "--app", "wsgi", "db", "upgrade"],
+        cwd=BASE_DIR,
+        env=environ,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    output = finished.stderr + finished.stdout
+    assert finished.returncode != 0
+    assert "SMS_BACKEND must be console or twilio, not 'carrier-pigeon'" in output
+    assert "Traceback" not in output
+    environ["SMS_BACKEND"] = "twilio"
+    finished = subprocess.run(
+        [sys.executable, "-m", "flask", "--app", "wsgi", "db", "upgrade"],
+        cwd=BASE_DIR,
+        env=environ,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    output = finished.stderr + finished.stdout
+    assert finished.returncode != 0 and "Traceback" not in output
+    assert "PUBLIC_BASE_URL must be an https address" in output and "Set PUBLIC_BASE_URL=https://" in output
+    assert not (tmp_path / "db.sqlite3").exists()
 
 
 def test_environment_settings_are_read():
