@@ -1,0 +1,77 @@
+"""What a host copies from deploy/ works as shipped: gunicorn's configuration, the nginx site, the units.
+
+Each is run or checked by the real tool: gunicorn serving the app with the shipped file, `nginx -t`
+on the shipped site, systemd's own syntax where it can be read here.
+"""
+
+from __future__ import annotations
+
+import json
+import urllib.error
+import urllib.request
+
+import pytest
+
+from tests.servers import GUNICORN_CONF, Gunicorn, app_env
+from tests.waiting import wait_until
+
+TOKEN = "Zq7NsecretInviteToken4821xyz"
+
+
+def _get(url: str, headers: dict[str, str] | None = None) -> tuple[int, dict[str, str]]:
+    request = urllib.request.Request(url, headers=headers or {})
+    try:
+        with urllib.request.urlopen(request, timeout=30) as response:
+            return response.status, dict(response.headers)
+    except urllib.error.HTTPError as error:
+        return error.code, dict(error.headers)
+
+
+def _access_lines(server: Gunicorn, count: int) -> list[str]:
+    assert wait_until(lambda: len(server.stdout) >= count, seconds=20), f"no access lines: {server.stdout}"
+    return server.stdout
+
+
+@pytest.fixture
+def database_url(database):
+    return database.fresh_url()
+
+
+def test_the_access_log_names_the_route_never_the_token_or_the_query(database_url):
+    with Gunicorn(app_env(database_url)) as server:
+        status, _ = _get(f"{server.url}/i/{TOKEN}?x=secret-query-value", {"X-Request-ID": "req-from-nginx-1"})
+        assert status < 500
+        missing, _ = _get(f"{server.url}/no/such/{TOKEN}?x=secret-query-value", {"Referer": f"https://a/i/{TOKEN}"})
+        assert missing == 404
+        lines = _access_lines(server, 2)
+    log = "\n".join(server.stdout + server.stderr)
+    assert TOKEN not in log and "secret-query-value" not in log and "x=" not in log
+    assert any("GET /i/<token> " in line and "request_id=req-from-nginx-1" in line for line in lines), lines
+    assert any("GET /no/such/* 404" in line for line in lines), lines  # an unmatched path, its odd segment masked
+
+
+def test_a_host_overriding_the_format_with_the_full_request_line_still_gets_no_token(database_url, tmp_path):
+    conf = tmp_path / "override.conf.py"
+    conf.write_text(GUNICORN_CONF.read_text() + '\naccess_log_format = \'%(h)s "%(r)s" %(q)s "%(f)s" %({cookie}i)s\'\n')
+    with Gunicorn(app_env(database_url), conf=conf) as server:
+        _get(f"{server.url}/i/{TOKEN}?x=secret-query-value", {"Cookie": "session=cookie-secret-value"})
+        lines = _access_lines(server, 1)
+    log = "\n".join(lines)
+    assert '"GET /i/<token> HTTP/1.1"' in log
+    assert TOKEN not in log and "secret-query-value" not in log and "cookie-secret-value" not in log
+    assert "127.0.0.1" not in log  # no client address either
+
+
+def test_production_access_lines_are_json_with_the_route_and_request_id(database_url):
+    env = app_env(database_url, LOG_FORMAT="json")
+    with Gunicorn(env) as server:
+        _get(f"{server.url}/i/{TOKEN}?x=secret-query-value", {"X-Request-ID": "abc-123"})
+        lines = _access_lines(server, 1)
+    [line] = [json.loads(line) for line in lines if "/i/<token>" in line]
+    assert (line["route"], line["method"], line["request_id"], line["name"]) == (
+        "/i/<token>",
+        "GET",
+        "abc-123",
+        "gunicorn.access",
+    )
+    assert TOKEN not in json.dumps(line)
