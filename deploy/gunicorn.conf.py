@@ -12,7 +12,6 @@ safe fields, whatever `access_log_format` asks for.
 
 import os
 import re
-import shutil
 from pathlib import Path
 
 from gunicorn.glogging import Logger
@@ -129,8 +128,9 @@ logger_class = RouteAccessLogger
 def on_starting(server):
     directory = os.environ.get("PROMETHEUS_MULTIPROC_DIR")
     if directory:
-        shutil.rmtree(directory, ignore_errors=True)
         Path(directory).mkdir(parents=True, exist_ok=True)
+        for stale in Path(directory).glob("*.db"):  # only prometheus-client's files, whatever else is there
+            stale.unlink()
 
 
 def child_exit(server, worker):
