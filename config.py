@@ -131,6 +131,15 @@ class BaseConfig:
     # How many reverse proxies sit in front of the app (their X-Forwarded-* headers are trusted).
     TRUSTED_PROXIES = 0
 
+    # Seeing inside (README "Monitoring"): logs, /metrics, /readyz and the scheduler's heartbeats.
+    LOG_FORMAT = "text"  # text (readable lines) or json (one JSON object a line; production's default), to stderr
+    LOG_LEVEL = "INFO"  # DEBUG, INFO, WARNING or ERROR
+    METRICS_ALLOWED_IPS = "127.0.0.1/32,::1/128"  # CIDRs that may read /metrics (comma-separated); others get 404
+    PROMETHEUS_MULTIPROC_DIR: str | None = None  # a directory every worker writes its counts to (gunicorn)
+    READY_HEARTBEAT_SECONDS = 60.0  # /readyz fails once the scheduler leader's heartbeat is older than this
+    SCHEDULER_HEARTBEAT_SECONDS = 5.0  # how often each scheduler process writes its heartbeat row
+    SCHEDULER_FORGET_SECONDS = 86400.0  # heartbeat rows not written for this long are deleted
+
 
 class DevelopmentConfig(BaseConfig):
     APP_ENV = "development"
@@ -154,6 +163,7 @@ class ProductionConfig(BaseConfig):
     RATELIMIT_STORAGE_URI = None  # no default: memory:// would let each worker count sign-ins on its own
     SESSION_COOKIE_SECURE = True
     HSTS_ENABLED = True
+    LOG_FORMAT = "json"  # for a log collector; LOG_FORMAT=text for reading by eye
 
 
 PROFILES = {
@@ -182,6 +192,10 @@ _STRING_SETTINGS = (
     "SMS_DEFAULT_QUIET_END",
     "DEFAULT_TIMEZONE",
     "UNKNOWN_SENDER_LIMIT",
+    "LOG_FORMAT",
+    "LOG_LEVEL",
+    "METRICS_ALLOWED_IPS",
+    "PROMETHEUS_MULTIPROC_DIR",
 )
 
 
@@ -200,6 +214,9 @@ _NUMBER_SETTINGS = (
     "SMS_RECONCILE_AFTER_SECONDS",
     "DELIVER_EVERY_SECONDS",
     "SQLALCHEMY_POOL_TIMEOUT",
+    "READY_HEARTBEAT_SECONDS",
+    "SCHEDULER_HEARTBEAT_SECONDS",
+    "SCHEDULER_FORGET_SECONDS",
 )
 
 _WHOLE_NUMBER_SETTINGS = (
@@ -219,6 +236,9 @@ _ABOVE_ZERO = {
     "SQLALCHEMY_POOL_SIZE",
     "SQLALCHEMY_POOL_TIMEOUT",
     "SMTP_PORT",
+    "READY_HEARTBEAT_SECONDS",
+    "SCHEDULER_HEARTBEAT_SECONDS",
+    "SCHEDULER_FORGET_SECONDS",
 }
 _BACKENDS = {"SMS_BACKEND": ("console", "twilio"), "MAIL_BACKEND": ("console", "smtp")}
 _LOOPBACK_HOSTS = {"127.0.0.1", "::1", "localhost"}

@@ -26,6 +26,7 @@ def create_app(config: Any = None) -> Flask:
         instance_path=str(BASE_DIR / "instance"),
     )
     register_config(app, config)
+    register_logging(app)
     register_proxies(app)
     register_extensions(app)
     register_blueprints(app)
@@ -50,6 +51,13 @@ def register_config(app: Flask, config: Any) -> None:
     uri = app.config["SQLALCHEMY_DATABASE_URI"]
     if uri.startswith("sqlite:///") and not uri.startswith("sqlite:////:memory"):
         Path(uri.removeprefix("sqlite:///")).parent.mkdir(parents=True, exist_ok=True)
+
+
+def register_logging(app: Flask) -> None:
+    """Log lines to stderr, JSON or text, each with its request or job run id (logging_setup.py)."""
+    from coordinator.logging_setup import logging_configure
+
+    logging_configure(log_format=app.config["LOG_FORMAT"], level=app.config["LOG_LEVEL"])
 
 
 def register_proxies(app: Flask) -> None:
@@ -103,10 +111,14 @@ def register_web(app: Flask) -> None:
     from coordinator.errors import register_error_handlers
     from coordinator.log_privacy import register_log_privacy
     from coordinator.web.access_route import register_access_route
+    from coordinator.web.metrics import allowed_networks
+    from coordinator.web.observing import register_observing
     from coordinator.web.security import register_input_cleaning, register_security_headers
     from coordinator.web.templating import register_templating
 
     register_access_route(app)
+    register_observing(app)
+    allowed_networks(app.config["METRICS_ALLOWED_IPS"])  # a typo in the allow list stops the app starting
     register_error_handlers(app)
     register_log_privacy(app)
     register_input_cleaning(app)

@@ -18,6 +18,7 @@ from coordinator.web.imports import bp as imports_bp
 from coordinator.web.invitations import bp as invitations_bp
 from coordinator.web.leaving import bp as leaving_bp
 from coordinator.web.members import bp as members_bp
+from coordinator.web.metrics import bp as metrics_bp
 from coordinator.web.needs import bp as needs_bp
 from coordinator.web.outreach import bp as outreach_bp
 from coordinator.web.reopen import bp as reopen_bp
@@ -46,3 +47,4 @@ def register_blueprints(app: Flask) -> None:
     app.register_blueprint(sms_bp)
     app.register_blueprint(outreach_bp)
     app.register_blueprint(exports_bp)
+    app.register_blueprint(metrics_bp)

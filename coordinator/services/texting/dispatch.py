@@ -18,7 +18,7 @@ from __future__ import annotations
 import logging
 import random
 import time as wall_clock
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import timedelta
 
 from flask import current_app
@@ -50,6 +50,10 @@ class Stats:
     failed: int = 0
     unknown: int = 0
     reconciled: int = 0
+    error_codes: dict[str, int] = field(default_factory=dict)  # provider errors by code, for /metrics
+
+    def provider_error(self, code: str | None) -> None:
+        self.error_codes[code or "none"] = self.error_codes.get(code or "none", 0) + 1
 
 
 class Pacer:
@@ -155,12 +159,14 @@ def _send_sms(message: Message, gateway: SmsGateway, stats: Stats) -> None:
     except Ambiguous as error:
         _finish(message, MessageStatus.UNKNOWN, error=str(error)[:300], code=error.code)
         stats.unknown += 1
+        stats.provider_error(error.code)
         log.warning(
             "SMS %s to %s: outcome unknown (%s); will reconcile", message.id, phone_mask(message.to_address), error.code
         )
     except Permanent as error:
         _refused(message, error.code or "", str(error))
         stats.failed += 1
+        stats.provider_error(error.code)
     else:
         _finish(message, MessageStatus.SENT, provider_id=result.provider_id, sent_at=now())
         stats.sent += 1
@@ -179,6 +185,7 @@ def _send_email(message: Message, stats: Stats) -> None:
 
 
 def _retry_later(message: Message, code: str, error: str, stats: Stats) -> None:
+    stats.provider_error(code)
     delay = min(30 * 2 ** max(message.attempts - 1, 0), 1800) * random.uniform(0.75, 1.25)
     retry_at = now() + timedelta(seconds=delay)
     if message.send_by is not None and retry_at > message.send_by:
