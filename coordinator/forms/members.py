@@ -55,6 +55,7 @@ class PreferencesForm(FlaskForm):
         "Leave all empty for no reminders.",
     )
     timezone = ZoneField("My time zone", other_label="Not in the list? Type a city near you instead")
+    quiet_usual = BooleanField("Use the usual quiet hours")  # the host's, and they follow if the host changes them
     quiet_start = TimeInput("Quiet from")
     quiet_end = TimeInput("Quiet until")
     sms_enabled = BooleanField("Texts")

@@ -37,6 +37,7 @@ from coordinator.services.people.members import (
     preferences_update,
 )
 from coordinator.services.people.phones import phone_display
+from coordinator.services.texting.quiet_hours import default_window, window_for
 from coordinator.web.access import circle_view, managing_view
 from coordinator.web.confirming import Confirmation, confirmation_page
 from coordinator.web.edge import refusals
@@ -159,7 +160,8 @@ def preferences(*, membership: Membership, circle: Circle):
         form.asks_per_week.data = membership.asks_per_week
         form.reminder_leads.data = list(user.reminder_leads or [])
         form.timezone.data = user.timezone or circle.timezone
-        form.quiet_start.data, form.quiet_end.data = user.quiet_start, user.quiet_end
+        form.quiet_start.data, form.quiet_end.data = window_for(user)  # the usual hours, if not chosen
+        form.quiet_usual.data = user.quiet_start is None
         form.sms_enabled.data, form.email_enabled.data = user.sms_enabled, user.email_enabled
     availability = form.availability_grid.data if form.is_submitted() else membership.availability or {}
     if form.validate_on_submit():
@@ -170,6 +172,7 @@ def preferences(*, membership: Membership, circle: Circle):
             timezone=form.timezone.data or "",
             quiet_start=form.quiet_start.data,
             quiet_end=form.quiet_end.data,
+            quiet_usual=form.quiet_usual.data,
             sms_enabled=form.sms_enabled.data,
             email_enabled=form.email_enabled.data,
             reminder_leads=list(form.reminder_leads.data or []),
@@ -189,4 +192,5 @@ def preferences(*, membership: Membership, circle: Circle):
         days=list(zip(WEEKDAYS, WEEKDAY_NAMES, strict=True)),
         parts=PARTS_OF_DAY,
         user=user,
+        usual_quiet=default_window(),
     ), status

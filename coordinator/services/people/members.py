@@ -33,6 +33,7 @@ from coordinator.services.care.recurrence import WEEKDAYS
 from coordinator.services.health.activity import activity_record
 from coordinator.services.people.sessions import sessions_end_all
 from coordinator.services.texting.messages import messages_cancel
+from coordinator.services.texting.quiet_hours import window_to_store
 from coordinator.services.texting.reminders import LEAD_CHOICES
 
 PARTS_OF_DAY = ("morning", "afternoon", "evening")
@@ -225,6 +226,7 @@ class Preferences:
     timezone: str = ""
     quiet_start: time | None = None
     quiet_end: time | None = None
+    quiet_usual: bool = False  # "Use the usual quiet hours": the host's, not chosen (see quiet_hours.window_to_store)
     sms_enabled: bool = True
     email_enabled: bool = True
     reminder_leads: list[str] | None = None  # None: leave as they are
@@ -247,9 +249,10 @@ def preferences_update(*, member: Membership, prefs: Preferences) -> None:
         raise Invalid("Choose a time zone from the list.", field="timezone")
     if prefs.reminder_leads is not None and any(lead not in LEAD_CHOICES for lead in prefs.reminder_leads):
         raise Invalid("Choose reminders from the list.", field="reminder_leads")
-    if prefs.quiet_start is None or prefs.quiet_end is None:
-        raise Invalid("Choose when quiet hours start and end.", field="quiet_start")
     user = member.user
+    quiet = window_to_store(user, usual=prefs.quiet_usual, start=prefs.quiet_start, end=prefs.quiet_end)
+    if (quiet[0] is None) != (quiet[1] is None):
+        raise Invalid("Choose when quiet hours start and end.", field="quiet_start")
     if not prefs.sms_enabled and not (prefs.email_enabled and user.email):
         raise Invalid(
             "Keep texts or email on, or we can't reach you at all. To leave, ask a coordinator.", field="sms_enabled"
@@ -258,7 +261,7 @@ def preferences_update(*, member: Membership, prefs: Preferences) -> None:
     member.availability = availability
     member.asks_per_week = prefs.asks_per_week
     user.timezone = prefs.timezone or None
-    user.quiet_start, user.quiet_end = prefs.quiet_start, prefs.quiet_end
+    user.quiet_start, user.quiet_end = quiet
     user.sms_enabled, user.email_enabled = prefs.sms_enabled, prefs.email_enabled
     if prefs.reminder_leads is not None:
         user.reminder_leads = [lead for lead in LEAD_CHOICES if lead in prefs.reminder_leads]

@@ -26,6 +26,7 @@ from coordinator.models.needs import Need, Task
 from coordinator.services.health.activity import SECURITY_KINDS, activity_record
 from coordinator.services.privacy.archive import COMMON_NOTES, Archive, Progress, Sheet
 from coordinator.services.texting.message_log import KINDS as MESSAGE_KINDS
+from coordinator.services.texting.quiet_hours import window_for
 
 # Messages whose body held a sign-in code or a password link: a ZIP left in Downloads must not sign anyone in.
 CODE_KINDS = frozenset({"sign_in_code", "password_reset"})
@@ -60,8 +61,9 @@ def _profile(user: User) -> dict:
         "has_password": user.password_hash is not None,
         "password_changed_at": user.password_changed_at,
         "time_zone": user.timezone,
-        "quiet_hours_start": user.quiet_start,
-        "quiet_hours_end": user.quiet_end,
+        "quiet_hours_start": window_for(user)[0],  # what applies: theirs, or the host's usual ones
+        "quiet_hours_end": window_for(user)[1],
+        "quiet_hours_chosen": user.quiet_start is not None,
         "texts_on": user.sms_enabled,
         "email_on": user.email_enabled,
         "reminders_before_tasks": list(user.reminder_leads or []),

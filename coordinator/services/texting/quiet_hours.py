@@ -1,7 +1,9 @@
 """Quiet hours: when a person may be texted, in their own time zone.
 
-Each person has a quiet window (default 21:00 to 08:00) in their zone (theirs,
-else their circle's). A text due inside it waits for the window's end. The
+Each person has a quiet window in their zone (theirs, else their circle's):
+the one they chose, or, while they haven't (both times empty), the host's
+SMS_DEFAULT_QUIET_START/END, so a host changing those moves everyone who never
+chose. A text due inside it waits for the window's end. The
 window may wrap midnight, and daylight-saving days are handled by computing
 the end as a wall time in the zone.
 """
@@ -21,11 +23,29 @@ def _parse(value: str) -> time:
     return parse_time(value)
 
 
+def default_window() -> tuple[time, time]:
+    """The host's usual quiet hours, for everyone who hasn't chosen their own."""
+    config = current_app.config
+    return _parse(config["SMS_DEFAULT_QUIET_START"]), _parse(config["SMS_DEFAULT_QUIET_END"])
+
+
 def window_for(user: User | None) -> tuple[time, time]:
     if user is not None and user.quiet_start is not None and user.quiet_end is not None:
         return user.quiet_start, user.quiet_end
-    config = current_app.config
-    return _parse(config["SMS_DEFAULT_QUIET_START"]), _parse(config["SMS_DEFAULT_QUIET_END"])
+    return default_window()
+
+
+def window_to_store(
+    user: User, *, usual: bool, start: time | None, end: time | None
+) -> tuple[time | None, time | None]:
+    """What a saved preferences page means: (None, None) for "the usual hours", else the times given.
+
+    "Use the usual quiet hours" ticked means exactly that, unless the times were changed from the ones the
+    page showed (this person's window): someone who types new times without unticking it chose them.
+    """
+    if usual and (start, end) in {window_for(user), (None, None)}:
+        return None, None
+    return start, end
 
 
 def zone_for(user: User | None, circle_zone: str | None) -> str:
