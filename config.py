@@ -51,7 +51,7 @@ class BaseConfig:
     # pool_timeout seconds for one, reopened after pool_recycle seconds (README "Database connections"). Not SQLite.
     SQLALCHEMY_POOL_SIZE = 5
     SQLALCHEMY_MAX_OVERFLOW = 2
-    SQLALCHEMY_POOL_TIMEOUT = 10.0
+    SQLALCHEMY_POOL_TIMEOUT = 10  # whole seconds (SQLAlchemy rounds it down)
     SQLALCHEMY_POOL_RECYCLE = 1800
     PUBLIC_BASE_URL = "http://127.0.0.1:5000"
 
@@ -213,7 +213,6 @@ _NUMBER_SETTINGS = (
     "SMS_SENDING_LEASE_SECONDS",
     "SMS_RECONCILE_AFTER_SECONDS",
     "DELIVER_EVERY_SECONDS",
-    "SQLALCHEMY_POOL_TIMEOUT",
     "READY_HEARTBEAT_SECONDS",
     "SCHEDULER_HEARTBEAT_SECONDS",
     "SCHEDULER_FORGET_SECONDS",
@@ -224,6 +223,7 @@ _WHOLE_NUMBER_SETTINGS = (
     "TRUSTED_PROXIES",
     "SQLALCHEMY_POOL_SIZE",
     "SQLALCHEMY_MAX_OVERFLOW",
+    "SQLALCHEMY_POOL_TIMEOUT",
     "SQLALCHEMY_POOL_RECYCLE",
 )
 
@@ -417,7 +417,7 @@ def engine_options(config) -> dict:
     if config["SQLALCHEMY_DATABASE_URI"].startswith("postgresql"):
         options.setdefault("pool_size", int(config["SQLALCHEMY_POOL_SIZE"]))
         options.setdefault("max_overflow", int(config["SQLALCHEMY_MAX_OVERFLOW"]))
-        options.setdefault("pool_timeout", float(config["SQLALCHEMY_POOL_TIMEOUT"]))
+        options.setdefault("pool_timeout", int(config["SQLALCHEMY_POOL_TIMEOUT"]))
         options.setdefault("pool_recycle", int(config["SQLALCHEMY_POOL_RECYCLE"]))
     return options
 
