@@ -38,7 +38,10 @@ URL_PHONES = re.compile(r"(?:%2B|\+)\d{7,15}\b")  # a number in a query string (
 TEXT_FORMAT = "%(asctime)s %(levelname)s %(name)s [%(context_id)s] %(message)s"
 JSON_FIELDS = ["asctime", "levelname", "name", "message", "request_id", "run_id"]
 JSON_NAMES = {"asctime": "time", "levelname": "level", "name": "logger"}
-QUIET_LOGGERS = {"twilio.http_client": logging.WARNING}  # its INFO lines carry the numbers looked up
+QUIET_LOGGERS = {
+    "twilio.http_client": logging.WARNING,  # its INFO lines carry the numbers looked up
+    "alembic.runtime.plugins": logging.WARNING,  # seven "setup plugin" lines at every start
+}
 
 _request_id: contextvars.ContextVar[str | None] = contextvars.ContextVar("request_id", default=None)
 _run_id: contextvars.ContextVar[str | None] = contextvars.ContextVar("run_id", default=None)
@@ -65,6 +68,9 @@ def logging_configure(*, log_format: str, level: str) -> None:
     root.setLevel(numeric)
     for name, quiet in QUIET_LOGGERS.items():
         logging.getLogger(name).setLevel(max(quiet, numeric))
+    # SQLAlchemy keeps itself at WARNING; DEBUG means everything, its statements too (never their values:
+    # hide_parameters in config.py; its row lines are dropped by log_privacy).
+    logging.getLogger("sqlalchemy").setLevel(logging.DEBUG if numeric <= logging.DEBUG else logging.WARNING)
     logging.getLogger("werkzeug").addFilter(_NO_ACCESS_LINES)
     _configured.update(wanted=wanted, handler=handler)
 
