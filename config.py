@@ -229,7 +229,6 @@ _WHOLE_NUMBER_SETTINGS = (
 
 # Numbers where 0 would stop something working (a pool of none, sending never, waiting no time at all).
 _ABOVE_ZERO = {
-    "SMS_SENDS_PER_SECOND",
     "DELIVER_EVERY_SECONDS",
     "RETENTION_EVERY_SECONDS",
     "TWILIO_TIMEOUT",

@@ -136,7 +136,8 @@ def test_production_sends_through_a_messaging_service_without_a_from_number():
     ("name", "value", "says"),
     [
         ("SMS_SENDS_PER_SECOND", "ten", "SMS_SENDS_PER_SECOND must be a number, not 'ten'"),
-        ("SMS_SENDS_PER_SECOND", "0", "SMS_SENDS_PER_SECOND must be a number above 0"),
+        ("SMS_SENDS_PER_SECOND", "-1", "SMS_SENDS_PER_SECOND must be a number of 0 or more"),
+        ("TWILIO_TIMEOUT", "0", "TWILIO_TIMEOUT must be a number above 0"),
         ("RETAIN_INBOUND_DAYS", "-1", "RETAIN_INBOUND_DAYS must be a number of 0 or more"),
         ("DELIVER_EVERY_SECONDS", "nan", "DELIVER_EVERY_SECONDS must be a number above 0"),
         ("SMTP_PORT", "25.5", "SMTP_PORT must be a whole number, not '25.5'"),
