@@ -10,6 +10,7 @@ The access log never holds a query string, a token from a path, a referer or a c
 safe fields, whatever `access_log_format` asks for.
 """
 
+import logging
 import os
 import re
 from pathlib import Path
@@ -114,7 +115,11 @@ class RouteAccessLogger(Logger):
         fields = {"method": atoms["m"], "route": atoms["U"], "status": str(atoms["s"]), "bytes": atoms["B"]}
         fields.update(duration_ms=atoms["M"], request_id=atoms["{x-request-id}o"])
         try:
-            self.access_log.info(self.cfg.access_log_format, self.atoms_wrapper_class(atoms), extra=fields)
+            log = self.access_log
+            record = log.makeRecord(log.name, logging.INFO, __file__, 0, self.cfg.access_log_format, None, None)
+            record.args = self.atoms_wrapper_class(atoms)
+            record.__dict__.update(fields)  # set, not `extra=`: the app's record factory already adds request_id
+            log.handle(record)
         except Exception:  # gunicorn's own behaviour: a bad format is reported, the request is not failed
             self.exception("Could not write the access log line")
 

@@ -2,13 +2,20 @@
 
 Autogenerate renders our UTCDateTime as a plain DateTime (it stores naive UTC),
 and batch mode is on so SQLite can alter tables.
+
+`db upgrade` is safe to run from two hosts at once (each release runs it): it first takes a lock
+(PostgreSQL: a session-level advisory lock on the migration connection; SQLite: an exclusive file
+lock beside the database file), so the second waits, then finds the schema at head and does nothing.
 """
 
+import fcntl
 import logging
+from contextlib import contextmanager
 from logging.config import fileConfig
 
 from alembic import context
 from flask import current_app
+from sqlalchemy import text
 
 config = context.config
 if config.config_file_name:
@@ -31,12 +38,54 @@ def skip_empty_revisions(context, revision, directives):
         logger.info("No changes in schema detected.")
 
 
+MIGRATION_LOCK_KEY = 0x636F6F72644D  # "coordM"; the scheduler's leader lock is another key (jobs/lock.py)
+
+
+@contextmanager
+def migration_lock(connection):
+    """Hold the one migration lock for this database while the block runs; wait for it if another host has it."""
+    if connection.dialect.name == "postgresql":
+        with _advisory_lock(connection):
+            yield
+        return
+    database = connection.engine.url.database
+    if not database or database == ":memory:":
+        yield  # an in-memory database belongs to this process alone
+        return
+    with open(f"{database}.migrate.lock", "a") as handle:
+        try:
+            fcntl.flock(handle.fileno(), fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            logger.info("Another process is migrating this database; waiting for it.")
+            fcntl.flock(handle.fileno(), fcntl.LOCK_EX)
+        try:
+            yield
+        finally:
+            fcntl.flock(handle.fileno(), fcntl.LOCK_UN)
+
+
+@contextmanager
+def _advisory_lock(connection):
+    got = connection.execute(text("SELECT pg_try_advisory_lock(:key)"), {"key": MIGRATION_LOCK_KEY}).scalar()
+    if not got:
+        logger.info("Another host is migrating this database; waiting for it.")
+        connection.execute(text("SELECT pg_advisory_lock(:key)"), {"key": MIGRATION_LOCK_KEY})
+    connection.commit()  # a session lock outlives this; the migrations then run in their own transaction
+    try:
+        yield
+    finally:
+        if connection.in_transaction():
+            connection.rollback()  # a failed migration's transaction, so the unlock below can run
+        connection.execute(text("SELECT pg_advisory_unlock(:key)"), {"key": MIGRATION_LOCK_KEY})
+        connection.commit()
+
+
 def run_migrations_online():
     conf_args = dict(current_app.extensions["migrate"].configure_args)
     conf_args.setdefault("process_revision_directives", skip_empty_revisions)
     conf_args.setdefault("render_item", render_item)
     conf_args.setdefault("compare_type", True)
-    with target_db.engine.connect() as connection:
+    with target_db.engine.connect() as connection, migration_lock(connection):
         context.configure(connection=connection, target_metadata=target_db.metadata, **conf_args)
         with context.begin_transaction():
             context.run_migrations()

@@ -6,14 +6,27 @@ on the shipped site, systemd's own syntax where it can be read here.
 
 from __future__ import annotations
 
+import fcntl
 import json
+import re
 import urllib.error
 import urllib.request
+from contextlib import contextmanager
+from pathlib import Path
 
 import pytest
+import sqlalchemy as sa
+from alembic.config import Config as AlembicConfig
+from alembic.script import ScriptDirectory
 
+from config import BASE_DIR
+from tests.empty_databases import empty_database
+from tests.processes import Process
 from tests.servers import GUNICORN_CONF, Gunicorn, app_env
 from tests.waiting import wait_until
+
+ENV_PY = Path(BASE_DIR, "migrations", "env.py")
+VERSIONS = Path(BASE_DIR, "migrations", "versions")
 
 TOKEN = "Zq7NsecretInviteToken4821xyz"
 
@@ -65,13 +78,79 @@ def test_a_host_overriding_the_format_with_the_full_request_line_still_gets_no_t
 def test_production_access_lines_are_json_with_the_route_and_request_id(database_url):
     env = app_env(database_url, LOG_FORMAT="json")
     with Gunicorn(env) as server:
-        _get(f"{server.url}/i/{TOKEN}?x=secret-query-value", {"X-Request-ID": "abc-123"})
+        _get(f"{server.url}/i/{TOKEN}?x=secret-query-value", {"X-Request-ID": "abc-123-def-456"})
         lines = _access_lines(server, 1)
     [line] = [json.loads(line) for line in lines if "/i/<token>" in line]
     assert (line["route"], line["method"], line["request_id"], line["name"]) == (
         "/i/<token>",
         "GET",
-        "abc-123",
+        "abc-123-def-456",
         "gunicorn.access",
     )
     assert TOKEN not in json.dumps(line)
+
+
+# The release step: `flask --app wsgi db upgrade` from two hosts at once.
+
+MIGRATION_LOCK_KEY = int(re.search(r"MIGRATION_LOCK_KEY = (0x[0-9A-Fa-f]+)", ENV_PY.read_text()).group(1), 16)
+
+
+@contextmanager
+def migration_lock_held(url: str):
+    """Hold the lock `db upgrade` takes, as a host part-way through its migrations would."""
+    if url.startswith("sqlite:///"):
+        with open(url.removeprefix("sqlite:///") + ".migrate.lock", "a") as handle:
+            fcntl.flock(handle.fileno(), fcntl.LOCK_EX)
+            yield
+        return
+    engine = sa.create_engine(url)
+    try:
+        with engine.connect() as connection:
+            connection.execute(sa.text("SELECT pg_advisory_lock(:key)"), {"key": MIGRATION_LOCK_KEY})
+            connection.commit()
+            yield
+    finally:
+        engine.dispose()  # closing the session frees its lock
+
+
+def _schema_versions(url: str) -> list[str]:
+    engine = sa.create_engine(url)
+    try:
+        with engine.connect() as connection:
+            return list(connection.execute(sa.text("SELECT version_num FROM alembic_version")).scalars())
+    finally:
+        engine.dispose()
+
+
+def _head() -> str:
+    config = AlembicConfig()
+    config.set_main_option("script_location", str(ENV_PY.parent))
+    return ScriptDirectory.from_config(config).get_current_head()
+
+
+def _upgrade_twice_at_once(url: str) -> list[Process]:
+    return [Process(["db", "upgrade"], app_env(url)) for _ in range(2)]
+
+
+def test_two_hosts_upgrading_at_once_migrate_once_the_second_waiting(database, tmp_path):
+    with empty_database(database, tmp_path) as url:
+        with migration_lock_held(url):
+            hosts = _upgrade_twice_at_once(url)
+            both_wait = wait_until(
+                lambda: all(any("waiting for it" in line for line in h.lines) for h in hosts), seconds=90
+            )
+            assert both_wait, [h.lines for h in hosts]
+            assert all(h.proc.poll() is None for h in hosts)  # neither goes on while another holds the lock
+        codes = [h.finish(timeout=120) for h in hosts]
+        assert codes == [0, 0], [h.lines for h in hosts]
+        ran = [sum("Running upgrade" in line for line in h.lines) for h in hosts]
+        assert sorted(ran) == [0, len(list(VERSIONS.glob("0*.py")))]  # one migrated, the other found it done
+        assert _schema_versions(url) == [_head()]
+
+
+def test_two_hosts_started_together_both_succeed(database, tmp_path):
+    with empty_database(database, tmp_path) as url:
+        hosts = _upgrade_twice_at_once(url)
+        codes = [h.finish(timeout=120) for h in hosts]
+        assert codes == [0, 0], [h.lines for h in hosts]
+        assert _schema_versions(url) == [_head()]
