@@ -26,7 +26,7 @@ from flask import Flask
 
 from coordinator.clock import now
 from coordinator.extensions import db
-from coordinator.jobs import JOBS, Job
+from coordinator.jobs import JOBS, JOBS_BY_ID, Job
 from coordinator.jobs.lock import LeaderLock
 from coordinator.log_privacy import exception_text
 from coordinator.logging_setup import job_run
@@ -158,12 +158,17 @@ def _wait_for_lock(lock: LeaderLock, heartbeat: Heartbeat, stop: dict, *, poll_s
     return not stop["now"]
 
 
+def scheduled_seconds(app: Flask) -> dict[str, float]:
+    """Each job's interval on this host: its own, or the setting that may change it (DELIVER_EVERY_SECONDS...)."""
+    return {job.id: float(app.config[job.every_setting]) if job.every_setting else job.seconds for job in JOBS}
+
+
 def _lead(app: Flask, lock: LeaderLock, heartbeat: Heartbeat, record: JobRecord, stop: dict) -> None:
     scheduler = BlockingScheduler(
         timezone="UTC", job_defaults={"coalesce": True, "max_instances": 1, "misfire_grace_time": 60}
     )
-    for job in JOBS:
-        seconds = float(app.config[job.every_setting]) if job.every_setting else job.seconds
+    for job_id, seconds in scheduled_seconds(app).items():
+        job = JOBS_BY_ID[job_id]
         scheduler.add_job(
             run_job, "interval", seconds=seconds, args=(app, job, record), id=job.id, next_run_time=_soon()
         )
