@@ -127,15 +127,27 @@ class RouteAccessLogger(Logger):
 logger_class = RouteAccessLogger
 
 
-# Metrics (prometheus-client's multiprocess mode, coordinator's /metrics): each worker writes its
-# counters to files in PROMETHEUS_MULTIPROC_DIR. Start from an empty directory, and mark a worker's
-# files dead when it exits so its live gauges stop counting.
+# Metrics (prometheus-client's multiprocess mode, coordinator's /metrics): each worker, and the scheduler on
+# this host, writes its counters to files in PROMETHEUS_MULTIPROC_DIR (counter_<pid>.db, ...). At start, drop
+# the files of processes that are gone (a scheduler still running keeps its own), and mark a worker's files
+# dead when it exits so its live gauges stop counting.
 def on_starting(server):
     directory = os.environ.get("PROMETHEUS_MULTIPROC_DIR")
     if directory:
         Path(directory).mkdir(parents=True, exist_ok=True)
         for stale in Path(directory).glob("*.db"):  # only prometheus-client's files, whatever else is there
-            stale.unlink()
+            if not _alive(stale.stem.rpartition("_")[2]):
+                stale.unlink()
+
+
+def _alive(pid):
+    try:
+        os.kill(int(pid), 0)
+    except (ValueError, ProcessLookupError):
+        return False
+    except PermissionError:  # someone else's process: alive
+        return True
+    return True
 
 
 def child_exit(server, worker):

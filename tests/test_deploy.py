@@ -8,7 +8,9 @@ from __future__ import annotations
 
 import fcntl
 import json
+import os
 import re
+import subprocess
 import urllib.error
 import urllib.request
 from contextlib import contextmanager
@@ -154,3 +156,16 @@ def test_two_hosts_started_together_both_succeed(database, tmp_path):
         codes = [h.finish(timeout=120) for h in hosts]
         assert codes == [0, 0], [h.lines for h in hosts]
         assert _schema_versions(url) == [_head()]
+
+
+def test_at_start_gunicorn_drops_dead_processes_metric_files_and_keeps_a_live_schedulers(database_url, tmp_path):
+    exited = subprocess.Popen(["true"])
+    exited.wait()  # its pid is free now
+    metrics = tmp_path / "metrics"
+    metrics.mkdir()
+    dead, alive, other = metrics / f"counter_{exited.pid}.db", metrics / f"counter_{os.getpid()}.db", metrics / "notes"
+    for path in (dead, alive, other):
+        path.write_text("x")
+    with Gunicorn(app_env(database_url, PROMETHEUS_MULTIPROC_DIR=str(metrics))):
+        pass
+    assert not dead.exists() and alive.exists() and other.exists()
