@@ -7,9 +7,13 @@ on the shipped site, systemd's own syntax where it can be read here.
 from __future__ import annotations
 
 import fcntl
+import http.client
 import json
 import os
 import re
+import shutil
+import socket
+import ssl
 import subprocess
 import urllib.error
 import urllib.request
@@ -169,3 +173,171 @@ def test_at_start_gunicorn_drops_dead_processes_metric_files_and_keeps_a_live_sc
     with Gunicorn(app_env(database_url, PROMETHEUS_MULTIPROC_DIR=str(metrics))):
         pass
     assert not dead.exists() and alive.exists() and other.exists()
+
+
+# The nginx site, rendered for this machine (ports, a self-signed certificate, paths in tmp_path) and run.
+
+NGINX_SITE = Path(BASE_DIR, "deploy", "nginx.conf")
+
+
+def _free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
+
+
+def _render_site(tmp_path: Path, app_address: str, http: int, https: int) -> Path:
+    subprocess.run(
+        ["openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "1", "-subj", "/CN=care.example.org"]
+        + ["-keyout", str(tmp_path / "privkey.pem"), "-out", str(tmp_path / "fullchain.pem")],
+        check=True,
+        capture_output=True,
+    )
+    site = NGINX_SITE.read_text()
+    for shipped, here in {
+        "listen 80;": f"listen 127.0.0.1:{http};",
+        "listen [::]:80;": "",
+        "listen 443 ssl http2;": f"listen 127.0.0.1:{https} ssl http2;",
+        "listen [::]:443 ssl http2;": "",
+        "/etc/letsencrypt/live/care.example.org/": f"{tmp_path}/",
+        "/srv/coordinator/static/": f"{BASE_DIR}/static/",
+        "server 127.0.0.1:8000": f"server {app_address}",
+        "/var/log/nginx/": f"{tmp_path}/",
+        "/var/www/letsencrypt": str(tmp_path),
+    }.items():
+        assert shipped in site, f"deploy/nginx.conf no longer has {shipped!r}; update this test's rendering"
+        site = site.replace(shipped, here)
+    (tmp_path / "site.conf").write_text(site)
+    main = tmp_path / "nginx.conf"
+    temp = " ".join(
+        f"{kind}_temp_path {tmp_path}/{kind};" for kind in ("client_body", "proxy", "fastcgi", "uwsgi", "scgi")
+    )
+    main.write_text(
+        f"daemon off; worker_processes 1; pid {tmp_path}/nginx.pid; error_log {tmp_path}/error.log;\n"
+        "events { worker_connections 64; }\n"
+        f"http {{ include /etc/nginx/mime.types; {temp} include {tmp_path}/site.conf; }}\n"
+    )
+    return main
+
+
+def _https(port: int, method: str, path: str, body: bytes | None = None, source: str = "127.0.0.1"):
+    context = ssl.create_default_context()
+    context.check_hostname, context.verify_mode = False, ssl.CERT_NONE
+    connection = http.client.HTTPSConnection("127.0.0.1", port, context=context, timeout=30, source_address=(source, 0))
+    try:
+        connection.request(method, path, body=body, headers={"Host": "care.example.org"})
+        response = connection.getresponse()
+        return response.status, response.headers, response.read()
+    finally:
+        connection.close()
+
+
+@pytest.fixture
+def nginx_path():
+    found = shutil.which("nginx") or next((p for p in ("/usr/sbin/nginx",) if Path(p).exists()), None)
+    if not found:
+        pytest.skip("nginx is not installed (apt-get install nginx; .ci/run installs it)")
+    return found
+
+
+def test_the_shipped_nginx_site_passes_nginx_t_and_fronts_the_app_as_described(nginx_path, database_url, tmp_path):
+    http_port, https_port = _free_port(), _free_port()
+    with Gunicorn(app_env(database_url, TRUSTED_PROXIES="1", PUBLIC_BASE_URL="https://care.example.org")) as app:
+        main = _render_site(tmp_path, app.url.removeprefix("http://"), http_port, https_port)
+        checked = subprocess.run(
+            [nginx_path, "-t", "-c", str(main), "-p", str(tmp_path)], capture_output=True, text=True
+        )
+        assert checked.returncode == 0, checked.stderr
+        nginx = subprocess.Popen([nginx_path, "-c", str(main), "-p", str(tmp_path)], stderr=subprocess.PIPE)
+        try:
+            assert wait_until(lambda: (tmp_path / "nginx.pid").exists(), seconds=20), "nginx did not start"
+            plain = http.client.HTTPConnection("127.0.0.1", http_port, timeout=30)
+            assert wait_until(lambda: _answers(plain), seconds=20)
+            plain.request("GET", "/circles/?x=1", headers={"Host": "care.example.org"})
+            redirect = plain.getresponse()
+            assert (redirect.status, redirect.headers["Location"]) == (301, "https://care.example.org/circles/?x=1")
+            plain.close()
+
+            status, headers, _ = _https(https_port, "GET", "/healthz")
+            assert status == 200
+            assert headers.get_all("Strict-Transport-Security") == ["max-age=63072000; includeSubDomains"]
+            request_id = headers["X-Request-ID"]
+            assert re.fullmatch(r"[0-9a-f]{32}", request_id)  # nginx's $request_id, carried to the app and back
+            assert wait_until(lambda: any(f"request_id={request_id}" in line for line in app.stdout), seconds=10)
+
+            stylesheet = next(p for p in Path(BASE_DIR, "static").rglob("*.css")).relative_to(BASE_DIR)
+            status, _, body = _https(https_port, "GET", f"/{stylesheet}")
+            assert status == 200 and body == Path(BASE_DIR, stylesheet).read_bytes()
+            assert _https(https_port, "POST", "/sign-in", body=b"x" * (3 * 1024 * 1024))[0] == 413
+            assert _https(https_port, "GET", "/metrics", source="127.0.0.2")[0] == 403  # not the monitoring host
+        finally:
+            nginx.terminate()
+            nginx.wait(timeout=20)
+            nginx.stderr.close()
+    assert not any("/static/" in line for line in app.stdout)  # nginx served it, gunicorn never saw it
+    access = (tmp_path / "coordinator.access.log").read_text()
+    assert request_id in access and "x=1" not in access and "/circles" not in access
+
+
+def _answers(connection: http.client.HTTPConnection) -> bool:
+    try:
+        connection.connect()
+        return True
+    except OSError:
+        return False
+
+
+# The systemd units, and the settings a host fills in.
+
+UNITS = sorted(Path(BASE_DIR, "deploy").glob("coordinator-*.*"))
+
+
+def test_the_units_pass_systemd_analyze_verify(tmp_path):
+    analyze = shutil.which("systemd-analyze")
+    if not analyze:
+        pytest.skip("systemd-analyze is not installed (Debian: systemd)")
+    assert {unit.name for unit in UNITS} >= {
+        "coordinator-web.service",
+        "coordinator-scheduler.service",
+        "coordinator-backup.service",
+        "coordinator-backup.timer",
+    }
+    for unit in UNITS:  # this checkout stands in for /srv/coordinator, env.example for the host's env file
+        text = unit.read_text().replace("/etc/coordinator/env", str(Path(BASE_DIR, "deploy", "env.example")))
+        (tmp_path / unit.name).write_text(text.replace("/srv/coordinator", str(BASE_DIR)))
+    verified = subprocess.run(
+        [analyze, "verify", "--man=no", *(str(tmp_path / unit.name) for unit in UNITS)],
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert verified.returncode == 0 and verified.stderr == "", verified.stderr
+
+
+@pytest.mark.parametrize("unit", ["coordinator-web.service", "coordinator-scheduler.service"])
+def test_each_long_running_unit_runs_as_its_user_restarts_and_is_hardened(unit):
+    text = Path(BASE_DIR, "deploy", unit).read_text()
+    for line in (
+        "User=coordinator",
+        "EnvironmentFile=/etc/coordinator/env",
+        "Restart=always",
+        "NoNewPrivileges=yes",
+        "ProtectSystem=strict",
+        "PrivateTmp=yes",
+        "ReadWritePaths=/srv/coordinator/instance",
+    ):
+        assert f"\n{line}\n" in text, f"{unit} lacks {line}"
+    assert "gunicorn -c deploy/gunicorn.conf.py wsgi:app" in text or "flask --app wsgi scheduler run" in text
+
+
+def test_env_example_names_every_setting_the_app_and_gunicorn_read():
+    import config
+
+    example = Path(BASE_DIR, "deploy", "env.example").read_text()
+    named = set(re.findall(r"^#?\s?([A-Z][A-Z0-9_]+)=", example, re.M))
+    read = set(config._STRING_SETTINGS + config._NUMBER_SETTINGS + config._WHOLE_NUMBER_SETTINGS)
+    read |= {"APP_ENV", "SECRET_KEY", "DATABASE_URL", "SMTP_STARTTLS", "TRUSTED_PROXIES"}
+    read |= set(re.findall(r'os\.environ\.get\("([A-Z_]+)"', GUNICORN_CONF.read_text()))
+    read |= set(re.findall(r'_number\("([A-Z_]+)"', GUNICORN_CONF.read_text()))
+    assert sorted(read - named) == []
+    assert sorted(named - read) == []  # nothing listed that nothing reads
