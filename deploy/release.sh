@@ -9,14 +9,8 @@ set -eu
 APP_DIR=${APP_DIR:-/srv/coordinator}
 cd "$APP_DIR"
 
-# As the service's user, with exactly the units' settings (systemd reads /etc/coordinator/env as they do).
-as_service() {
-    systemd-run --quiet --wait --pipe --collect --uid=coordinator --gid=coordinator \
-        -p EnvironmentFile=/etc/coordinator/env -p WorkingDirectory="$APP_DIR" "$@"
-}
-
 runuser -u coordinator -- make install
-as_service "$APP_DIR/.venv/bin/flask" --app wsgi db upgrade
+"$APP_DIR/deploy/flask" db upgrade  # as the service, with the units' settings
 systemctl restart coordinator-scheduler
 systemctl reload coordinator-web
 echo "Released $(git rev-parse --short HEAD). Check: curl -fsS http://127.0.0.1:8000/readyz"
