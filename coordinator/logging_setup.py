@@ -11,7 +11,7 @@ id, else a new one; web/observing.py sets it) or `run_id` (one run of a schedule
 They live in context variables, and a record factory copies them onto every record, whichever
 handler (gunicorn's, pytest's) ends up writing it.
 
-The last line of defence for privacy is `Masking`, a filter on the handler: the final message (and any
+The last line of defence for privacy is `Masking`, the handler's formatter: the final message (and any
 traceback) has phone numbers and emails replaced (log_privacy.scrub), and a traceback is written without
 the exception's own words when it is a database error (log_privacy.exception_text). The twilio SDK's
 request lines are kept at WARNING: at INFO they print the URL of a lookup, with the number in it.
@@ -56,10 +56,11 @@ def logging_configure(*, log_format: str, level: str) -> None:
     if not isinstance(numeric, int):
         raise ConfigError(f"LOG_LEVEL must be DEBUG, INFO, WARNING or ERROR, not {level!r}.")
     wanted = {"format": log_format, "level": numeric}
-    if _configured.get("wanted") == wanted:
-        return  # a test building many apps, or a command after the app: leave what is set alone
-    _install_record_factory()
     root = logging.getLogger()
+    if _configured.get("wanted") == wanted and _configured.get("handler") in root.handlers:
+        return  # a test building many apps, or a command after the app: leave what is set alone
+    # (unless something replaced our handler meanwhile: Alembic's env.py runs logging.config.fileConfig)
+    _install_record_factory()
     previous = _configured.get("handler")
     if previous in root.handlers:
         root.removeHandler(previous)
@@ -79,10 +80,10 @@ def log_handler(log_format: str, stream=None) -> logging.Handler:
     """A handler writing `log_format` lines, masked, to `stream` (default: whatever stderr is at the time)."""
     handler = logging.StreamHandler(stream) if stream is not None else _Stderr()
     if log_format == "json":
-        handler.setFormatter(JsonFormatter(JSON_FIELDS, rename_fields=JSON_NAMES, reserved_attrs=_RESERVED))
+        inner = JsonFormatter(JSON_FIELDS, rename_fields=JSON_NAMES, reserved_attrs=_RESERVED)
     else:
-        handler.setFormatter(logging.Formatter(TEXT_FORMAT))
-    handler.addFilter(Masking())
+        inner = logging.Formatter(TEXT_FORMAT)
+    handler.setFormatter(Masking(inner))
     return handler
 
 
@@ -126,23 +127,37 @@ def job_run(job_id: str) -> Iterator[str]:
         _run_id.reset(token)
 
 
-class Masking(logging.Filter):
-    """Phone numbers and emails out of the final message; tracebacks without a database error's values."""
+class Masking(logging.Formatter):
+    """Wraps a line's formatter: phone numbers and emails out of the final message, tracebacks without a
+    database error's values. It works on a copy, so any other handler (pytest's, gunicorn's) gets the record
+    as it was logged."""
 
-    def filter(self, record: logging.LogRecord) -> bool:
-        for name in ("request_id", "run_id"):
-            if not hasattr(record, name):  # made before the record factory was installed
-                setattr(record, name, None)
-        if not hasattr(record, "context_id"):
-            record.context_id = record.request_id or record.run_id or "-"
-        try:
-            message = record.getMessage()
-        except (TypeError, ValueError):  # a malformed call: log what was written, not the arguments
-            message = str(record.msg)
-        record.msg, record.args = URL_PHONES.sub("[phone]", scrub(message)), None
-        if record.exc_info and record.exc_info[1] is not None and not record.exc_text:
-            record.exc_text = exception_text(record.exc_info[1])
-        return True
+    def __init__(self, inner: logging.Formatter):
+        super().__init__()
+        self.inner = inner
+
+    def format(self, record: logging.LogRecord) -> str:
+        return self.inner.format(masked(record))
+
+
+def masked(record: logging.LogRecord) -> logging.LogRecord:
+    """A copy of `record` whose message and traceback hold no number or email."""
+    copy = logging.makeLogRecord(record.__dict__)
+    for name in ("request_id", "run_id"):
+        if not hasattr(copy, name):  # made before the record factory was installed
+            setattr(copy, name, None)
+    if not hasattr(copy, "context_id"):
+        copy.context_id = copy.request_id or copy.run_id or "-"
+    try:
+        message = record.getMessage()
+    except (TypeError, ValueError):  # a malformed call: log what was written, not the arguments
+        message = str(record.msg)
+    copy.msg, copy.args = URL_PHONES.sub("[phone]", scrub(message)), None
+    if copy.exc_info and copy.exc_info[1] is not None:
+        copy.exc_text = exception_text(copy.exc_info[1])
+    elif copy.exc_text:
+        copy.exc_text = scrub(copy.exc_text)
+    return copy
 
 
 class _Stderr(logging.StreamHandler):
