@@ -93,6 +93,11 @@ class _FiguresCollector:
 
     def collect(self):
         figures = self.figures
+        yield GaugeMetricFamily(
+            "coordinator_database_up", "1 when the database answered this scrape.", value=int(figures.database_up)
+        )
+        if not figures.database_up:
+            return
         messages = GaugeMetricFamily(
             "coordinator_messages",
             "Texts and emails in the outbox's table, by channel and status.",

@@ -249,3 +249,20 @@ def _get(url: str) -> int:
             return response.status
     except OSError:
         return 0
+
+
+def test_with_the_database_down_a_scrape_still_answers_and_says_so(tmp_path):
+    """An outage is when the counters matter most: the scrape answers 200 with database_up 0, not a 500."""
+    from coordinator import create_app
+    from tests.databases import app_config
+
+    client = create_app(app_config(f"sqlite:///{tmp_path / 'no-such-dir' / 'db.sqlite3'}")).test_client()
+    client.get("/healthz")
+    scraped = scrape(client)
+    assert value(scraped, "coordinator_database_up") == 0
+    assert value(scraped, "coordinator_http_requests_total", endpoint="home.healthz", method="GET", status="200") >= 1
+    assert not any(name == "coordinator_outbox_due" for name, _ in scraped)
+
+
+def test_with_the_database_up_it_says_so(client):
+    assert value(scrape(client), "coordinator_database_up") == 1

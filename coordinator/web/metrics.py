@@ -14,7 +14,7 @@ from prometheus_client import CONTENT_TYPE_LATEST
 
 from config import ConfigError
 from coordinator.metrics import exposition
-from coordinator.services.operations.figures import figures_read
+from coordinator.services.operations.figures import figures_read_or_down
 
 bp = Blueprint("metrics", __name__)
 
@@ -23,7 +23,7 @@ bp = Blueprint("metrics", __name__)
 def metrics():
     if not address_allowed(request.remote_addr, current_app.config["METRICS_ALLOWED_IPS"]):
         abort(404)
-    body = exposition(figures_read(), multiprocess_dir=current_app.config["PROMETHEUS_MULTIPROC_DIR"])
+    body = exposition(figures_read_or_down(), multiprocess_dir=current_app.config["PROMETHEUS_MULTIPROC_DIR"])
     return Response(body, mimetype=CONTENT_TYPE_LATEST)
 
 

@@ -12,6 +12,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 
 from sqlalchemy import func, select
+from sqlalchemy.exc import SQLAlchemyError
 
 from coordinator.clock import now
 from coordinator.extensions import db
@@ -36,6 +37,16 @@ class Figures:
     standbys: int = 0
     leader_age_seconds: float | None = None
     jobs: list[JobFigures] = field(default_factory=list)
+    database_up: bool = True
+
+
+def figures_read_or_down() -> Figures:
+    """The figures, or (the database not answering) figures saying so: a scrape still reports the counters."""
+    try:
+        return figures_read()
+    except SQLAlchemyError:
+        db.session.rollback()
+        return Figures(database_up=False)
 
 
 def figures_read() -> Figures:
