@@ -34,8 +34,9 @@ from tests.fleet import (
     nginx_config,
     self_signed_certificate,
 )
-from tests.fleet_checks import Figures, outbox_left, pins_for, seed_fleet, takeover_evidence, verdicts
+from tests.fleet_checks import Figures, outbox_left, pins_for, takeover_evidence, verdicts
 from tests.fleet_people import Stage, coordinator, guesses, texting_supporter, web_supporter
+from tests.fleet_seed import seed_fleet
 from tests.processes import TOKEN, command_env
 from tests.smtp import SmtpServer
 from tests.waiting import wait_until
