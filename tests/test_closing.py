@@ -120,6 +120,8 @@ def rows_of(circle_id: int, people: list[int]) -> dict[str, int]:
             query = query.where(table.c.user_id.in_(people))
         elif table.name == "phone_opt_outs":
             continue  # holds only numbers that said STOP, kept on purpose to protect them
+        elif table.name == "scheduler_heartbeats":
+            continue  # the scheduler processes' own rows (host and pid), about no circle or person
         else:
             pytest.fail(f"the purge test doesn't know how {table.name} belongs to a circle")
         counts[table.name] = db.session.scalar(query)
