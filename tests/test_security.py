@@ -94,7 +94,9 @@ def test_get_requests_never_change_anything(client, app):
         if "GET" not in rule.methods or rule.endpoint == "static":
             continue
         url = re.sub(r"<(?:int:)?(\w+)>", lambda m: str(values.get(m.group(1), "not-a-token")), rule.rule)
-        assert client.get(url).status_code < 500
+        status = client.get(url).status_code
+        # /readyz answers 503 on purpose here: no scheduler is running (tests/test_readiness.py)
+        assert status < 500 or (rule.endpoint == "home.readyz" and status == 503)
     assert counts() == before
 
 
