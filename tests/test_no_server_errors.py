@@ -168,8 +168,9 @@ def test_no_input_makes_the_server_fail(make_app, role):
                 else:
                     sent = {n: plan[n] for n in fields.get((endpoint, query)) or POST_NAMES if plan.get(n) is not None}
                     response = client.raw.post(url, data=sent)
-                if response.status_code >= 500:
-                    failures.append(f"{response.status_code} {method} {url} {sent!r}")
+                # /readyz says 503 on purpose when no scheduler runs (tests/test_readiness.py); that isn't a failure
+                if response.status_code >= 500 and not (endpoint == "home.readyz" and response.status_code == 503):
+                    failures.append(f"{response.status_code} {method} {url} {sent!r}"[:300])
 
         for edge in EXPLICIT:
             walk({n: edge[_kind(n)] for n in names}, {arg: edge["path"] for arg in arguments})
