@@ -22,6 +22,7 @@ from coordinator.models.inbound import PhoneOptOut
 from coordinator.models.messages import Message
 from coordinator.models.needs import Task, TaskStatus
 from coordinator.services.texting.quiet_hours import next_allowed, window_for, zone_for
+from coordinator.services.texting.send_time import stale_reason
 
 QUIET_EXEMPT = {"sign_in_code"}  # the person asked for it this minute
 TASK_KINDS = {"reminder", "checkin", "ask"}
@@ -31,6 +32,9 @@ CLOSING_KINDS = {"circle_closed"}  # the one message a closing circle still send
 def cancel_reason(message: Message) -> str | None:
     """Why a message must not go out any more, checked right before sending."""
     moment = now()
+    stale = stale_reason(message)
+    if stale:
+        return stale
     if message.send_by is not None and moment > message.send_by:
         return "too late: its moment has passed"
     if message.circle_id and message.kind not in CLOSING_KINDS:

@@ -6,7 +6,8 @@ This is the delivery edge, so unlike other services it commits, in steps:
 2. for each, check again right before sending (task still on, person still
    reachable and not opted out, not in their quiet hours, not too late); a
    row that must wait goes back to `pending` with a later due time
-   (the checks themselves are before_sending.py);
+   (the checks themselves are before_sending.py); words like "tomorrow" are
+   written again for the moment of sending (send_time.py);
 3. send, and record what the provider said; commit.
 A crash between 1 and 3 leaves a row in `sending`; after a lease it becomes
 `unknown`, and an `unknown` row is only ever sent again after asking the
@@ -32,6 +33,7 @@ from coordinator.models.inbound import PhoneOptOut
 from coordinator.models.messages import Message, MessageStatus
 from coordinator.services.people.phones import phone_mask
 from coordinator.services.texting.before_sending import cancel_reason, quiet_until
+from coordinator.services.texting.send_time import words_refresh
 from coordinator.sms import Ambiguous, Permanent, Retryable, SmsGateway, sms_gateway
 
 log = logging.getLogger(__name__)
@@ -144,6 +146,8 @@ def deliver(message_id: int, *, gateway: SmsGateway, pacer: Pacer, stats: Stats)
             _finish(message, MessageStatus.PENDING, due_at=wait_until, attempts=message.attempts - 1)
             stats.deferred += 1
         return
+    if words_refresh(message):
+        db.session.commit()  # the words about to go out are on the row before they go (reconcile compares them)
     pacer.wait()
     if message.channel == "email":
         _send_email(message, stats)

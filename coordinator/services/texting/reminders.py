@@ -24,8 +24,10 @@ from coordinator.models.needs import Need, Task, TaskStatus
 from coordinator.services.care.tasks import sms_context
 from coordinator.services.texting.messages import notify
 from coordinator.services.texting.quiet_hours import is_quiet, latest_allowed, next_allowed, window_for, zone_for
+from coordinator.services.texting.send_time import last_call, last_day
 
 EVENING = time(18, 0)  # "the day before at a sensible local hour"
+MORNING = time(10, 0)  # an any-time task's check-in: the morning before its last day, never its last evening
 LEADS = {"2h": timedelta(hours=2), "30m": timedelta(minutes=30)}
 LEAD_CHOICES = {
     "day_before": "The evening before (asks you to confirm)",
@@ -61,9 +63,17 @@ def _held_soon():
 
 
 def check_in_time(task: Task, user: User, zone: str) -> datetime:
-    """The evening before the task (or its deadline), pulled earlier if that's inside quiet hours."""
-    day_before = local(task.starts_at, task.timezone).date() - timedelta(days=1)
-    evening = to_utc_lenient(day_before, EVENING, zone)
+    """The evening before the task, pulled earlier if that's inside quiet hours.
+
+    An any-time task ("by Sunday") is checked on the morning of the day before its last day
+    (Saturday), leaving a day to find someone else; never on its last evening.
+    """
+    if task.anytime:
+        day_before = last_day(task) - timedelta(days=1)
+        evening = to_utc_lenient(day_before, MORNING, zone)
+    else:
+        day_before = local(task.starts_at, task.timezone).date() - timedelta(days=1)
+        evening = to_utc_lenient(day_before, EVENING, zone)
     start, end = window_for(user)
     return latest_allowed(evening, zone=zone, start=start, end=end)
 
@@ -101,7 +111,7 @@ def reminders_plan() -> int:
                 circle_id=task.circle_id,
                 task_id=task.id,
                 due_at=due,
-                send_by=task.starts_at,
+                send_by=last_call(task) if task.anytime else task.starts_at,
                 claim_id=claim.id,
             )
     return written
