@@ -53,7 +53,7 @@ NOT_PAGES = {
     "static",  # CSS, JavaScript
     "home.healthz",  # JSON for load balancers
     "home.readyz",  # JSON for load balancers
-    "home.metrics",  # Prometheus text
+    "metrics.metrics",  # Prometheus text
     "feeds.ics",  # a calendar file for phones' calendar apps
 }
 
