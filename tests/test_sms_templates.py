@@ -36,6 +36,7 @@ LONGER_BY_DESIGN = {
     "join_requested.txt": "carries a link for the coordinator",
     "alert.txt": "carries the one-tap link for the coordinator",
     "alert_backup.txt": "carries the one-tap link for the coordinator",
+    "claim_released_alert.txt": "a DROP and the alert said in one text, with the one-tap link",
 }
 TEMPLATES = sorted(p.name for p in Path(BASE_DIR, "templates", "sms").glob("*.txt"))
 

@@ -25,6 +25,7 @@ from coordinator.models.needs import Task, TaskStatus
 from coordinator.services.care.tasks import overlapping, sms_context, task_for
 from coordinator.services.health.activity import activity_record
 from coordinator.services.people.closing import circle_open_check
+from coordinator.services.texting.coordinator_notices import coordinator_notice
 from coordinator.services.texting.messages import messages_cancel, notify
 
 TAKEN = "Sorry, that one's already taken. Thank you for offering! Other tasks still need someone."
@@ -157,13 +158,13 @@ def _tell_coordinators(task: Task, *, about: User, actor: User, claim: Claim) ->
     for coordinator in coordinators:
         if coordinator.user_id == actor.id:
             continue
-        notify(
+        coordinator_notice(  # held briefly: the ladder's alert for this task in the same minutes joins it
             user=coordinator.user,
             kind="claim_released",
             key=f"claim-released:{claim.id}:{coordinator.user_id}",
             context=context,
-            circle_id=task.circle_id,
-            task_id=task.id,
+            task=task,
+            claim_id=claim.id,
         )
 
 

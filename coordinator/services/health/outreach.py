@@ -35,6 +35,7 @@ from coordinator.services.health.activity import activity_record
 from coordinator.services.health.asking import CircleState, Outcome
 from coordinator.services.health.reengage import reengage
 from coordinator.services.health.settings import HealthSettings, health_settings
+from coordinator.services.texting.coordinator_notices import HOLD, coordinator_acted, coordinator_notice, first_told
 from coordinator.services.texting.messages import notify
 from coordinator.urls import public_url
 
@@ -159,13 +160,12 @@ def ask(task: Task, people: list[Membership], state: CircleState, outcome: Outco
 
 def alert(task: Task, coordinator: Membership, circle: Circle, *, backup: bool) -> None:
     context = sms_context(task) | {"url": public_url("outreach.task", circle_id=circle.id, task_id=task.id)}
-    notify(
+    coordinator_notice(  # said with a DROP notice for this task still held for this coordinator, if any
         user=coordinator.user,
         kind="alert_backup" if backup else "alert",
         key=f"alert:{task.id}:{coordinator.user_id}",
         context=context,
-        circle_id=circle.id,
-        task_id=task.id,
+        task=task,
     )
     activity_record(
         kind="alert.sent",
@@ -178,7 +178,11 @@ def alert(task: Task, coordinator: Membership, circle: Circle, *, backup: bool) 
 
 
 def backups(outcome: Outcome, *, circle_id: int | None) -> None:
-    """Alerts nobody acted on in time go to the next coordinator in line."""
+    """Alerts nobody acted on in time go to the next coordinator in line.
+
+    The wait runs from when coordinators were first told the task needs someone (a DROP notice may come
+    before the alert), and any coordinator acting on the task since then keeps the backup out of it.
+    """
     moment = now()
     query = select(Task).join(Circle, Circle.id == Task.circle_id).where(
         Circle.closed_at.is_(None),
@@ -194,7 +198,11 @@ def backups(outcome: Outcome, *, circle_id: int | None) -> None:
     for task in db.session.scalars(query):
         circle = db.session.get(Circle, task.circle_id)
         wait = timedelta(hours=health_settings(circle).backup_after_hours)
-        if task.alerted_at is None or task.alerted_at + wait > moment:
+        told = first_told(task) or task.alerted_at
+        if task.alerted_at is None or task.alerted_at + HOLD > moment or told + wait > moment:
+            continue
+        if coordinator_acted(task, since=told):
+            task.ask_stage = BACKUP  # a coordinator has it in hand
             continue
         line = list(
             db.session.scalars(
