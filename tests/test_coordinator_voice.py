@@ -115,6 +115,18 @@ def test_a_drop_and_the_alert_in_the_same_minute_reach_the_coordinator_as_one_te
     assert phone(AISHA) == [f"Kim can't do a ride for Maria tomorrow at 8am (task {task.id}). It needs someone again."]
 
 
+def test_after_an_hour_without_a_scheduler_the_drop_and_the_alert_still_go_as_one(client, circle):
+    circle, daniel, kim, _ = circle
+    task = ride(circle, daniel, hour=8)
+    held_by(kim, task)
+    drop_at(client, MORNING, task)
+    later = MORNING + timedelta(hours=1)  # the cron host's next run: outreach, then delivery, in one tick
+    outreach_at(later)
+    deliver_at(later)
+    [text] = phone(DANIEL)
+    assert text.startswith("Kim can't do a ride") and "Ask everyone" in text
+
+
 def test_two_drops_and_the_alert_are_still_one_text_naming_both(client, circle):
     circle, daniel, kim, ana = circle
     task = ride(circle, daniel, hour=8, capacity=2)

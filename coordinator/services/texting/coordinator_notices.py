@@ -2,8 +2,8 @@
 
 A supporter's DROP and the ladder's alert for the same task used to reach a coordinator as two texts in
 the same minute. Every notice a coordinator gets about a task goes through `coordinator_notice`: it is
-queued due `HOLD` from now, and a second notice for the same coordinator and task while the first still
-waits is said inside it (one body that says both) instead of becoming a second text. The second notice's
+queued due `HOLD` from now, and a second notice for the same coordinator and task while the first has
+not gone yet (held, waiting out quiet hours, or overdue because no dispatcher ran) is said inside it (one body that says both) instead of becoming a second text. The second notice's
 idempotency key is still written, as a cancelled row naming the message that carries it, so a retried job
 never doubles it and the log shows where it went.
 
@@ -69,8 +69,7 @@ def _waiting(user_id: int, task_id: int) -> Message | None:
             Message.user_id == user_id,
             Message.task_id == task_id,
             Message.kind.in_(TASK_NOTICE_KINDS),
-            Message.status == MessageStatus.PENDING,
-            Message.due_at > now(),
+            Message.status == MessageStatus.PENDING,  # not gone yet: held, overdue (no dispatcher ran), or quiet hours
         )
         .order_by(Message.id)
         .limit(1)
