@@ -108,6 +108,8 @@ class BaseConfig:
     DELIVER_EVERY_SECONDS = 5
     SMS_DEFAULT_QUIET_START = "21:00"
     SMS_DEFAULT_QUIET_END = "08:00"
+    ASK_MIN_GAP_HOURS = 20.0  # no two asking texts to one person closer than this (services/texting/ask_budget.py)
+    REENGAGE_QUIET_DAYS = 3.0  # re-engagement never this soon after another ask
     MAIL_BACKEND = "console"
     SMTP_HOST = "127.0.0.1"
     SMTP_PORT = 25
@@ -200,6 +202,8 @@ _STRING_SETTINGS = (
 
 
 _NUMBER_SETTINGS = (
+    "ASK_MIN_GAP_HOURS",
+    "REENGAGE_QUIET_DAYS",
     "RETAIN_MESSAGE_BODIES_DAYS",
     "RETAIN_INBOUND_DAYS",
     "RETAIN_UNKNOWN_INBOUND_DAYS",

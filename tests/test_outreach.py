@@ -268,7 +268,7 @@ def test_a_drifting_supporter_gets_one_gentle_ask_then_is_left_in_peace_and_arch
     assert db.session.get(Membership, steady.id).status == "active"
 
 
-def test_a_drifting_supporter_asked_about_a_task_in_the_same_pass_gets_that_one_text_only(app):
+def test_a_drifting_supporter_asked_about_a_task_gets_no_kind_word_until_days_after_that_ask(app):
     start = datetime(2026, 3, 2, 15, tzinfo=UTC)
     with time_machine.travel(start, tick=False):
         daniel = make_user(name="Daniel", phone="+12025550101")
@@ -285,8 +285,12 @@ def test_a_drifting_supporter_asked_about_a_task_in_the_same_pass_gets_that_one_
     texts = db.session.scalars(select(Message.kind).where(Message.user_id == sam.user_id)).all()
     assert texts == ["ask"]  # drifting, but just asked about the call: no second text in the same breath
     run_at(later + timedelta(days=1))
+    run_at(later + timedelta(days=2, hours=23))  # REENGAGE_QUIET_DAYS (3) not yet over: no text on top of the ask
     texts = db.session.execute(select(Message.kind, Message.task_id).where(Message.user_id == sam.user_id)).all()
-    assert texts == [("ask", call.tasks[0].id), ("reengage", None)]  # the next day, a kind word, not the same ask
+    assert texts == [("ask", call.tasks[0].id)]
+    run_at(later + timedelta(days=3, hours=1))
+    texts = db.session.execute(select(Message.kind, Message.task_id).where(Message.user_id == sam.user_id)).all()
+    assert texts == [("ask", call.tasks[0].id), ("reengage", None)]  # days later, a kind word, not the same ask
 
 
 def test_someone_who_answers_the_gentle_ask_is_not_archived(app):

@@ -31,6 +31,7 @@ from coordinator.services.texting.messages import message_queue
 from coordinator.sms import sms_gateway
 from tests.factories import PASSWORD, add_member, make_circle, make_user
 from tests.fake_twilio import FakeTwilio, slow
+from tests.settings_rows_asks import ASK_ROWS
 from tests.settings_rows_monitoring import MONITORING_ROWS
 from tests.sms import SMS_SETTINGS, signed_post, text_in
 from tests.test_config import PRODUCTION
@@ -479,6 +480,7 @@ ROWS = {
     "SQLALCHEMY_POOL_TIMEOUT": pool_check("SQLALCHEMY_POOL_TIMEOUT"),
     "SQLALCHEMY_POOL_RECYCLE": pool_check("SQLALCHEMY_POOL_RECYCLE"),
     "TEST_DATABASE_URL": check_test_database_url,
+    **ASK_ROWS,  # ASK_MIN_GAP_HOURS, REENGAGE_QUIET_DAYS (tests/settings_rows_asks.py)
     **MONITORING_ROWS,  # LOG_FORMAT, METRICS_ALLOWED_IPS, READY_HEARTBEAT_SECONDS, ... (tests/settings_rows_monitoring.py)
 }
 

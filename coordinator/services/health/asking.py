@@ -1,6 +1,6 @@
 """One outreach pass's picture of a circle: who may be asked about which task, and what the pass did.
 
-Loaded once per circle per pass in a fixed number of queries (asks this week,
+Loaded once per circle per pass in a fixed number of queries (the ask budget,
 asks still out, who holds what, who answered before, everyone's load), then
 kept up to date as the pass asks people, so the ladder (outreach.py) and
 re-engagement (reengage.py) never text one person twice in a pass or take
@@ -13,7 +13,7 @@ from collections import Counter
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
-from sqlalchemy import func, select
+from sqlalchemy import select
 from sqlalchemy.orm import joinedload
 
 from coordinator.clock import now
@@ -25,6 +25,7 @@ from coordinator.models.needs import Task
 from coordinator.services.care.matching import suits
 from coordinator.services.health.load import Load, answered_before, circle_load
 from coordinator.services.health.settings import HealthSettings, health_settings
+from coordinator.services.texting.ask_budget import CircleBudget
 
 PENDING_FOR = timedelta(days=2)  # an ask this recent may still get a yes, so it counts toward the cap
 
@@ -52,7 +53,7 @@ class CircleState:
     coordinators: list[Membership]
     load: Load
     answered: set[int]
-    asks_week: Counter
+    budget: CircleBudget  # the week's asks and the spacing (services/texting/ask_budget.py)
     asked: set[tuple[int, int]]
     pending: Counter  # asks about still-open tasks, sent lately and not yet answered
     holders: set[tuple[int, int]]
@@ -71,21 +72,6 @@ class CircleState:
             )
         )
         task_ids = [t.id for t in tasks]
-        week_ago = now() - timedelta(days=7)
-        asks_week = Counter(
-            dict(
-                db.session.execute(
-                    select(Message.user_id, func.count())
-                    .where(
-                        Message.circle_id == circle.id,
-                        Message.kind.in_(("ask", "digest", "reengage")),
-                        Message.created_at > week_ago,
-                        Message.status != MessageStatus.CANCELLED,
-                    )
-                    .group_by(Message.user_id)
-                ).all()
-            )
-        )
         asks: list = []
         holders: set = set()
         if task_ids:
@@ -113,7 +99,7 @@ class CircleState:
             coordinators=[m for m in members if m.role == COORDINATOR],
             load=circle_load(circle_id=circle.id, factor=settings.fair_share_factor),
             answered=answered_before(circle_id=circle.id),
-            asks_week=asks_week,
+            budget=CircleBudget.load_for(circle.id, [m.user_id for m in members]),
             asked={(task_id, user_id) for task_id, user_id, _, _ in asks},
             pending=Counter(
                 user_id
@@ -132,7 +118,7 @@ class CircleState:
             if m.user.can_text
             and (task.id, m.user_id) not in self.asked
             and (task.id, m.user_id) not in self.holders
-            and self.asks_week[m.user_id] < m.asks_per_week
+            and self.budget.may_ask(m)  # within their asks this week, and not too soon after the last
             and self.has_room(m.user_id)  # yes to all stays within the cap
             and m.user_id not in self.asked_now  # one ask per person per pass: one clear message, not three
             and suits(m, task)
@@ -150,14 +136,15 @@ class CircleState:
     def everyone_left(self, task: Task) -> tuple[list[Membership], list[Membership]]:
         """Who "ask everyone" would text now, and who it spares because they already carry their fair share.
 
-        Everyone reachable who has not been asked and did not say never to asks,
-        whatever kind of help they offered and however many asks they had this week.
+        Everyone reachable who has not been asked, whatever kind of help they offered,
+        within their asks this week and the spacing (a coordinator's tap draws from the
+        same budget as the ladder: the dispatcher would refuse the text anyway).
         """
         reachable = [
             m
             for m in self.supporters
             if m.user.can_text
-            and m.asks_per_week > 0
+            and self.budget.may_ask(m)
             and (task.id, m.user_id) not in self.asked
             and (task.id, m.user_id) not in self.holders
         ]

@@ -4,7 +4,8 @@ Run by the scheduler. For each open task it climbs a ladder, one rung at a
 time as the day comes closer (the days are per-circle settings):
 
 1. the best few supporters for it: they offer that kind of help, are free then,
-   are under their weekly ask limit and the fair-share cap, have answered asks
+   are within their asks this week and the spacing between asks
+   (services/texting/ask_budget.py) and the fair-share cap, have answered asks
    before, and have been asked least recently;
 2. everyone else who suits it;
 3. the first coordinator in line, with a one-tap page to ask everyone or mark it
@@ -146,7 +147,7 @@ def ask(task: Task, people: list[Membership], state: CircleState, outcome: Outco
             state.asked.add((task.id, member.user_id))
             state.asked_now.add(member.user_id)
             state.pending[member.user_id] += 1
-            state.asks_week[member.user_id] += 1
+            state.budget.spend(member.user_id)
             activity_record(
                 kind="ask.sent",
                 circle_id=task.circle_id,

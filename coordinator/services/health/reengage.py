@@ -3,9 +3,10 @@
 Part of each outreach pass (outreach.py calls it after the ladder). Someone who
 has drifted (services/health/load.py says who) gets one low-pressure text, with
 a small task that suits them when there is one and it keeps them within their
-fair share; never more than once in eight weeks, and never on top of an ask
-about a task in the same pass. Someone who still has not done anything weeks
-after that ask is archived, not nagged; anyone who came back in the meantime is
+fair share; never more than once in eight weeks, and from the same weekly
+budget as every ask: never within REENGAGE_QUIET_DAYS of another ask, in this
+pass or an earlier one (services/texting/ask_budget.py). Someone who still has
+not done anything weeks after that ask is archived, not nagged; anyone who came back in the meantime is
 left alone and may be asked again on a later drift.
 """
 
@@ -26,6 +27,7 @@ from coordinator.services.health.activity import activity_record
 from coordinator.services.health.asking import CircleState, Outcome
 from coordinator.services.health.load import ACTIVE_KINDS, drifting
 from coordinator.services.health.settings import HealthSettings, health_settings
+from coordinator.services.texting.ask_budget import REENGAGE, CircleBudget
 from coordinator.services.texting.messages import notify
 
 SMALL_KINDS = ("call", "visit", "errands", "other", "meal")  # good first steps back
@@ -35,8 +37,8 @@ REENGAGE_EVERY = timedelta(weeks=8)
 def reengage(circle: Circle, outcome: Outcome, *, state: CircleState | None = None) -> None:
     """One low-pressure, concrete ask for each drifting supporter; long silence after it: archive quietly.
 
-    `state` is this pass's view of the circle's open tasks (None: it has none),
-    so someone just asked about a task is not sent a second text as well.
+    `state` is this pass's view of the circle's open tasks and budget (None: it
+    has no open tasks), so someone just asked about a task is not texted again.
     """
     settings = health_settings(circle)
     if not settings.reengage:
@@ -56,6 +58,9 @@ def reengage(circle: Circle, outcome: Outcome, *, state: CircleState | None = No
     }
     _archive_silent(circle, members, settings, outcome)
     drifts = drifting(circle_id=circle.id)
+    if not drifts:
+        return
+    budget = state.budget if state else CircleBudget.load_for(circle.id, list(members))
     small = [
         t
         for t in (state.tasks if state else [])
@@ -67,8 +72,8 @@ def reengage(circle: Circle, outcome: Outcome, *, state: CircleState | None = No
             continue
         if member.reengaged_at is not None and member.reengaged_at > moment - REENGAGE_EVERY:
             continue
-        if state and member.user_id in state.asked_now:
-            continue  # they were just asked about a task: one clear message, not two
+        if not budget.may_ask(member, REENGAGE):
+            continue  # asked enough this week, or asked lately (days, not hours): one clear message, not two
         # A concrete small task, unless even that (with any asks still out) would take them past their fair share.
         room = state is not None and state.has_room(member.user_id)
         task = next((t for t in small if room and (t.id, member.user_id) not in state.asked and suits(member, t)), None)
@@ -85,6 +90,7 @@ def reengage(circle: Circle, outcome: Outcome, *, state: CircleState | None = No
             task_id=task.id if task else None,
         ):
             member.reengaged_at = moment
+            budget.spend(member.user_id)
             activity_record(
                 kind="member.reengaged", circle_id=circle.id, subject_id=member.user_id, data={"reason": drift.reason}
             )

@@ -23,6 +23,7 @@ from coordinator.models.claims import Claim
 from coordinator.models.invitations import ReopenAnswer, Reopening, ReopeningStatus
 from coordinator.services.health.activity import activity_record
 from coordinator.services.people.closing import circle_open_check
+from coordinator.services.texting.ask_budget import REOPEN_ASK, CircleBudget
 from coordinator.services.texting.messages import message_queue, notify
 from coordinator.sms.segments import too_many_texts
 from coordinator.tokens import token_hash, token_new
@@ -133,7 +134,11 @@ def reopen_send(*, reopening: Reopening, approver: User) -> int:
         raise Conflict("This reopening was already sent or withdrawn.")
     circle = db.session.get(Circle, reopening.circle_id)
     asked = 0
-    for member in db.session.scalars(select(Membership).where(Membership.id.in_(reopening.member_ids))):
+    chosen = list(db.session.scalars(select(Membership).where(Membership.id.in_(reopening.member_ids))))
+    budget = CircleBudget.load_for(circle.id, [m.user_id for m in chosen])
+    for member in chosen:
+        if not budget.may_ask(member, REOPEN_ASK):
+            continue  # it draws from their asks this week like any ask (services/texting/ask_budget.py)
         token = token_new()
         answer = ReopenAnswer(reopening_id=reopening.id, membership_id=member.id, token_hash=token_hash(token))
         db.session.add(answer)
@@ -158,6 +163,7 @@ def reopen_send(*, reopening: Reopening, approver: User) -> int:
             user_id=user.id,
             circle_id=circle.id,
         )
+        budget.spend(user.id)
         asked += 1
     activity_record(kind="circle.reopened", circle_id=circle.id, actor_id=approver.id, data={"asked": asked})
     return asked

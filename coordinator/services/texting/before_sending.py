@@ -21,6 +21,7 @@ from coordinator.models.claims import Claim, ClaimStatus
 from coordinator.models.inbound import PhoneOptOut
 from coordinator.models.messages import Message
 from coordinator.models.needs import Task, TaskStatus
+from coordinator.services.texting.ask_budget import send_refusal
 from coordinator.services.texting.quiet_hours import next_allowed, window_for, zone_for
 from coordinator.services.texting.send_time import stale_reason
 
@@ -67,7 +68,7 @@ def cancel_reason(message: Message) -> str | None:
             member == MembershipStatus.ARCHIVED and message.kind != "reopen_ask"
         ):
             return "no longer in the circle"
-    return None
+    return send_refusal(message)  # the week's asks and the spacing between them (ask_budget.py)
 
 
 def quiet_until(message: Message) -> datetime | None:

@@ -2,17 +2,17 @@
 
 Sent on Sunday late afternoon in the person's own zone, only if something
 suits them (kind of help, free time, who may see it), only within the asks
-per week they agreed to, and never to someone who opted out. It counts as
-one ask.
+per week they agreed to and not too soon after another ask (one budget for
+every asking text: services/texting/ask_budget.py), and never to someone who
+opted out. It counts as one ask.
 """
 
 from __future__ import annotations
 
-from collections import Counter
 from dataclasses import dataclass
 from datetime import timedelta
 
-from sqlalchemy import func, select
+from sqlalchemy import select
 from sqlalchemy.orm import contains_eager, joinedload
 
 from coordinator.categories import CATEGORIES
@@ -20,15 +20,14 @@ from coordinator.clock import local, now, short_time
 from coordinator.extensions import db
 from coordinator.models.circles import SUPPORTER, Circle, Membership, MembershipStatus
 from coordinator.models.claims import Claim, ClaimStatus
-from coordinator.models.messages import Message, MessageStatus
 from coordinator.models.needs import Need, Task, TaskStatus
 from coordinator.services.care.matching import suits
 from coordinator.services.health.load import Load, circle_load
 from coordinator.services.health.settings import health_settings
+from coordinator.services.texting.ask_budget import DIGEST, CircleBudget
 from coordinator.services.texting.messages import notify
 from coordinator.services.texting.quiet_hours import zone_for
 
-ASK_KINDS = ("digest", "ask")
 DIGEST_WEEKDAY = 6  # Sunday
 DIGEST_HOURS = range(16, 19)  # 16:00-18:59 local
 PER_DIGEST = 2
@@ -65,21 +64,11 @@ class _CircleFacts:
 
     tasks: list[Task]
     load: Load
-    asks: Counter
+    budget: CircleBudget
     held: set[tuple[int, int]]
 
     @classmethod
     def load_for(cls, circle: Circle) -> _CircleFacts:
-        asks = db.session.execute(
-            select(Message.user_id, func.count())
-            .where(
-                Message.circle_id == circle.id,
-                Message.kind.in_(ASK_KINDS),
-                Message.status != MessageStatus.CANCELLED,
-                Message.created_at > now() - timedelta(days=7),
-            )
-            .group_by(Message.user_id)
-        ).all()
         held = db.session.execute(
             select(Claim.user_id, Claim.task_id).where(
                 Claim.circle_id == circle.id, Claim.status != ClaimStatus.RELEASED
@@ -88,7 +77,7 @@ class _CircleFacts:
         return cls(
             tasks=_open_tasks(circle.id),
             load=circle_load(circle_id=circle.id, factor=health_settings(circle).fair_share_factor),
-            asks=Counter(dict(asks)),
+            budget=CircleBudget.load_for(circle.id),
             held={(user_id, task_id) for user_id, task_id in held},
         )
 
@@ -115,12 +104,12 @@ def digests_send() -> int:
         if member.circle_id not in facts:
             facts[member.circle_id] = _CircleFacts.load_for(member.circle)
         circle = facts[member.circle_id]
-        if circle.asks[user.id] >= member.asks_per_week or not circle.load.room_for(user.id):
-            continue  # asked enough this week, or carrying more than their share already
+        if not circle.budget.may_ask(member, DIGEST) or not circle.load.room_for(user.id):
+            continue  # asked enough this week or too lately, or carrying more than their share already
         picks = [t for t in circle.tasks if (user.id, t.id) not in circle.held and suits(member, t)][:PER_DIGEST]
         if not picks:
             continue
-        queued += notify(
+        sent = notify(
             user=user,
             kind="digest",
             key=f"digest:{member.id}:{week.year}-W{week.week:02d}",
@@ -128,4 +117,7 @@ def digests_send() -> int:
             circle_id=member.circle_id,
             send_by=moment + timedelta(hours=12),
         )
+        if sent:
+            circle.budget.spend(user.id)
+            queued += 1
     return queued
