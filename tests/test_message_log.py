@@ -183,3 +183,22 @@ def test_the_log_reads_on_a_phone_and_only_coordinators_see_what_was_said(client
         client.sign_in(maria.email, PASSWORD)
         patient_view = client.get(f"/circles/{circle.id}/messages").get_data(as_text=True)
     assert "Sam Carter" in patient_view and "Welcome to Team Test!" not in patient_view
+
+
+def test_every_reason_the_dispatcher_drops_a_text_has_words_for_the_coordinator():
+    """A stale or over-budget text shows why in plain words, not the dispatcher's own note (or a vague default)."""
+    import re
+    from pathlib import Path
+
+    from coordinator.services.texting import ask_budget
+    from coordinator.services.texting.message_log import NOT_SENT
+
+    source = (Path(__file__).parent.parent / "coordinator/services/texting/send_time.py").read_text()
+    reasons = set(re.findall(r'"(stale: [^"]+)"', source))
+    reasons |= {ask_budget.OVER_BUDGET, ask_budget.TOO_SOON, ask_budget.REENGAGE_TOO_SOON}
+    assert len(reasons) >= 8
+    assert reasons <= set(NOT_SENT), sorted(reasons - set(NOT_SENT))
+    message = Message(kind="ask", channel="sms", status="cancelled", due_at=NEXT_NOON_NEW_YORK, last_error=ask_budget.TOO_SOON)
+    assert message_status(message, circle_zone="America/New_York", moment=NEXT_NOON_NEW_YORK)[2] == (
+        "They'd been asked something else shortly before."
+    )

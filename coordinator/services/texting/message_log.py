@@ -63,6 +63,14 @@ NOT_SENT = {
     "the task was given back": "They had given the task back.",
     "no longer in the circle": "They're no longer in the circle.",
     "only possible in quiet hours before it stopped mattering": "It could only have gone during their quiet hours.",
+    "stale: a digest more than a day old": "The weekly list was more than a day old by then.",
+    "stale: the window has closed": "The time to do it had passed.",
+    "stale: the task has started": "The task had already started.",
+    "stale: too late in the window to ask": "It was too late in the week to ask.",
+    "stale: the reminder going now says it": "The reminder going at the same time said it.",
+    "over the week's asks": "They'd had all the asks a week they agreed to.",
+    "too soon after another ask": "They'd been asked something else shortly before.",
+    "re-engagement too soon after another ask": "They'd been asked something else shortly before.",
 }
 
 
