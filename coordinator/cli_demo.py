@@ -110,7 +110,11 @@ def _demo_needs(circle: Circle, *, coordinator: User, supporters: list[User]) ->
             start_time=time(9),
             end_time=time(11, 30),
             address=f"{home} (front door)",
-            details={"destination": "Mercy Cancer Center, east entrance", "appointment_time": "09:30", "return_trip": "y"},
+            details={
+                "destination": "Mercy Cancer Center, east entrance",
+                "appointment_time": "09:30",
+                "return_trip": "y",
+            },
             repeat=Repeat("weekly", (WEEKDAYS[soon.weekday()],), "weeks", weeks=6),
         ),
         NeedInput(

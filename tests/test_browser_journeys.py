@@ -52,7 +52,9 @@ def test_a_supporter_joins_from_a_texted_link_takes_a_task_and_gives_it_back(app
     daniel = make_user(name="Daniel Lopez")
     circle = make_circle(coordinator=daniel, name="Team Maria")
     ride = make_need(circle, daniel, title="Ride to chemo", start_date=today_in(circle.timezone) + timedelta(days=3))
-    make_need(circle, daniel, category="meal", title="Dinner for the family", start_date=ride.start_date + timedelta(days=2))
+    make_need(
+        circle, daniel, category="meal", title="Dinner for the family", start_date=ride.start_date + timedelta(days=2)
+    )
     contact = contact_parse(name="Sam Carter", phone="202-555-0110", email="", region="US")
     invitation_send(circle=circle, inviter=daniel, contact=contact, message="Could you help again?")
     db.session.commit()

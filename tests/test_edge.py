@@ -78,9 +78,7 @@ def healthz():
 
 
 def test_no_view_queries_commits_or_reads_the_form_by_hand():
-    problems = [
-        problem for path in sorted(WEB.glob("*.py")) for problem in edge_problems(path.read_text(), path.stem)
-    ]
+    problems = [problem for path in sorted(WEB.glob("*.py")) for problem in edge_problems(path.read_text(), path.stem)]
     assert problems == []
 
 

@@ -198,7 +198,9 @@ def test_every_reason_the_dispatcher_drops_a_text_has_words_for_the_coordinator(
     reasons |= {ask_budget.OVER_BUDGET, ask_budget.TOO_SOON, ask_budget.REENGAGE_TOO_SOON}
     assert len(reasons) >= 8
     assert reasons <= set(NOT_SENT), sorted(reasons - set(NOT_SENT))
-    message = Message(kind="ask", channel="sms", status="cancelled", due_at=NEXT_NOON_NEW_YORK, last_error=ask_budget.TOO_SOON)
+    message = Message(
+        kind="ask", channel="sms", status="cancelled", due_at=NEXT_NOON_NEW_YORK, last_error=ask_budget.TOO_SOON
+    )
     assert message_status(message, circle_zone="America/New_York", moment=NEXT_NOON_NEW_YORK)[2] == (
         "They'd been asked something else shortly before."
     )

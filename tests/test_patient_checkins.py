@@ -200,7 +200,10 @@ def test_a_supporter_texting_a_request_gets_the_normal_help_line(client, checked
 def test_the_patients_commands_and_reserved_words_are_never_intercepted(client, checked_in, circle):
     task = first_task(make_need(circle, maria(), start_date=date(2026, 6, 10)))
     # answered as commands, not read as check-in answers (the patient is never signed up for her own help)
-    assert text_in(client, MARIA, f"TAKE {task.id}") == f"Task {task.id} is help for you, so it's for others to take. We'll find someone."
+    assert (
+        text_in(client, MARIA, f"TAKE {task.id}")
+        == f"Task {task.id} is help for you, so it's for others to take. We'll find someone."
+    )
     assert text_in(client, MARIA, "MINE").startswith("You have nothing coming up")
     assert text_in(client, MARIA, "STOP") == ""
     assert maria().sms_opted_out_at is not None

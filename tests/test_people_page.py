@@ -241,9 +241,12 @@ def test_join_requests_wait_at_the_top_of_people_with_let_in_and_decline(app, te
     answer = daniel.post(approve, {"back": "people"}, form_url=people_url(circle))
     assert answer.headers["Location"] == people_url(circle)
     assert "Grace Okafor is in the circle." in daniel.get(people_url(circle)).get_data(as_text=True)
-    assert db.session.scalar(
-        select(Membership.status).where(Membership.user_id == grace.user_id, Membership.circle_id == circle.id)
-    ) == "active"
+    assert (
+        db.session.scalar(
+            select(Membership.status).where(Membership.user_id == grace.user_id, Membership.circle_id == circle.id)
+        )
+        == "active"
+    )
 
     decline = f"/circles/{circle.id}/invitations/requests/{tom.id}/decline"
     daniel.post(decline, {"back": "people"}, form_url=people_url(circle))

@@ -125,4 +125,6 @@ def test_a_message_too_long_for_three_texts_is_refused_by_the_field_and_nothing_
     assert response.status_code == 422 and "keep it to 3" in page and "characters shorter" in page
     assert db.session.scalar(select(func.count(Reopening.id))) == 0
     fits = "We would love to see you again. Treatment starts Monday; rides are the big thing."
-    assert maria.post(f"/circles/{circle.id}/reopen", {"message": fits, "member_ids": [members[0].id]}).status_code == 302
+    assert (
+        maria.post(f"/circles/{circle.id}/reopen", {"message": fits, "member_ids": [members[0].id]}).status_code == 302
+    )

@@ -89,7 +89,9 @@ def test_a_dead_holders_lock_is_free(app):
     close, and on SQLite the operating system drops the dead process's file lock."""
     url = db.engine.url.render_as_string(hide_password=False)
     standby = LeaderLock(db.engine)
-    with subprocess.Popen([sys.executable, "-c", HOLDER, url], cwd=BASE_DIR, stdout=subprocess.PIPE, text=True) as holder:
+    with subprocess.Popen(
+        [sys.executable, "-c", HOLDER, url], cwd=BASE_DIR, stdout=subprocess.PIPE, text=True
+    ) as holder:
         try:
             assert holder.stdout.readline().strip() == "held"
             assert not standby.acquire()

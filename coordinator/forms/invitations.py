@@ -34,7 +34,9 @@ class InviteManyForm(FlaskForm):
         description="One person per line: name, then mobile number or email. For example: Sam Carter, 202-555-0110",
     )
     message = TextAreaField(  # its own id: the single-invite form on the same page has a "message" too
-        "Your message", id="many_message", validators=[Length(max=600, message="Keep the message under 600 characters.")]
+        "Your message",
+        id="many_message",
+        validators=[Length(max=600, message="Keep the message under 600 characters.")],
     )
 
 

@@ -50,7 +50,9 @@ def _failed(response) -> bool:
 
 @bp.route("/register", methods=["GET", "POST"])
 @limiter.limit(configured_limit("REGISTER_LIMIT_PER_IP"), methods=["POST"])
-@limiter.limit(configured_limit("REGISTER_LIMIT_PER_EMAIL"), methods=["POST"], key_func=_account_key)  # counted per route
+@limiter.limit(
+    configured_limit("REGISTER_LIMIT_PER_EMAIL"), methods=["POST"], key_func=_account_key
+)  # counted per route
 def register():
     """Step one: a name and an email; the same answer whether or not the email has an account."""
     target = safe_next_url(request.args.get("next"))

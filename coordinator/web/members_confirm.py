@@ -36,8 +36,7 @@ def reopened_in_words(first: str, tasks: list[Task], kind: str = "upcoming") -> 
         return f"{first} hasn't said yes to any {kind} task, so no task loses its helper."
     what = f"{kind} task" if len(tasks) == 1 else f"{len(tasks)} {kind} tasks"
     return (
-        f"{first}'s {what} ({tasks_in_words(tasks)}) will need someone again, "
-        "and any other coordinators will be told."
+        f"{first}'s {what} ({tasks_in_words(tasks)}) will need someone again, and any other coordinators will be told."
     )
 
 

@@ -108,4 +108,3 @@ def manager_home(membership: Membership) -> ManagerHome:
         week_needing=int(rows[0].needing or 0) if rows else 0,
         claims=claims_by_task([t.id for t in week]),
     )
-

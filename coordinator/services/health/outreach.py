@@ -185,14 +185,18 @@ def backups(outcome: Outcome, *, circle_id: int | None) -> None:
     before the alert), and any coordinator acting on the task since then keeps the backup out of it.
     """
     moment = now()
-    query = select(Task).join(Circle, Circle.id == Task.circle_id).where(
-        Circle.closed_at.is_(None),
-        Task.ask_stage == ALERTED,
-        Task.alert_handled_at.is_(None),
-        Task.covered_elsewhere_at.is_(None),
-        Task.status == TaskStatus.OPEN,
-        Task.claimed < Task.capacity,
-        Task.starts_at > moment,
+    query = (
+        select(Task)
+        .join(Circle, Circle.id == Task.circle_id)
+        .where(
+            Circle.closed_at.is_(None),
+            Task.ask_stage == ALERTED,
+            Task.alert_handled_at.is_(None),
+            Task.covered_elsewhere_at.is_(None),
+            Task.status == TaskStatus.OPEN,
+            Task.claimed < Task.capacity,
+            Task.starts_at > moment,
+        )
     )
     if circle_id is not None:
         query = query.where(Task.circle_id == circle_id)

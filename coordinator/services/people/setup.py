@@ -67,9 +67,7 @@ def setup_steps(circle: Circle, *, viewer: Membership | None = None) -> list[Ste
         Membership.circle_id == circle.id, Membership.status == MembershipStatus.ACTIVE, Membership.role == PATIENT
     )
     row = db.session.execute(
-        select(
-            needs.scalar_subquery(), joined.scalar_subquery(), invited.scalar_subquery(), patient.scalar_subquery()
-        )
+        select(needs.scalar_subquery(), joined.scalar_subquery(), invited.scalar_subquery(), patient.scalar_subquery())
     ).one()
     needs_count, joined_count, invited_count, patients = row
     if not circle.created_by_id:  # nobody is known to have started it: anyone past the first counts
