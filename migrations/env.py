@@ -85,10 +85,33 @@ def run_migrations_online():
     conf_args.setdefault("process_revision_directives", skip_empty_revisions)
     conf_args.setdefault("render_item", render_item)
     conf_args.setdefault("compare_type", True)
-    with target_db.engine.connect() as connection, migration_lock(connection):
+    with target_db.engine.connect() as connection, migration_lock(connection), foreign_keys_off(connection):
         context.configure(connection=connection, target_metadata=target_db.metadata, **conf_args)
         with context.begin_transaction():
             context.run_migrations()
+
+
+@contextmanager
+def foreign_keys_off(connection):
+    """SQLite alters a table by copying it and dropping the old one, which a foreign key pointing at it forbids.
+
+    So on SQLite (where the app turns foreign keys on for every connection) they are off while migrations run,
+    and afterwards SQLite checks every reference: a migration that left one dangling stops here, named.
+    """
+    if connection.dialect.name != "sqlite":
+        yield
+        return
+    connection.exec_driver_sql("PRAGMA foreign_keys=OFF")
+    connection.commit()
+    try:
+        yield
+        dangling = connection.exec_driver_sql("PRAGMA foreign_key_check").fetchall()
+        if dangling:
+            tables = sorted({row[0] for row in dangling})
+            raise RuntimeError(f"The migration left rows pointing at nothing in: {', '.join(tables)}")
+    finally:
+        connection.exec_driver_sql("PRAGMA foreign_keys=ON")
+        connection.commit()
 
 
 if context.is_offline_mode():

@@ -35,10 +35,17 @@ def upgrade():
     with op.batch_alter_table('users', schema=None) as batch_op:
         batch_op.alter_column('quiet_start', existing_type=sa.Time(), nullable=True)
         batch_op.alter_column('quiet_end', existing_type=sa.Time(), nullable=True)
-    op.execute(
-        "UPDATE users SET quiet_start = NULL, quiet_end = NULL "
-        "WHERE quiet_start = '21:00:00' AND quiet_end = '08:00:00'"
-    )
+    # SQLite keeps a time as text with microseconds ('21:00:00.000000'); PostgreSQL as a time.
+    if op.get_bind().dialect.name == "sqlite":
+        op.execute(
+            "UPDATE users SET quiet_start = NULL, quiet_end = NULL "
+            "WHERE substr(quiet_start, 1, 8) = '21:00:00' AND substr(quiet_end, 1, 8) = '08:00:00'"
+        )
+    else:
+        op.execute(
+            "UPDATE users SET quiet_start = NULL, quiet_end = NULL "
+            "WHERE quiet_start = '21:00:00' AND quiet_end = '08:00:00'"
+        )
 
 
 def downgrade():
