@@ -195,6 +195,9 @@ class Looker:
         return True
 
     def check(self, what: str) -> None:
+        # After a form's submit the new page's DOM can be there before its stylesheet is (a busy machine): axe would
+        # then judge the unstyled page (the skip link beside the brand, small links). Wait for the whole page.
+        self.page.wait_for_load_state("load")
         where = f"{self.who} {what}"
         self.findings.extend(axe_findings(self.page, where))
         if self.phone:
