@@ -12,6 +12,7 @@ from coordinator.models.messages import Message
 from coordinator.models.needs import Need, Task
 from coordinator.models.operations import SchedulerHeartbeat
 from coordinator.models.sign_in_codes import SignInCode
+from coordinator.models.updates import Update, UpdateHeart, UpdateLink, UpdateNote, UpdatePhoto
 
 __all__ = [
     "Base",
@@ -33,6 +34,11 @@ __all__ = [
     "SchedulerHeartbeat",
     "SignInCode",
     "Task",
+    "Update",
+    "UpdateHeart",
+    "UpdateLink",
+    "UpdateNote",
+    "UpdatePhoto",
     "User",
     "UserSession",
 ]

@@ -53,6 +53,11 @@ class Circle(Base):
     purge_after: Mapped[datetime | None] = mapped_column(UTCDateTime)
     # Set in the purge's own transaction; the events table lets this circle's rows go only then.
     purge_started_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    # The patient's choices about updates (services/updates/): do coordinators' updates wait for her
+    # approval; do update emails carry the words or only a link; may supporters read each other's notes.
+    updates_need_approval: Mapped[bool] = mapped_column(Boolean, default=False)
+    updates_email_full: Mapped[bool] = mapped_column(Boolean, default=False)
+    notes_shared: Mapped[bool] = mapped_column(Boolean, default=False)
 
     memberships: Mapped[list[Membership]] = relationship(back_populates="circle")
 
@@ -75,6 +80,8 @@ class Membership(Base):
             postgresql_where=text("role = 'patient'"),
         ),
         Index("ix_memberships_user_id_status", "user_id", "status"),
+        CheckConstraint("updates_by IN ('text', 'email', 'weekly', 'none')", name="known_updates_by"),
+        CheckConstraint("notes_by IN ('text', 'email', 'none')", name="known_notes_by"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -94,6 +101,10 @@ class Membership(Base):
     removed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     last_asked_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     reengaged_at: Mapped[datetime | None] = mapped_column(UTCDateTime)  # the one gentle ask after drifting
+    # How this member hears of updates and (the patient, coordinators) of notes; empty: the default
+    # (services/updates/delivery.py). Values: models/updates.py UpdatesBy and NotesBy.
+    updates_by: Mapped[str | None] = mapped_column(String(10))
+    notes_by: Mapped[str | None] = mapped_column(String(10))
 
     circle: Mapped[Circle] = relationship(back_populates="memberships")
     user: Mapped[User] = relationship()
