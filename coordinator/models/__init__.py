@@ -11,6 +11,7 @@ from coordinator.models.invitations import ImportBatch, Invitation, JoinRequest,
 from coordinator.models.messages import Message
 from coordinator.models.needs import Need, Task
 from coordinator.models.operations import SchedulerHeartbeat
+from coordinator.models.plans import Plan, PlanDay, PlanQuiet, PlanRule, PlanTreatment
 from coordinator.models.sign_in_codes import SignInCode
 from coordinator.models.updates import Update, UpdateHeart, UpdateLink, UpdateNote, UpdatePhoto
 
@@ -29,6 +30,11 @@ __all__ = [
     "NeedDraft",
     "PasswordReset",
     "PhoneOptOut",
+    "Plan",
+    "PlanDay",
+    "PlanQuiet",
+    "PlanRule",
+    "PlanTreatment",
     "ReopenAnswer",
     "Reopening",
     "SchedulerHeartbeat",

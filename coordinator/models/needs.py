@@ -72,6 +72,10 @@ class Need(Base):
     rrule: Mapped[str] = mapped_column(String(200), default="")
     generated_until: Mapped[date | None] = mapped_column(Date)
     created_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
+    # Made from a treatment plan (models/plans.py): the plan, and the treatment day it hangs on (if any).
+    plan_id: Mapped[int | None] = mapped_column(ForeignKey("plans.id", ondelete="SET NULL"), index=True)
+    plan_day_id: Mapped[int | None] = mapped_column(ForeignKey("plan_days.id", ondelete="SET NULL"), index=True)
+    plan_rule_id: Mapped[int | None] = mapped_column(ForeignKey("plan_rules.id", ondelete="SET NULL"))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=now)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=now, onupdate=now)
     cancelled_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
