@@ -93,6 +93,9 @@ class BaseConfig:
     UNKNOWN_SENDER_LIMIT = "5 per hour;20 per day"
     INVITATION_DAYS = 14
     NEEDS_HORIZON_DAYS = 56
+    # Photos on updates (services/updates/photos.py): where their files live, and the largest one a person may send.
+    PHOTO_DIR = str(INSTANCE_DIR / "photos")  # one folder per circle inside; production checks it is writable
+    PHOTO_MAX_BYTES = 12 * 1024 * 1024
 
     # Outside world
     SMS_BACKEND = "console"
@@ -198,6 +201,7 @@ _STRING_SETTINGS = (
     "LOG_LEVEL",
     "METRICS_ALLOWED_IPS",
     "PROMETHEUS_MULTIPROC_DIR",
+    "PHOTO_DIR",
 )
 
 
@@ -229,6 +233,7 @@ _WHOLE_NUMBER_SETTINGS = (
     "SQLALCHEMY_MAX_OVERFLOW",
     "SQLALCHEMY_POOL_TIMEOUT",
     "SQLALCHEMY_POOL_RECYCLE",
+    "PHOTO_MAX_BYTES",
 )
 
 # Numbers where 0 would stop something working (a pool of none, sending never, waiting no time at all).
@@ -242,6 +247,7 @@ _ABOVE_ZERO = {
     "READY_HEARTBEAT_SECONDS",
     "SCHEDULER_HEARTBEAT_SECONDS",
     "SCHEDULER_FORGET_SECONDS",
+    "PHOTO_MAX_BYTES",
 }
 _BACKENDS = {"SMS_BACKEND": ("console", "twilio"), "MAIL_BACKEND": ("console", "smtp")}
 _LOOPBACK_HOSTS = {"127.0.0.1", "::1", "localhost"}
@@ -365,7 +371,7 @@ def _check_time(name: str, value: str) -> None:
 
 def check_production_deployment(config: BaseConfig, env) -> None:
     """Refuse, naming what to set, whatever would break a real deployment; every problem at once."""
-    problems = [*_public_url_problems(config, env), *_backend_problems(config, env)]
+    problems = [*_public_url_problems(config, env), *_backend_problems(config, env), *_photo_dir_problems(config, env)]
     if problems:
         raise ConfigError("Refusing to start in production:\n- " + "\n- ".join(problems))
 
@@ -386,6 +392,24 @@ def _public_url_problems(config: BaseConfig, env) -> list[str]:
         f"{config.PUBLIC_BASE_URL!r}. Set PUBLIC_BASE_URL=https://your.domain (http only for 127.0.0.1 or "
         "localhost)"
     ]
+
+
+def _photo_dir_problems(config: BaseConfig, env) -> list[str]:
+    """A PHOTO_DIR the host chose must be absolute and writable by this process (checked, never created, here)."""
+    if not env.get("PHOTO_DIR"):
+        return []  # instance/photos, beside the database the units already let the service write
+    path = Path(config.PHOTO_DIR)
+    if not path.is_absolute():
+        return [f"PHOTO_DIR must be an absolute path like /var/lib/coordinator/photos, not {config.PHOTO_DIR!r}"]
+    existing = next(folder for folder in (path, *path.parents) if folder.exists())
+    if not existing.is_dir():
+        return [f"PHOTO_DIR must be a folder, but {existing} is a file"]
+    if not os.access(existing, os.W_OK | os.X_OK):
+        return [
+            f"PHOTO_DIR {config.PHOTO_DIR} can't be written by this process ({existing} isn't writable), so "
+            "photos on updates could not be saved. Make it writable by the service's user"
+        ]
+    return []
 
 
 def _backend_problems(config: BaseConfig, env) -> list[str]:

@@ -33,6 +33,7 @@ from tests.factories import PASSWORD, add_member, make_circle, make_user
 from tests.fake_twilio import FakeTwilio, slow
 from tests.settings_rows_asks import ASK_ROWS
 from tests.settings_rows_monitoring import MONITORING_ROWS
+from tests.settings_rows_photos import PHOTO_ROWS
 from tests.sms import SMS_SETTINGS, signed_post, text_in
 from tests.test_config import PRODUCTION
 from tests.web import WebClient
@@ -482,6 +483,7 @@ ROWS = {
     "TEST_DATABASE_URL": check_test_database_url,
     **ASK_ROWS,  # ASK_MIN_GAP_HOURS, REENGAGE_QUIET_DAYS (tests/settings_rows_asks.py)
     **MONITORING_ROWS,  # LOG_FORMAT, METRICS_ALLOWED_IPS, READY_HEARTBEAT_SECONDS, ... (tests/settings_rows_monitoring.py)
+    **PHOTO_ROWS,  # PHOTO_DIR, PHOTO_MAX_BYTES (tests/settings_rows_photos.py)
 }
 
 

@@ -148,7 +148,7 @@ def _prepare_one(upload: Upload, *, max_bytes: int) -> PreparedPhoto:
     name = _shown_name(upload.filename)
     data = upload.stream.read(max_bytes + 1)
     if len(data) > max_bytes:
-        raise Invalid(f"{name} is larger than {_megabytes(max_bytes)}. Please send a smaller copy.", field=FIELD)
+        raise Invalid(f"{name} is larger than {_size_words(max_bytes)}. Please send a smaller copy.", field=FIELD)
     if not _looks_like_a_photo(data):
         raise Invalid(f"{name} isn't a JPEG, PNG or HEIC photo. Please choose a photo.", field=FIELD)
     image = _decoded(data, name=name)
@@ -262,9 +262,12 @@ def _shown_name(filename: str | None) -> str:
     return name or "That photo"
 
 
-def _megabytes(count: int) -> str:
+def _size_words(count: int) -> str:
+    """12582912 -> "12 MB", 1572864 -> "1.5 MB", 10000 -> "10 KB"."""
     megabytes = count / (1024 * 1024)
-    return f"{megabytes:.0f} MB" if megabytes >= 10 or megabytes == int(megabytes) else f"{megabytes:.1f} MB"
+    if megabytes >= 1:
+        return f"{megabytes:.0f} MB" if megabytes >= 10 or megabytes.is_integer() else f"{megabytes:.1f} MB"
+    return f"{max(1, round(count / 1024))} KB"
 
 
 # --- files --------------------------------------------------------------------------------------------------------
