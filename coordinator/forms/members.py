@@ -6,13 +6,14 @@ Only shapes are read here; whether a choice is allowed is services/people/member
 from __future__ import annotations
 
 from flask_wtf import FlaskForm
-from wtforms import BooleanField, Field, SelectChoice, SelectMultipleField, StringField
+from wtforms import BooleanField, Field, RadioField, SelectChoice, SelectMultipleField, StringField
 from wtforms.utils import unset_value
 from wtforms.widgets import CheckboxInput, ListWidget
 
 from coordinator.categories import CATEGORIES
 from coordinator.forms.circles import ZoneField
 from coordinator.forms.fields import NumberInput, TimeInput
+from coordinator.forms.updates import NOTES_BY_CHOICES, UPDATES_BY_CHOICES
 from coordinator.services.care.recurrence import WEEKDAYS
 from coordinator.services.texting.reminders import LEAD_CHOICES
 
@@ -58,6 +59,8 @@ class PreferencesForm(FlaskForm):
     quiet_usual = BooleanField("Use the usual quiet hours")  # the host's, and they follow if the host changes them
     quiet_start = TimeInput("Quiet from")
     quiet_end = TimeInput("Quiet until")
+    updates_by = RadioField("Tell me about new updates", choices=UPDATES_BY_CHOICES, validate_choice=False)
+    notes_by = RadioField("Tell me about notes of encouragement", choices=NOTES_BY_CHOICES, validate_choice=False)
     sms_enabled = BooleanField("Texts")
     email_enabled = BooleanField("Email")
 

@@ -25,6 +25,8 @@ from coordinator.services.texting.digests import digests_send
 from coordinator.services.texting.dispatch import dispatch_due
 from coordinator.services.texting.reminders import reminders_plan
 from coordinator.services.texting.retention import texting_retention_purge
+from coordinator.services.updates.delivery import weekly_news_send
+from coordinator.services.updates.notes import notes_summaries_send
 
 
 @dataclass(frozen=True)
@@ -50,6 +52,8 @@ JOBS = [  # in the order `scheduler tick` runs them: plan first, deliver last
     Job("purge_circles", 3600, circles_purge, "delete closed circles whose grace period is over, every row"),
     Job("plan_reminders", 300, reminders_plan, "check-ins and reminders for tasks in the next two days"),
     Job("send_digests", 1800, digests_send, "the weekly digest, on Sunday afternoon in each person's zone"),
+    Job("send_update_news", 1800, weekly_news_send, "the week's updates, for those who chose weekly and got no digest"),
+    Job("send_notes_summaries", 1800, notes_summaries_send, "new notes for the patient and coordinators, once a day"),
     Job("outreach", 900, outreach_run, "ask the right few, escalate, alert coordinators, re-engage the drifting"),
     Job("patient_checkins", 1800, patient_checkins_send, "the patient's weekly check-in, Monday morning in their zone"),
     Job(

@@ -1,6 +1,7 @@
 """Reading what people text back: forgiving about case, spaces and punctuation.
 
-"take 42", "TAKE #42", "Take 42!" and "take42" all mean TAKE 42. Twilio's own
+"take 42", "TAKE #42", "Take 42!" and "take42" all mean TAKE 42; "note: thinking of
+you" and "Note thinking of you" are both a NOTE with its words as typed. Twilio's own
 words (STOP, START, HELP, ...) are recognised so the service can record an
 opt-out or opt-in, but they are never answered or used as our commands.
 """
@@ -21,8 +22,12 @@ SYNONYMS = {"CLAIM": "TAKE", "CONFIRM": "OK", "OKAY": "OK", "RELEASE": "DROP", "
 
 @dataclass(frozen=True)
 class Command:
-    word: str  # TAKE, OK, DROP, OPEN, MINE, OPT_OUT, OPT_IN, PROVIDER_HELP, or UNKNOWN
+    word: str  # TAKE, OK, DROP, OPEN, MINE, NOTE, OPT_OUT, OPT_IN, PROVIDER_HELP, or UNKNOWN
     code: int | None = None
+    words: str = ""  # a NOTE's own words, as the person typed them
+
+
+NOTE_WORD = re.compile(r"^\W*notes?\b[\s:;,.!\-]*", re.IGNORECASE)
 
 
 def parse(text: str) -> Command:
@@ -32,6 +37,9 @@ def parse(text: str) -> Command:
         return Command("UNKNOWN")
     if len(words) == 1 and words[0] in RESERVED:
         return Command("OPT_OUT" if words[0] in OPT_OUT else "OPT_IN" if words[0] in OPT_IN else "PROVIDER_HELP")
+    if words[0] in ("NOTE", "NOTES"):
+        note = NOTE_WORD.match(text or "")
+        return Command("NOTE", words=(text[note.end() :] if note else "").strip())
     head = re.match(r"^([A-Z]+)(\d+)$", words[0])  # "TAKE42"
     if head:
         words = [head.group(1), head.group(2), *words[1:]]

@@ -25,6 +25,7 @@ from coordinator.web.reopen import bp as reopen_bp
 from coordinator.web.security_record import bp as security_record_bp
 from coordinator.web.sms import bp as sms_bp
 from coordinator.web.tasks import bp as tasks_bp
+from coordinator.web.updates import bp as updates_bp
 
 
 def register_blueprints(app: Flask) -> None:
@@ -44,6 +45,7 @@ def register_blueprints(app: Flask) -> None:
     app.register_blueprint(reopen_bp)
     app.register_blueprint(security_record_bp)
     app.register_blueprint(drafts_bp)
+    app.register_blueprint(updates_bp)
     app.register_blueprint(sms_bp)
     app.register_blueprint(outreach_bp)
     app.register_blueprint(exports_bp)

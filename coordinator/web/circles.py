@@ -14,6 +14,7 @@ from coordinator.services.health.patient_checkins import drafts_pending_count
 from coordinator.services.people.circles import circle_create, circles_for_user
 from coordinator.services.people.joining import join_requests_of
 from coordinator.services.people.setup import setup_steps
+from coordinator.services.updates.reading import update_latest
 from coordinator.web.access import circle_view, managing_view
 from coordinator.web.edge import refusals
 from coordinator.web.members import inner_circle_change
@@ -66,7 +67,11 @@ def show(*, membership: Membership, circle: Circle):
     """The circle's first page: what waits on this person, by role (services/care/circle_home.py)."""
     if not membership.manages:
         return render_template(
-            "circles/show.html", circle=circle, membership=membership, home=supporter_home(membership)
+            "circles/show.html",
+            circle=circle,
+            membership=membership,
+            home=supporter_home(membership),
+            latest_update=update_latest(membership),
         )
     home = manager_home(membership)
     steps = setup_steps(circle, viewer=membership)
@@ -80,6 +85,7 @@ def show(*, membership: Membership, circle: Circle):
         confirm=ConfirmForm(),
         thanks=thanks_suggestions(circle_id=circle.id, exclude_user_id=membership.user_id) if may_thank else [],
         drafts_waiting=drafts_pending_count(circle_id=circle.id),
+        latest_update=update_latest(membership),
     )
 
 

@@ -38,6 +38,8 @@ from coordinator.services.people.members import (
 )
 from coordinator.services.people.phones import phone_display
 from coordinator.services.texting.quiet_hours import default_window, window_for
+from coordinator.services.updates.delivery import updates_by
+from coordinator.services.updates.notes import notes_by
 from coordinator.web.access import circle_view, managing_view
 from coordinator.web.confirming import Confirmation, confirmation_page
 from coordinator.web.edge import refusals
@@ -163,6 +165,8 @@ def preferences(*, membership: Membership, circle: Circle):
         form.quiet_start.data, form.quiet_end.data = window_for(user)  # the usual hours, if not chosen
         form.quiet_usual.data = user.quiet_start is None
         form.sms_enabled.data, form.email_enabled.data = user.sms_enabled, user.email_enabled
+        form.updates_by.data = updates_by(membership)
+        form.notes_by.data = notes_by(membership) if membership.manages else None
     availability = form.availability_grid.data if form.is_submitted() else membership.availability or {}
     if form.validate_on_submit():
         prefs = Preferences(
@@ -176,6 +180,8 @@ def preferences(*, membership: Membership, circle: Circle):
             sms_enabled=form.sms_enabled.data,
             email_enabled=form.email_enabled.data,
             reminder_leads=list(form.reminder_leads.data or []),
+            updates_by=form.updates_by.data or None,
+            notes_by=(form.notes_by.data or None) if membership.manages else None,
         )
         with refusals(form=form) as attempt:
             preferences_update(member=membership, prefs=prefs)

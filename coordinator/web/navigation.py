@@ -56,6 +56,11 @@ PEOPLE = NavItem(
     ),
 )
 MESSAGES = NavItem("Messages", "sms.log")
+UPDATES = NavItem(
+    "Updates",
+    "updates.index",
+    also=("updates.show", "updates.new", "updates.edit", "updates.delete", "updates.notes", "updates.settings"),
+)
 HEALTH = NavItem("How it's going", "health.index", also=("health.settings",))
 PREFERENCES = NavItem("My preferences", "members.preferences")
 PHONE_CALENDAR = NavItem("Add to my phone's calendar", "feeds.show")
@@ -66,15 +71,15 @@ def circle_nav(membership: Membership) -> tuple[list[NavItem], list[NavItem]]:
     """(primary, more) for this member; primary has at most PRIMARY_MAX places."""
     if membership.role == PATIENT:
         primary = [HOME, TASKS, ASK, PEOPLE]
-        more = [CALENDAR, HEALTH, MESSAGES, PREFERENCES, PHONE_CALENDAR]
+        more = [UPDATES, CALENDAR, HEALTH, MESSAGES, PREFERENCES, PHONE_CALENDAR]
         if membership.circle.closed_at is None:
             more.append(CLOSE)
     elif membership.manages:
         primary = [HOME, TASKS, ASK, PEOPLE]
-        more = [MINE, CALENDAR, HEALTH, MESSAGES, PREFERENCES, PHONE_CALENDAR]
+        more = [UPDATES, MINE, CALENDAR, HEALTH, MESSAGES, PREFERENCES, PHONE_CALENDAR]
     else:
         primary = [HOME, WAYS, MINE, CALENDAR]
-        more = [PREFERENCES, PHONE_CALENDAR]
+        more = [UPDATES, PREFERENCES, PHONE_CALENDAR]
         if membership.circle.names_visible:
             more.insert(0, PEOPLE)
     assert len(primary) <= PRIMARY_MAX

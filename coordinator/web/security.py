@@ -14,13 +14,14 @@ from __future__ import annotations
 from typing import Any
 from urllib.parse import urlsplit
 
-from flask import Flask, Request, Response, request
+from flask import Flask, Request, Response, current_app, request
 from flask_login import current_user
 from werkzeug.datastructures import ImmutableMultiDict, MultiDict
 from werkzeug.user_agent import UserAgent
 from werkzeug.utils import cached_property
 
 from coordinator.plain_text import text_clean, text_storable
+from coordinator.services.updates.photos import PHOTOS_PER_UPDATE
 
 CONTENT_SECURITY_POLICY = "; ".join(
     [
@@ -55,6 +56,7 @@ def add_security_headers(response: Response, *, hsts: bool) -> Response:
         current_user.is_authenticated
         and request.endpoint != "static"
         and "no-store" not in headers.get("Cache-Control", "")
+        and "private" not in headers.get("Cache-Control", "")  # a view that chose private caching (photos)
     ):
         headers["Cache-Control"] = "no-store"
     return response
@@ -105,6 +107,21 @@ class InputRequest(Request):
     @cached_property
     def args(self) -> ImmutableMultiDict:
         return _cleaned_pairs(super().args)
+
+    @property
+    def max_content_length(self) -> int | None:
+        """MAX_CONTENT_LENGTH, except for a view marked as taking photos (web/updates.py): room for four of them."""
+        limit = super().max_content_length
+        if self._max_content_length is None and current_app and self.endpoint:
+            view = current_app.view_functions.get(self.endpoint)
+            if getattr(view, "takes_photos", False):
+                photos = current_app.config["PHOTO_MAX_BYTES"] * PHOTOS_PER_UPDATE
+                return max(limit or 0, photos + 1024 * 1024)  # and a megabyte for the words and the form
+        return limit
+
+    @max_content_length.setter
+    def max_content_length(self, value: int | None) -> None:
+        self._max_content_length = value
 
     def _load_form_data(self) -> None:
         super()._load_form_data()

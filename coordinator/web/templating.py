@@ -10,6 +10,7 @@ from flask_login import current_user
 from coordinator.clock import local, now, zone_label
 from coordinator.services.people.phones import phone_display
 from coordinator.web.navigation import circle_nav, more_is_current
+from coordinator.web.plain_words import paragraphs
 
 
 def format_local(moment: datetime | None, zone_name: str, pattern: str = "%a %-d %b, %-I:%M %p") -> str:
@@ -58,6 +59,7 @@ def register_templating(app: Flask) -> None:
     app.jinja_env.filters["day"] = day
     app.jinja_env.filters["zone_label"] = zone_label
     app.jinja_env.filters["phone"] = phone_display
+    app.jinja_env.filters["paragraphs"] = paragraphs
     app.jinja_env.globals["task_when"] = task_when
     app.jinja_env.globals["circle_nav"] = circle_nav
     app.jinja_env.globals["more_is_current"] = more_is_current

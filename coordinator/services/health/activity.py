@@ -21,6 +21,10 @@ KINDS = frozenset(
         "need.posted",
         "need.changed",
         "need.cancelled",
+        "plan.created",
+        "plan.posted",
+        "plan.moved",
+        "plan.cancelled_days",
         "task.changed",
         "task.moved",
         "task.cancelled",
@@ -68,6 +72,15 @@ KINDS = frozenset(
         "circle.closed",
         "circle.close_cancelled",
         "circle.purged",
+        # Updates and encouragement (issue 15)
+        "update.posted",
+        "update.approved",
+        "update.edited",
+        "update.deleted",
+        "note.sent",
+        "note.hidden",
+        "note.shown",
+        "heart.sent",
     }
 )
 

@@ -24,7 +24,18 @@ from coordinator.services.care.tasks import task_for
 from coordinator.services.health.settings import health_settings
 
 # What counts as helping or saying yes.
-ACTIVE_KINDS = ("claim.made", "claim.assigned", "claim.confirmed", "claim.done", "sms.replied", "member.reactivated")
+ACTIVE_KINDS = (
+    "claim.made",
+    "claim.assigned",
+    "claim.confirmed",
+    "claim.done",
+    "sms.replied",
+    "member.reactivated",
+    # Showing up without a task: a note or a heart to the patient, an update posted.
+    "note.sent",
+    "heart.sent",
+    "update.posted",
+)
 LOAD_WEEKS = 8
 DRIFT_RECENT = timedelta(weeks=3)
 UNANSWERED_IN_A_ROW = 3

@@ -28,6 +28,7 @@ from coordinator.models.circles import COORDINATOR, PATIENT, SUPPORTER, Circle, 
 from coordinator.models.claims import Claim, ClaimStatus
 from coordinator.models.invitations import Invitation, InvitationStatus, JoinRequest, JoinRequestStatus
 from coordinator.models.needs import Need, Task, TaskStatus
+from coordinator.models.updates import NotesBy, UpdatesBy
 from coordinator.services.care.claims import claim_release
 from coordinator.services.care.recurrence import WEEKDAYS
 from coordinator.services.health.activity import activity_record
@@ -218,6 +219,10 @@ def member_withdraw(*, member: Membership, released_by: User | None, tell_coordi
     return reopened
 
 
+UPDATES_BY = frozenset(UpdatesBy)
+NOTES_BY = frozenset(NotesBy)
+
+
 @dataclass
 class Preferences:
     categories: list[str] = field(default_factory=list)
@@ -230,6 +235,8 @@ class Preferences:
     sms_enabled: bool = True
     email_enabled: bool = True
     reminder_leads: list[str] | None = None  # None: leave as they are
+    updates_by: str | None = None  # how to hear of updates (models/updates.UpdatesBy); None: leave as it is
+    notes_by: str | None = None  # the patient's and coordinators': how to hear of notes (NotesBy); None: leave
 
 
 def preferences_update(*, member: Membership, prefs: Preferences) -> None:
@@ -249,6 +256,10 @@ def preferences_update(*, member: Membership, prefs: Preferences) -> None:
         raise Invalid("Choose a time zone from the list.", field="timezone")
     if prefs.reminder_leads is not None and any(lead not in LEAD_CHOICES for lead in prefs.reminder_leads):
         raise Invalid("Choose reminders from the list.", field="reminder_leads")
+    if prefs.updates_by is not None and prefs.updates_by not in UPDATES_BY:
+        raise Invalid("Choose how to hear of updates from the list.", field="updates_by")
+    if prefs.notes_by is not None and (prefs.notes_by not in NOTES_BY or not member.manages):
+        raise Invalid("Choose how to hear of notes from the list.", field="notes_by")
     user = member.user
     quiet = window_to_store(user, usual=prefs.quiet_usual, start=prefs.quiet_start, end=prefs.quiet_end)
     if (quiet[0] is None) != (quiet[1] is None):
@@ -263,6 +274,10 @@ def preferences_update(*, member: Membership, prefs: Preferences) -> None:
     user.timezone = prefs.timezone or None
     user.quiet_start, user.quiet_end = quiet
     user.sms_enabled, user.email_enabled = prefs.sms_enabled, prefs.email_enabled
+    if prefs.updates_by is not None:
+        member.updates_by = prefs.updates_by
+    if prefs.notes_by is not None:
+        member.notes_by = prefs.notes_by
     if prefs.reminder_leads is not None:
         user.reminder_leads = [lead for lead in LEAD_CHOICES if lead in prefs.reminder_leads]
     activity_record(kind="member.preferences_changed", circle_id=member.circle_id, actor_id=user.id, subject_id=user.id)

@@ -2,9 +2,10 @@
 
 A supporter chooses "Ask me at most N times a week" (Membership.asks_per_week).
 Every text that asks something of them draws from that one number: asks about a
-task, the weekly digest, re-engagement, a reopening's ask, and the updates and
-notes to come (ASKING_KINDS). A reminder or check-in about a task they took, a
-thank-you, or news about a task they hold is not an ask and never counts.
+task, the weekly digest, re-engagement and a reopening's ask (ASKING_KINDS). A
+reminder or check-in about a task they took, a thank-you, news about a task they
+hold, or news of an update they chose to hear of (services/updates/delivery.py)
+asks nothing of them and never counts.
 
 The week is the last seven days, rolling (7 x 24 hours back from now), for
 everyone. A calendar week in the person's zone would let three asks on Saturday
@@ -36,8 +37,7 @@ from coordinator.models.circles import Membership
 from coordinator.models.messages import Message, MessageStatus
 
 ASK, DIGEST, REENGAGE, REOPEN_ASK = "ask", "digest", "reengage", "reopen_ask"
-UPDATE, NOTE = "update", "note"  # the kinds still to come: they ask something of a supporter too
-ASKING_KINDS = frozenset({ASK, DIGEST, REENGAGE, REOPEN_ASK, UPDATE, NOTE})
+ASKING_KINDS = frozenset({ASK, DIGEST, REENGAGE, REOPEN_ASK})
 WEEK = timedelta(days=7)
 NOT_GOING = (MessageStatus.CANCELLED, MessageStatus.FAILED)
 HANDED_OVER = (MessageStatus.SENT, MessageStatus.DELIVERED, MessageStatus.UNDELIVERED, MessageStatus.UNKNOWN)

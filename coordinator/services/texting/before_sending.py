@@ -27,6 +27,7 @@ from coordinator.services.texting.send_time import stale_reason
 
 QUIET_EXEMPT = {"sign_in_code"}  # the person asked for it this minute
 TASK_KINDS = {"reminder", "checkin", "ask"}
+NEWS_KINDS = {"update_news", "update_week", "update_email", "notes_summary"}  # only while still in the circle
 CLOSING_KINDS = {"circle_closed"}  # the one message a closing circle still sends: that it is closing
 
 
@@ -58,7 +59,7 @@ def cancel_reason(message: Message) -> str | None:
             claim = db.session.get(Claim, message.claim_id)
             if claim is None or claim.status != ClaimStatus.HELD:
                 return "the task was given back"
-    if message.user_id and message.circle_id and message.kind in TASK_KINDS | {"digest", "reopen_ask"}:
+    if message.user_id and message.circle_id and message.kind in TASK_KINDS | NEWS_KINDS | {"digest", "reopen_ask"}:
         member = db.session.scalar(
             select(Membership.status).where(
                 Membership.user_id == message.user_id, Membership.circle_id == message.circle_id

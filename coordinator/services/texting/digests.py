@@ -27,6 +27,7 @@ from coordinator.services.health.settings import health_settings
 from coordinator.services.texting.ask_budget import DIGEST, CircleBudget
 from coordinator.services.texting.messages import notify
 from coordinator.services.texting.quiet_hours import zone_for
+from coordinator.services.updates.delivery import weekly_line
 
 DIGEST_WEEKDAY = 6  # Sunday
 DIGEST_HOURS = range(16, 19)  # 16:00-18:59 local
@@ -113,7 +114,11 @@ def digests_send() -> int:
             user=user,
             kind="digest",
             key=f"digest:{member.id}:{week.year}-W{week.week:02d}",
-            context={"first_name": member.circle.patient_first_name, "lines": [digest_line(t) for t in picks]},
+            context={
+                "first_name": member.circle.patient_first_name,
+                "lines": [digest_line(t) for t in picks],
+                "news": weekly_line(member),  # for those who chose to hear of updates weekly
+            },
             circle_id=member.circle_id,
             send_by=moment + timedelta(hours=12),
         )

@@ -1,4 +1,4 @@
-"""Acting on texts people send: TAKE, OK, DROP, OPEN, MINE, and opt-out words.
+"""Acting on texts people send: TAKE, OK, DROP, OPEN, MINE, NOTE, and opt-out words.
 
 Each inbound text is stored by its provider id first, so a webhook retried by
 Twilio finds the stored answer and nothing happens twice. Unknown numbers get
@@ -30,11 +30,13 @@ from coordinator.services.health.activity import activity_record
 from coordinator.services.health.patient_checkins import patient_reply
 from coordinator.services.texting.digests import digest_line
 from coordinator.services.texting.messages import messages_cancel
+from coordinator.services.updates.notes import note_by_text
 from coordinator.sms.commands import Command, parse
 from coordinator.urls import public_url
 
 HELP_LINE = (
-    "Reply TAKE 42 to take task 42, OK 42 to confirm, DROP 42 to give it back, OPEN for what's needed, MINE for yours."
+    "Reply TAKE 42 to take task 42, OK 42 to confirm, DROP 42 to give it back, OPEN for what's needed, "
+    "MINE for yours, NOTE and words to send a note."
 )
 STRANGER = (
     "This number sends updates for Coordinator support circles. If you were invited, open the link in your invitation."
@@ -95,11 +97,13 @@ def _act(command: Command, from_number: str, user: User | None, body: str = "") 
             subject_id=user.id,
             data={"command": command.word},
         )
+    if command.word == "NOTE" and any(m.role != PATIENT for m in _memberships(user)):
+        return note_by_text(user=user, words=command.words) if command.words else HELP_LINE
     patient = next((m for m in _memberships(user) if m.role == PATIENT), None)
     answer = patient_reply(user=user, membership=patient, text=body) if patient else None
     if answer is not None:
         return answer  # the patient answering a weekly check-in ("3", "RIDE TUE 9")
-    if command.word == "UNKNOWN":
+    if command.word in ("UNKNOWN", "NOTE"):
         return HELP_LINE
     handler = {"TAKE": _take, "OK": _confirm, "DROP": _drop, "OPEN": _open, "MINE": _mine}[command.word]
     return handler(user, command.code)

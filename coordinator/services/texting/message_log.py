@@ -9,6 +9,7 @@ in plain words when one went wrong. Two queries, however long the log.
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 
 from flask import current_app
@@ -52,7 +53,14 @@ KINDS = {
     "draft_review": "Asked by text",
     "sign_in_code": "Sign-in code",
     "password_reset": "Password reset",
+    "update_news": "New update",
+    "update_email": "Update by email",
+    "update_week": "The week's updates",
+    "update_review": "Update to approve",
+    "notes_summary": "Notes for the patient",
 }
+# A link that signs its one reader in is theirs alone: the log shows where it goes, never the token.
+PERSONAL_LINK = re.compile(r"(/(?:u|r|i|link|register/finish|password/reset)/)[A-Za-z0-9_-]{16,}")
 # Why the dispatcher did not send something (before_sending.cancel_reason and friends), for a coordinator.
 NOT_SENT = {
     "too late: its moment has passed": "Its moment had passed.",
@@ -128,7 +136,8 @@ def _entry(message: Message, *, circle: Circle, invitee: str | None, moment, rem
         name = invitee or ("Someone you invited" if message.kind == "invitation" else "Someone not in the circle")
     status, tone, why = message_status(message, circle_zone=circle.timezone, moment=moment)
     kind = KINDS.get(message.kind, message.kind.replace("_", " ").capitalize())
-    return LogEntry(message, name, kind, status, tone, why, words=message.body or removed)
+    words = PERSONAL_LINK.sub(r"\1…", message.body) if message.body else removed
+    return LogEntry(message, name, kind, status, tone, why, words=words)
 
 
 def message_status(message: Message, *, circle_zone: str, moment=None) -> tuple[str, str, str]:
