@@ -25,6 +25,7 @@ SIGN_IN_METHODS = {
     "email_link": "link",
     "invitation": "link",
     "reopen_link": "link",
+    "update_link": "link",
 }
 
 
