@@ -52,11 +52,12 @@ def _tell_claimers(task: Task, *, kind: str, key: str, actor: User) -> None:
         )
 
 
-def task_cancel(*, task: Task, actor: User) -> None:
-    """Cancel one occurrence; everyone holding it is told."""
+def task_cancel(*, task: Task, actor: User, tell: bool = True) -> None:
+    """Cancel one occurrence; everyone holding it is told (`tell=False`: the caller tells them, once for many)."""
     if task.cancelled:
         return
-    _tell_claimers(task, kind="task_cancelled", key=f"task-cancelled:{task.id}", actor=actor)
+    if tell:
+        _tell_claimers(task, kind="task_cancelled", key=f"task-cancelled:{task.id}", actor=actor)
     messages_cancel(task_id=task.id, kinds=("reminder", "checkin"))
     # Free the spots: the holders were told, and a reopened task must start empty.
     db.session.execute(
@@ -88,9 +89,17 @@ def task_moments(
 
 
 def task_reschedule(
-    task: Task, *, day: date, start: time | None, end: time | None, actor: User, fold: int | None = None
+    task: Task,
+    *,
+    day: date,
+    start: time | None,
+    end: time | None,
+    actor: User,
+    fold: int | None = None,
+    tell: bool = True,
 ) -> bool:
-    """Move one task to a new date/time; tells its claimers if it moved noticeably. True if it moved."""
+    """Move one task to a new date/time; tells its claimers if it moved noticeably (unless the caller will,
+    `tell=False`, once for many tasks: a treatment plan's delay). True if it moved."""
     starts_at, ends_at = task_moments(task.need, day, start=start, end=end, fold=fold)
     moved = abs(starts_at - task.starts_at) >= MOVE_NOTICE or abs(ends_at - task.ends_at) >= MOVE_NOTICE
     task.local_date, task.start_time, task.end_time = day, start, end
@@ -98,7 +107,8 @@ def task_reschedule(
     db.session.flush()
     if moved:
         messages_cancel(task_id=task.id, kinds=("reminder", "checkin"))  # re-planned for the new time
-        _tell_claimers(task, kind="task_moved", key=f"task-moved:{task.id}:{starts_at:%Y%m%dT%H%M}", actor=actor)
+        if tell:
+            _tell_claimers(task, kind="task_moved", key=f"task-moved:{task.id}:{starts_at:%Y%m%dT%H%M}", actor=actor)
         activity_record(
             kind="task.moved",
             circle_id=task.circle_id,

@@ -1,0 +1,247 @@
+"""Delays are one edit: moving or cancelling treatment days moves or cancels every need made for them.
+
+"Cycle 3 moved to next Friday", or "everything from cycle 3 on moves a week": the days move, and so does
+each need hung on them and its task, by the same number of days. Whoever holds a moved task keeps it if
+they can still make it: each holder gets ONE text listing everything of theirs that moved (not one per
+task), with OK/DROP as ever; their confirmation is asked again, and the usual check-in the evening before
+the new date goes to them whatever their reminder choices, so nobody who stays silent is assumed. A
+cancelled day cancels its needs the same way, with one text per holder. Asks still waiting with an old
+date are withdrawn and the ladder starts again for the new one. Texts never name the plan or treatment.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from dataclasses import dataclass
+from datetime import date, timedelta
+
+from sqlalchemy import select, update
+from sqlalchemy.orm import contains_eager
+
+from coordinator.categories import CATEGORIES
+from coordinator.clock import PLAN_AHEAD_MONTHS, last_plannable, local, now, short_time, today_in
+from coordinator.errors import Invalid
+from coordinator.extensions import db
+from coordinator.models.accounts import User
+from coordinator.models.circles import Circle, Membership, MembershipStatus
+from coordinator.models.claims import Claim, ClaimStatus
+from coordinator.models.needs import Need, Task, TaskStatus
+from coordinator.models.plans import Plan, PlanDay, PlanDayStatus
+from coordinator.services.care.task_changes import task_cancel, task_reschedule
+from coordinator.services.health.activity import activity_record
+from coordinator.services.texting.messages import messages_cancel, notify
+from coordinator.services.texting.quiet_hours import zone_for
+from coordinator.services.texting.reminders import check_in_time
+
+
+@dataclass(frozen=True)
+class Change:
+    days: int  # treatment days changed
+    tasks: int  # tasks moved or cancelled
+    told: int  # people texted (one text each)
+
+
+def days_affected(plan: Plan, day: PlanDay, *, following: bool) -> list[PlanDay]:
+    """The day itself, or it and every later live day of the same treatment."""
+    if not following:
+        return [day]
+    return [d for d in day.treatment.days if d.number >= day.number and not d.cancelled]
+
+
+def _when(task: Task) -> str:
+    """A date that stays true however long the text waits: "Fri 9 Jan at 9am", "any time by Sat 10 Jan"."""
+    if task.anytime:
+        return f"any time by {local(task.starts_at, task.timezone) - timedelta(seconds=1):%a %-d %b}"
+    moment = local(task.starts_at, task.timezone)
+    return f"{moment:%a %-d %b} at {short_time(moment.time())}"
+
+
+def _linked(day_ids: list[int]) -> list[tuple[Need, Task]]:
+    """Live needs of these days and their upcoming open tasks (one query)."""
+    if not day_ids:
+        return []
+    rows = db.session.execute(
+        select(Need, Task)
+        .join(Task, Task.need_id == Need.id)
+        .options(contains_eager(Task.need))
+        .where(
+            Need.plan_day_id.in_(day_ids),
+            Need.cancelled_at.is_(None),
+            Task.status == TaskStatus.OPEN,
+            Task.ends_at > now(),
+        )
+        .order_by(Task.starts_at, Task.id)
+    ).all()
+    return [(need, task) for need, task in rows]
+
+
+def _holders(task_ids: list[int]) -> list[Claim]:
+    if not task_ids:
+        return []
+    return list(
+        db.session.scalars(
+            select(Claim)
+            .join(User, User.id == Claim.user_id)
+            .join(Membership, (Membership.circle_id == Claim.circle_id) & (Membership.user_id == Claim.user_id))
+            .options(contains_eager(Claim.user))
+            .where(
+                Claim.task_id.in_(task_ids),
+                Claim.status == ClaimStatus.HELD,
+                Membership.status == MembershipStatus.ACTIVE,
+            )
+            .order_by(Claim.id)
+        )
+    )
+
+
+def _items(tasks: list[Task]) -> list[dict]:
+    return [{"noun": CATEGORIES[t.need.category].noun, "code": t.code, "when": _when(t)} for t in tasks]
+
+
+def _tell(*, kind: str, circle: Circle, claims: list[Claim], tasks: dict[int, Task], actor: User) -> set[int]:
+    """One text per holder listing all their tasks; returns who was told. The key makes a repeat a no-op."""
+    by_user: dict[int, list[Claim]] = {}
+    for claim in claims:
+        if claim.user_id != actor.id:
+            by_user.setdefault(claim.user_id, []).append(claim)
+    told = set()
+    for user_id, held in by_user.items():
+        mine = sorted((tasks[c.task_id] for c in held), key=lambda t: (t.starts_at, t.id))
+        digest = hashlib.sha256("|".join(f"{t.id}@{t.starts_at:%Y%m%dT%H%M}" for t in mine).encode()).hexdigest()[:16]
+        written = notify(
+            user=held[0].user,
+            kind=kind,
+            key=f"{kind}:{user_id}:{digest}",
+            context={"first_name": circle.patient_first_name, "items": _items(mine)},
+            circle_id=circle.id,
+        )
+        if written:
+            told.add(user_id)
+    return told
+
+
+def _ask_again(claims: list[Claim], tasks: dict[int, Task], circle: Circle) -> None:
+    """Holders of moved tasks confirm again: the evening-before check-in goes to each, whatever their choices."""
+    moment = now()
+    for claim in claims:
+        task, user = tasks[claim.task_id], claim.user
+        due = check_in_time(task, user, zone_for(user, circle.timezone))
+        if due <= moment:
+            continue  # the new date is close: the move text itself is the question
+        notify(
+            user=user,
+            kind="checkin",
+            key=f"checkin:{claim.id}:day_before:{task.starts_at:%Y%m%dT%H%M}",  # the key reminders_plan would use
+            context={
+                "first_name": circle.patient_first_name,
+                "noun": CATEGORIES[task.need.category].noun,
+                "when": _when(task),
+                "code": task.code,
+            },
+            circle_id=circle.id,
+            task_id=task.id,
+            claim_id=claim.id,
+            due_at=due,
+            send_by=task.starts_at,
+        )
+
+
+def _restart_asking(tasks: list[Task]) -> None:
+    """Asks written with the old date are withdrawn; the ladder asks again for the new one."""
+    for task in tasks:
+        messages_cancel(task_id=task.id, kinds=("ask",))
+        if task.claimed < task.capacity:
+            task.ask_stage = 0
+
+
+def plan_day_move(*, plan: Plan, circle: Circle, day: PlanDay, to: date | None, following: bool, actor: User) -> Change:
+    """Move a treatment day (and, with `following`, every later one) to `to`, with all that hangs on them."""
+    if day.cancelled:
+        raise Invalid("That day was cancelled, so it can't be moved.")
+    today = today_in(circle.timezone)
+    if to is None:
+        raise Invalid("Choose the new date.", field="to")
+    if to == day.local_date:
+        raise Invalid("That's the date it already has. Choose another.", field="to")
+    if to < today:
+        raise Invalid("That date has passed. Choose today or later.", field="to")
+    delta = to - day.local_date
+    days = days_affected(plan, day, following=following)
+    if any(d.local_date + delta > last_plannable(today) for d in days):
+        raise Invalid(f"That would move a date past {PLAN_AHEAD_MONTHS} months ahead.", field="to")
+    linked = _linked([d.id for d in days])
+    if any(task.local_date + delta < today for _, task in linked):
+        raise Invalid("That would move some help to a date that has passed. Choose a later date.", field="to")
+    for moved in days:
+        moved.local_date += delta
+        moved.status = PlanDayStatus.PLANNED if moved.local_date == moved.series_date else PlanDayStatus.MOVED
+    tasks = {}
+    for need in {need.id: need for need, _ in linked}.values():
+        need.start_date += delta
+    for _, task in linked:
+        task_reschedule(
+            task, day=task.local_date + delta, start=task.start_time, end=task.end_time, actor=actor, tell=False
+        )
+        tasks[task.id] = task
+    claims = _holders(list(tasks))
+    db.session.execute(
+        update(Claim)
+        .where(Claim.id.in_([c.id for c in claims]))
+        .values(confirmed_at=None)
+        .execution_options(synchronize_session=False)
+    )
+    told = _tell(kind="plan_moved", circle=circle, claims=claims, tasks=tasks, actor=actor)
+    _ask_again([c for c in claims if c.user_id != actor.id], tasks, circle)
+    _restart_asking(list(tasks.values()))
+    db.session.flush()
+    activity_record(
+        kind="plan.moved",
+        circle_id=circle.id,
+        actor_id=actor.id,
+        object_type="plan",
+        object_id=plan.id,
+        data={"days": len(days), "by_days": delta.days, "tasks": len(tasks), "told": len(told)},
+    )
+    return Change(days=len(days), tasks=len(tasks), told=len(told))
+
+
+def plan_day_cancel(*, plan: Plan, circle: Circle, day: PlanDay, following: bool, actor: User) -> Change:
+    """Cancel a treatment day (or it and every later one) and the needs made for them; one text per holder."""
+    if day.cancelled:
+        raise Invalid("That day is already cancelled.")
+    days = days_affected(plan, day, following=following)
+    linked = _linked([d.id for d in days])
+    tasks = {task.id: task for _, task in linked}
+    claims = _holders(list(tasks))
+    told = _tell(kind="plan_cancelled", circle=circle, claims=claims, tasks=tasks, actor=actor)
+    for task in tasks.values():
+        task_cancel(task=task, actor=actor, tell=False)
+    moment = now()
+    for need in {need.id: need for need, _ in linked}.values():
+        need.cancelled_at = moment
+    db.session.execute(
+        update(Need)
+        .where(Need.plan_day_id.in_([d.id for d in days]), Need.cancelled_at.is_(None))
+        .values(cancelled_at=moment)
+        .execution_options(synchronize_session=False)
+    )
+    for cancelled in days:
+        cancelled.status = PlanDayStatus.CANCELLED
+    db.session.flush()
+    activity_record(
+        kind="plan.cancelled_days",
+        circle_id=circle.id,
+        actor_id=actor.id,
+        object_type="plan",
+        object_id=plan.id,
+        data={"days": len(days), "tasks": len(tasks), "told": len(told)},
+    )
+    return Change(days=len(days), tasks=len(tasks), told=len(told))
+
+
+def plan_change_preview(*, plan: Plan, day: PlanDay, following: bool) -> Change:
+    """What a move or cancel would touch, for the question asked first (nothing written)."""
+    days = days_affected(plan, day, following=following)
+    tasks = [task for _, task in _linked([d.id for d in days])]
+    holders = {c.user_id for c in _holders([t.id for t in tasks])}
+    return Change(days=len(days), tasks=len(tasks), told=len(holders))

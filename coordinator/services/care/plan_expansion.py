@@ -1,0 +1,170 @@
+"""From a plan to the needs it calls for, before anything is posted: the proposals and their preview.
+
+Each enabled rule is laid over the treatment days it applies to ("meals on days +1 to +3" over six cycles is
+eighteen meals) or over the weeks the plan spans (a weekly errand run). Dates are whole days in the circle's
+calendar, so a month end or a clock change never shifts one; times are wall times in the circle's zone and
+become moments only when posted (task_moments, which steps over a skipped hour). Quiet days take visits out
+(on no-visitor days, or in their quiet hours) and give meals the patient's drop-off note. Only reads.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from dataclasses import dataclass, field
+from datetime import date, datetime, time, timedelta
+
+from coordinator.categories import CATEGORIES
+from coordinator.clock import now, to_utc_lenient, today_in
+from coordinator.models.plans import Plan, PlanDay, PlanQuiet, PlanRule, PlanTreatment
+
+VISIT_KINDS = {"visit", "exercise"}  # what "no visitors" rules out
+MEAL_KINDS = {"meal"}
+RIDE_HOME_MARGIN = timedelta(minutes=30)
+
+
+@dataclass(frozen=True)
+class Proposal:
+    """One need a plan would post: on `day`, at a time (or any time that day), tied to a treatment day or not."""
+
+    rule: PlanRule
+    plan_day: PlanDay | None
+    day: date
+    start: time | None
+    end: time | None
+    notes: str
+    details: dict = field(default_factory=dict, hash=False, compare=False)
+
+    @property
+    def key(self) -> tuple:
+        """What makes it the same proposal after a delay: the rule, and its day's offset or its date."""
+        if self.plan_day is None:
+            return (self.rule.id, None, self.day)
+        return (self.rule.id, self.plan_day.id, (self.day - self.plan_day.local_date).days)
+
+    @property
+    def category(self) -> str:
+        return self.rule.category
+
+
+def _applies(rule: PlanRule, treatment: PlanTreatment) -> bool:
+    return rule.applies_to in ("every", treatment.kind)
+
+
+def _minutes(clock: time, delta: timedelta) -> time | None:
+    moved = datetime.combine(date(2000, 1, 2), clock) + delta
+    return moved.time() if moved.date() == date(2000, 1, 2) else None
+
+
+def _times(rule: PlanRule, day: PlanDay | None, treatment: PlanTreatment | None) -> tuple[time | None, time | None]:
+    if rule.anytime:
+        return None, None
+    if rule.lead_minutes is not None and day is not None:
+        start = _minutes(day.start_time, -timedelta(minutes=rule.lead_minutes)) or time(0, 0)
+        if treatment is not None and treatment.end_time is not None and day.start_time == treatment.start_time:
+            end = _minutes(treatment.end_time, RIDE_HOME_MARGIN)
+        else:
+            end = _minutes(start, timedelta(minutes=rule.length_minutes))
+        return start, end or time(23, 59)
+    start = rule.start_time or time(12, 0)
+    return start, _minutes(start, timedelta(minutes=rule.length_minutes)) or time(23, 59)
+
+
+def quiet_by_date(plan: Plan, days: list[tuple[PlanDay, PlanTreatment]]) -> dict[date, PlanQuiet]:
+    """Each date that falls in a quiet stretch after some treatment day (only repeating treatments' days)."""
+    found: dict[date, PlanQuiet] = {}
+    for quiet in plan.quiet_days:
+        for day, treatment in days:
+            if treatment.kind == "course":
+                continue  # a daily course would make every day quiet
+            for offset in range(quiet.offset_first, quiet.offset_last + 1):
+                found.setdefault(day.local_date + timedelta(days=offset), quiet)
+    return found
+
+
+def _quiet_blocks(quiet: PlanQuiet | None, rule: PlanRule, start: time | None, end: time | None) -> bool:
+    if quiet is None or not quiet.no_visitors or rule.category not in VISIT_KINDS:
+        return False
+    if quiet.quiet_start is None or quiet.quiet_end is None or start is None:
+        return True  # the whole day
+    return start < quiet.quiet_end and quiet.quiet_start < (end or start)
+
+
+def _live_days(plan: Plan) -> list[tuple[PlanDay, PlanTreatment]]:
+    return sorted(
+        ((day, treatment) for treatment in plan.treatments for day in treatment.days if not day.cancelled),
+        key=lambda pair: (pair[0].local_date, pair[0].start_time),
+    )
+
+
+def plan_span(plan: Plan) -> tuple[date, date] | None:
+    days = _live_days(plan)
+    return (days[0][0].local_date, days[-1][0].local_date) if days else None
+
+
+def plan_proposals(plan: Plan, *, zone_name: str) -> list[Proposal]:
+    """Every need the plan's enabled rules call for from today on, soonest first (nothing written)."""
+    days = _live_days(plan)
+    if not days:
+        return []
+    quiet = quiet_by_date(plan, days)
+    today, moment = today_in(zone_name), now()
+    found: dict[tuple, Proposal] = {}
+    for rule in (r for r in plan.rules if r.enabled and r.category in CATEGORIES):
+        for proposal in _rule_proposals(rule, days):
+            start, end = proposal.start, proposal.end
+            if proposal.day < today or _quiet_blocks(quiet.get(proposal.day), rule, start, end):
+                continue
+            if start is not None and to_utc_lenient(proposal.day, start, zone_name) <= moment:
+                continue
+            note = quiet.get(proposal.day)
+            if rule.category in MEAL_KINDS and note is not None and note.note:
+                proposal = Proposal(
+                    rule, proposal.plan_day, proposal.day, start, end,
+                    notes=" ".join(filter(None, [proposal.notes, f"{note.note}."])).replace("..", "."),
+                    details=proposal.details | {"dropoff": note.note},
+                )  # fmt: skip
+            found.setdefault(proposal.key, proposal)
+    return sorted(found.values(), key=lambda p: (p.day, p.start or time(23, 59), p.rule.id))
+
+
+def _rule_proposals(rule: PlanRule, days: list[tuple[PlanDay, PlanTreatment]]):
+    if rule.pattern == "weekly":
+        first, last = days[0][0].local_date, days[-1][0].local_date + timedelta(days=7)
+        weekday = rule.weekday if rule.weekday is not None else first.weekday()
+        day = first + timedelta(days=(weekday - first.weekday()) % 7)
+        while day <= last:
+            start, end = _times(rule, None, None)
+            yield Proposal(rule, None, day, start, end, notes=rule.notes)
+            day += timedelta(days=7)
+        return
+    for plan_day, treatment in days:
+        if not _applies(rule, treatment):
+            continue
+        for offset in range(rule.offset_first, rule.offset_last + 1):
+            start, end = _times(rule, plan_day, treatment)
+            details = {}
+            if rule.category == "ride":
+                details = {"appointment_time": plan_day.start_time, "return_trip": True}
+                if treatment.place:
+                    details["destination"] = treatment.place  # private: only whoever drives, and coordinators
+            yield Proposal(
+                rule, plan_day, plan_day.local_date + timedelta(days=offset), start, end, rule.notes, details
+            )
+
+
+@dataclass(frozen=True)
+class MonthCount:
+    month: date  # the first of the month
+    total: int
+    by_category: tuple[tuple[str, int], ...]
+
+
+def plan_preview(proposals: list[Proposal]) -> list[MonthCount]:
+    """How many tasks, month by month, and of which kinds ("Jan 2027: 12 tasks, 3 rides, 6 meals, ...")."""
+    months: dict[date, Counter] = {}
+    for proposal in proposals:
+        months.setdefault(proposal.day.replace(day=1), Counter())[proposal.category] += 1
+    return [
+        MonthCount(month, sum(counts.values()), tuple(sorted(counts.items(), key=lambda kv: (-kv[1], kv[0]))))
+        for month, counts in sorted(months.items())
+    ]
