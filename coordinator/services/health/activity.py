@@ -72,6 +72,15 @@ KINDS = frozenset(
         "circle.closed",
         "circle.close_cancelled",
         "circle.purged",
+        # Updates and encouragement (issue 15)
+        "update.posted",
+        "update.approved",
+        "update.edited",
+        "update.deleted",
+        "note.sent",
+        "note.hidden",
+        "note.shown",
+        "heart.sent",
     }
 )
 
