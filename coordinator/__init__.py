@@ -85,11 +85,9 @@ def register_extensions(app: Flask) -> None:
         if db.engine.dialect.name == "sqlite":
             event.listen(db.engine, "connect", _sqlite_pragmas)
 
-    @login_manager.user_loader
-    def load_user(token: str):
-        from coordinator.services.people.sessions import session_user
+    from coordinator.web.access import user_load
 
-        return session_user(token)
+    login_manager.user_loader(user_load)  # on a circle page, the membership comes in the same query
 
 
 def register_blueprints(app: Flask) -> None:

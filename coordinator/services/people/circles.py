@@ -7,8 +7,10 @@ not exist, so circle ids reveal nothing.
 
 from __future__ import annotations
 
+from functools import cache
+
 import phonenumbers
-from sqlalchemy import func, select
+from sqlalchemy import Label, Select, bindparam, func, select
 from sqlalchemy.orm import aliased, contains_eager, joinedload
 
 from coordinator.clock import is_known_zone
@@ -77,32 +79,48 @@ def circle_access(*, circle_id: int, user: User, roles: tuple[str, ...] = ROLES)
     """The user's active membership of the circle, if its role is in `roles`; else NotFound.
 
     Members whose role is not allowed also get NotFound: a supporter learns no
-    more about a coordinator-only page than a stranger does.
+    more about a coordinator-only page than a stranger does. (A signed-in page
+    usually has the membership already, from the session's own query:
+    `sessions.session_member`, checked here by `membership_allowed`.)
     """
     if not getattr(user, "is_authenticated", False):
         raise NotFound("No such circle.")
-    mine = aliased(Membership)
-    circle_count = (
+    row = db.session.execute(_membership_statement(), {"circle_id": circle_id, "user_id": user.id}).first()
+    return membership_allowed(row[0] if row else None, roles=roles, circle_count=row.circle_count if row else 0)
+
+
+def membership_allowed(membership: Membership | None, *, roles: tuple[str, ...], circle_count: int) -> Membership:
+    """`membership` if it is there and its role is one of `roles`; NotFound otherwise, exactly as for no circle."""
+    if membership is None or membership.role not in roles:
+        raise NotFound("No such circle.")
+    membership.circle_count = circle_count  # how many circles the person is in, for the navigation
+    return membership
+
+
+def circle_count_column(user_id) -> Label[int]:
+    """How many circles the person `user_id` (a column or a bound value) is an active member of, as a column."""
+    mine = aliased(Membership, name="mine")
+    return (
         select(func.count(mine.id))
-        .where(mine.user_id == user.id, mine.status == MembershipStatus.ACTIVE)
+        .where(mine.user_id == user_id, mine.status == MembershipStatus.ACTIVE)
         .scalar_subquery()
         .label("circle_count")
     )
-    row = db.session.execute(
-        select(Membership, circle_count)
+
+
+@cache
+def _membership_statement() -> Select:
+    """Built once on first use: constructing the statement cost more than running it (bench/PROFILE.md)."""
+    return (
+        select(Membership, circle_count_column(bindparam("user_id")))
         .join(Circle, Circle.id == Membership.circle_id)
         .where(
-            Membership.circle_id == circle_id,
-            Membership.user_id == user.id,
+            Membership.circle_id == bindparam("circle_id"),
+            Membership.user_id == bindparam("user_id"),
             Membership.status == MembershipStatus.ACTIVE,
         )
         .options(contains_eager(Membership.circle))
-    ).first()
-    if row is None or row[0].role not in roles:
-        raise NotFound("No such circle.")
-    membership = row[0]
-    membership.circle_count = row.circle_count  # how many circles the person is in, for the navigation
-    return membership
+    )
 
 
 def circles_for_user(*, user: User) -> list[Membership]:
