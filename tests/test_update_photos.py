@@ -203,6 +203,14 @@ def test_an_iphone_heic_is_read_turned_upright_and_its_tags_dropped(app):
         assert near(image.getpixel((10, 5)), RED) and near(image.getpixel((10, 34)), BLUE)
 
 
+def test_a_phones_two_frame_jpeg_keeps_the_photo_not_its_hidden_second_frame(app):
+    mpo = encoded(halves((40, 20)), "MPO", save_all=True, append_images=[Image.new("RGB", (40, 20), GREEN)])
+    assert opened(mpo).format == "MPO" and opened(mpo).n_frames == 2
+    full = opened(photos_prepare([upload(mpo, "IMG_2042.JPG")])[0].full)
+    assert full.format == "JPEG" and getattr(full, "n_frames", 1) == 1
+    assert near(full.getpixel((5, 10)), RED) and near(full.getpixel((35, 10)), BLUE)
+
+
 def test_a_jpeg_named_heic_is_taken_for_what_it_is(app):
     assert len(photos_prepare([upload(phone_jpeg(), "IMG_2041.HEIC")])) == 1
 

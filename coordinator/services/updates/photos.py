@@ -16,6 +16,7 @@ circle under PHOTO_DIR, so a circle's purge removes one folder.
 
 from __future__ import annotations
 
+import contextlib
 import functools
 import io
 import logging
@@ -123,11 +124,9 @@ def photos_delete(*, circle_id: int, tokens: Iterable[str]) -> int:
                 path = photo_path(circle_id=circle_id, token=token, size=size)
             except NotFound:
                 continue  # not a name this module ever wrote
-            try:
+            with contextlib.suppress(FileNotFoundError):  # removed already (a retry, or by hand): fine
                 path.unlink()
                 removed += 1
-            except FileNotFoundError:
-                pass
     return removed
 
 
