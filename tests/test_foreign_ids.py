@@ -55,6 +55,13 @@ def circle_with_one_of_everything(prefix: str):
     db.session.add_all([draft, join])
     db.session.commit()
     assert invitation.status == InvitationStatus.PENDING
+    from datetime import time  # a treatment plan: its days and suggestions have ids too
+
+    from coordinator.services.care.plans import TreatmentInput, plan_create
+
+    scan = TreatmentInput(kind="oneoff", label="Scan", first_date=task.local_date, start_time=time(8))
+    plan = plan_create(circle=circle, author=patient, name=f"{prefix} plan", audience="managers", treatment=scan)
+    db.session.commit()
     claim = db.session.scalar(select(Claim).where(Claim.task_id == task.id))
     ids = {
         "member_id": member.id,
@@ -66,6 +73,8 @@ def circle_with_one_of_everything(prefix: str):
         "invitation_id": invitation.id,
         "request_id": join.id,
         "batch_id": batch.id,
+        "day_id": plan.treatments[0].days[0].id,
+        "rule_id": plan.rules[0].id,
     }
     return circle, coordinator, ids
 

@@ -21,6 +21,7 @@ from coordinator.web.members import bp as members_bp
 from coordinator.web.metrics import bp as metrics_bp
 from coordinator.web.needs import bp as needs_bp
 from coordinator.web.outreach import bp as outreach_bp
+from coordinator.web.plans import bp as plans_bp
 from coordinator.web.reopen import bp as reopen_bp
 from coordinator.web.security_record import bp as security_record_bp
 from coordinator.web.sms import bp as sms_bp
@@ -35,6 +36,7 @@ def register_blueprints(app: Flask) -> None:
     app.register_blueprint(circles_bp)
     app.register_blueprint(feeds_bp)
     app.register_blueprint(needs_bp)
+    app.register_blueprint(plans_bp)
     app.register_blueprint(tasks_bp)
     app.register_blueprint(health_bp)
     app.register_blueprint(claims_bp)

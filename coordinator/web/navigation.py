@@ -61,6 +61,11 @@ UPDATES = NavItem(
     "updates.index",
     also=("updates.show", "updates.new", "updates.edit", "updates.delete", "updates.notes", "updates.settings"),
 )
+PLAN = NavItem(
+    "Treatment plan",
+    "plans.show",
+    also=("plans.new", "plans.add_treatment", "plans.rule", "plans.move", "plans.cancel"),
+)
 HEALTH = NavItem("How it's going", "health.index", also=("health.settings",))
 PREFERENCES = NavItem("My preferences", "members.preferences")
 PHONE_CALENDAR = NavItem("Add to my phone's calendar", "feeds.show")
@@ -71,12 +76,12 @@ def circle_nav(membership: Membership) -> tuple[list[NavItem], list[NavItem]]:
     """(primary, more) for this member; primary has at most PRIMARY_MAX places."""
     if membership.role == PATIENT:
         primary = [HOME, TASKS, ASK, PEOPLE]
-        more = [UPDATES, CALENDAR, HEALTH, MESSAGES, PREFERENCES, PHONE_CALENDAR]
+        more = [UPDATES, CALENDAR, PLAN, HEALTH, MESSAGES, PREFERENCES, PHONE_CALENDAR]
         if membership.circle.closed_at is None:
             more.append(CLOSE)
     elif membership.manages:
         primary = [HOME, TASKS, ASK, PEOPLE]
-        more = [UPDATES, MINE, CALENDAR, HEALTH, MESSAGES, PREFERENCES, PHONE_CALENDAR]
+        more = [UPDATES, MINE, CALENDAR, PLAN, HEALTH, MESSAGES, PREFERENCES, PHONE_CALENDAR]
     else:
         primary = [HOME, WAYS, MINE, CALENDAR]
         more = [UPDATES, PREFERENCES, PHONE_CALENDAR]

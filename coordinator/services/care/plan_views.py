@@ -1,0 +1,73 @@
+"""What a plan page shows, read in a fixed number of queries however long the plan.
+
+The help still to post (and its preview month by month), the help already posted month by month, and
+each treatment day's coverage ("4 of 5 taken"), so a coordinator sees in week one that cycle 4's rides
+have nobody. Only reads.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from dataclasses import dataclass, field
+from datetime import date
+
+from sqlalchemy import select
+
+from coordinator.extensions import db
+from coordinator.models.circles import Circle
+from coordinator.models.needs import Need, Task, TaskStatus
+from coordinator.models.plans import Plan
+from coordinator.services.care.plan_expansion import MonthCount, Proposal, plan_preview
+from coordinator.services.care.plan_posting import plan_unposted
+
+
+@dataclass(frozen=True)
+class Coverage:
+    tasks: int = 0
+    taken: int = 0  # tasks with every spot filled
+
+    @property
+    def gaps(self) -> int:
+        return self.tasks - self.taken
+
+
+@dataclass
+class PlanSummary:
+    unposted: list[Proposal]
+    to_post: list[MonthCount]
+    posted: list[MonthCount]
+    coverage: dict[int, Coverage] = field(default_factory=dict)  # by plan day id
+    posted_total: int = 0
+    taken_total: int = 0
+
+
+def plan_summary(plan: Plan, *, circle: Circle) -> PlanSummary:
+    unposted = plan_unposted(plan, circle=circle)
+    rows = db.session.execute(
+        select(Task.local_date, Need.category, Need.plan_day_id, Task.claimed, Task.capacity)
+        .join(Need, Need.id == Task.need_id)
+        .where(Need.plan_id == plan.id, Task.status == TaskStatus.OPEN)
+    ).all()
+    months: dict[date, Counter] = {}
+    per_day: dict[int, list[int]] = {}
+    taken_total = 0
+    for local_date, category, day_id, claimed, capacity in rows:
+        months.setdefault(local_date.replace(day=1), Counter())[category] += 1
+        full = claimed >= capacity
+        taken_total += full
+        if day_id is not None:
+            counts = per_day.setdefault(day_id, [0, 0])
+            counts[0] += 1
+            counts[1] += full
+    posted = [
+        MonthCount(month, sum(c.values()), tuple(sorted(c.items(), key=lambda kv: (-kv[1], kv[0]))))
+        for month, c in sorted(months.items())
+    ]
+    return PlanSummary(
+        unposted=unposted,
+        to_post=plan_preview(unposted),
+        posted=posted,
+        coverage={day_id: Coverage(*counts) for day_id, counts in per_day.items()},
+        posted_total=len(rows),
+        taken_total=taken_total,
+    )

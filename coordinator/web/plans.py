@@ -1,0 +1,256 @@
+"""The treatment plan pages: start a plan, see its days and the help it calls for, post it, move or cancel a day.
+
+The patient and coordinators see and change the plan; the inner circle sees it only if the patient says
+so, and only to read. Anyone else gets the 404 page, as if there were no plan.
+"""
+
+from __future__ import annotations
+
+from flask import Blueprint, flash, redirect, render_template, request, url_for
+from flask_login import current_user
+
+from coordinator.categories import CATEGORIES
+from coordinator.clock import short_time, today_in, zone_label
+from coordinator.errors import NotFound
+from coordinator.forms.accounts import ConfirmForm
+from coordinator.forms.fields import date_meta
+from coordinator.forms.plans import ChooseForm, MoveForm, PlanForm, RuleForm, TreatmentForm
+from coordinator.models.circles import Circle, Membership
+from coordinator.models.plans import Plan, PlanDay
+from coordinator.services.care.plan_changes import plan_change_preview, plan_day_cancel, plan_day_move
+from coordinator.services.care.plan_posting import plan_post
+from coordinator.services.care.plan_views import plan_summary
+from coordinator.services.care.plans import (
+    KIND_WORDS,
+    plan_create,
+    plan_current,
+    plan_day_for,
+    plan_for,
+    plan_rule_for,
+    plan_rule_update,
+    plan_rules_choose,
+    treatment_add,
+)
+from coordinator.web.access import circle_view, managing_view
+from coordinator.web.confirming import Confirmation, confirmation_page
+from coordinator.web.edge import refusals
+
+bp = Blueprint("plans", __name__, url_prefix="/circles/<int:circle_id>/plan")
+
+
+def _managed_plan(circle: Circle) -> Plan:
+    plan = plan_current(circle_id=circle.id)
+    if plan is None:
+        raise NotFound("No treatment plan.")
+    return plan
+
+
+def _show_url(circle: Circle) -> str:
+    return url_for("plans.show", circle_id=circle.id)
+
+
+@bp.get("")
+@circle_view()
+def show(*, membership: Membership, circle: Circle):
+    if membership.manages and plan_current(circle_id=circle.id) is None:
+        return redirect(url_for("plans.new", circle_id=circle.id))
+    plan = plan_for(membership)  # the inner circle only if the patient said so; anyone else, the 404 page
+    return render_template(
+        "plans/show.html",
+        circle=circle,
+        membership=membership,
+        plan=plan,
+        summary=plan_summary(plan, circle=circle),
+        categories=CATEGORIES,
+        kinds=KIND_WORDS,
+        zone=zone_label(circle.timezone),
+        today=today_in(circle.timezone),
+        clock=short_time,
+        confirm=ConfirmForm(),
+    )
+
+
+@bp.route("/new", methods=["GET", "POST"])
+@managing_view()
+def new(*, membership: Membership, circle: Circle):
+    form = PlanForm(meta=date_meta(circle))
+    if form.is_submitted():
+        readable = form.validate()
+        with refusals(form=form, commit=readable) as attempt:
+            plan_create(
+                circle=circle,
+                author=current_user,
+                name=form.name.data or "",
+                audience=form.audience.data or "",
+                treatment=form.to_treatment(),
+            )
+        if readable and attempt.ok:
+            flash("Your plan is saved. Look over the help it suggests, then post it when it looks right.", "success")
+            return redirect(_show_url(circle))
+    return _form_page("plans/new.html", circle=circle, form=form)
+
+
+def _form_page(template: str, **context):
+    form = context["form"]
+    status = 422 if form.errors or form.form_errors else 200
+    return render_template(template, zone=zone_label(context["circle"].timezone), **context), status
+
+
+@bp.route("/treatments/new", methods=["GET", "POST"])
+@managing_view()
+def add_treatment(*, membership: Membership, circle: Circle):
+    plan = _managed_plan(circle)
+    form = TreatmentForm(meta=date_meta(circle))
+    if not form.is_submitted():
+        form.kind.data = "oneoff"
+    if form.is_submitted():
+        readable = form.validate()
+        with refusals(form=form, commit=readable) as attempt:
+            treatment_add(plan=plan, data=form.to_treatment(), circle=circle)
+        if readable and attempt.ok:
+            flash("Added. Any help it calls for is in the preview below, ready to post.", "success")
+            return redirect(_show_url(circle))
+    return _form_page("plans/treatment.html", circle=circle, form=form, plan=plan)
+
+
+@bp.post("/suggestions")
+@managing_view()
+def choose(*, membership: Membership, circle: Circle):
+    plan = _managed_plan(circle)
+    form = ChooseForm()
+    if form.validate_on_submit():
+        with refusals(flash=True) as attempt:
+            plan_rules_choose(plan=plan, enabled_ids=form.chosen())
+        if attempt.ok:
+            flash("Saved your choices. The preview shows what they add up to.", "success")
+    return redirect(_show_url(circle) + "#suggestions")
+
+
+@bp.route("/suggestions/<int:rule_id>", methods=["GET", "POST"])
+@managing_view()
+def rule(*, membership: Membership, circle: Circle, rule_id: int):
+    plan = _managed_plan(circle)
+    found = plan_rule_for(plan, rule_id)
+    form = RuleForm(obj=None if request.method == "POST" else found)
+    if form.is_submitted():
+        readable = form.validate()
+        with refusals(form=form, commit=readable) as attempt:
+            plan_rule_update(plan=plan, rule=found, data=form.to_input(), actor=current_user)
+        if readable and attempt.ok:
+            flash("Saved. The preview shows what it adds up to.", "success")
+            return redirect(_show_url(circle) + "#suggestions")
+    return _form_page("plans/rule.html", circle=circle, form=form, plan=plan, rule=found, categories=CATEGORIES)
+
+
+@bp.post("/post")
+@managing_view()
+def post(*, membership: Membership, circle: Circle):
+    plan = _managed_plan(circle)
+    if ConfirmForm().validate_on_submit():
+        with refusals(flash=True) as attempt:
+            posted = plan_post(plan=plan, circle=circle, author=current_user)
+        if attempt.ok:
+            flash(
+                f"Posted {posted.tasks} {'task' if posted.tasks == 1 else 'tasks'}. "
+                "The right people will be asked a few at a time as each comes nearer.",
+                "success",
+            )
+    return redirect(_show_url(circle))
+
+
+def _day_name(day: PlanDay) -> str:
+    what = "Cycle" if day.treatment.kind == "repeating" else "Day" if day.treatment.kind == "course" else ""
+    return (
+        f"{what} {day.number} ({day.local_date:%a %-d %b})"
+        if what
+        else f"{day.treatment.label} ({day.local_date:%a %-d %b})"
+    )
+
+
+@bp.route("/days/<int:day_id>/move", methods=["GET", "POST"])
+@managing_view()
+def move(*, membership: Membership, circle: Circle, day_id: int):
+    plan = _managed_plan(circle)
+    day = plan_day_for(plan, day_id)
+    form = MoveForm(meta=date_meta(circle))
+    back = _show_url(circle)
+    if form.is_submitted() and form.validate():
+        following = form.scope.data == "following"
+        if not form.confirmed.data:  # ask first, saying who will be told
+            return _move_question(plan, circle, day, form, following=following, back=back)
+        with refusals(form=form) as attempt:
+            change = plan_day_move(
+                plan=plan, circle=circle, day=day, to=form.to.data, following=following, actor=current_user
+            )
+        if attempt.ok:
+            told = (
+                f"{change.told} {'person' if change.told == 1 else 'people'} got one text each." if change.told else ""
+            )
+            flash(
+                f"Moved {change.days} {'day' if change.days == 1 else 'days'} and {change.tasks} tasks. {told}",
+                "success",
+            )
+            return redirect(back)
+    elif form.is_submitted():
+        form.validate()
+    return _form_page("plans/move.html", circle=circle, form=form, plan=plan, day=day, name=_day_name(day))
+
+
+def _move_question(plan: Plan, circle: Circle, day: PlanDay, form: MoveForm, *, following: bool, back: str):
+    change = plan_change_preview(plan=plan, day=day, following=following)
+    by = (form.to.data - day.local_date).days
+    shift = f"{abs(by)} {'day' if abs(by) == 1 else 'days'} {'later' if by > 0 else 'earlier'}"
+    consequences = [
+        f"{change.days} treatment {'day moves' if change.days == 1 else 'days move'} {shift}, "
+        f"with {change.tasks} {'task' if change.tasks == 1 else 'tasks'} of help.",
+        f"{change.told} {'person who has' if change.told == 1 else 'people who have'} one of them will get one text "
+        "listing what moved, and will be asked again before the new date."
+        if change.told
+        else "Nobody has taken any of it yet, so nobody needs to be told.",
+    ]
+    return confirmation_page(
+        Confirmation(
+            title=f"Move {_day_name(day)} to {form.to.data:%a %-d %b}?",
+            action=url_for("plans.move", circle_id=circle.id, day_id=day.id),
+            button="Yes, move it",
+            back=back,
+            back_label="No, keep the dates",
+            consequences=tuple(consequences),
+            fields={"to": form.to.data.isoformat(), "scope": form.scope.data, "confirmed": "y"},
+            danger=False,
+        )
+    )
+
+
+@bp.route("/days/<int:day_id>/cancel", methods=["GET", "POST"])
+@managing_view()
+def cancel(*, membership: Membership, circle: Circle, day_id: int):
+    """GET asks once, saying who will be told; POST cancels."""
+    plan = _managed_plan(circle)
+    day = plan_day_for(plan, day_id)
+    back = _show_url(circle)
+    if day.cancelled:
+        return redirect(back)
+    if request.method == "GET":
+        change = plan_change_preview(plan=plan, day=day, following=False)
+        return confirmation_page(
+            Confirmation(
+                title=f"Cancel {_day_name(day)}?",
+                action=url_for("plans.cancel", circle_id=circle.id, day_id=day.id),
+                button="Yes, cancel it and its help",
+                back=back,
+                back_label="No, keep it",
+                consequences=(
+                    f"{change.tasks} {'task' if change.tasks == 1 else 'tasks'} of help for it will be cancelled.",
+                    f"{change.told} {'person' if change.told == 1 else 'people'} who took some will get one text."
+                    if change.told
+                    else "Nobody has taken any of it yet, so nobody needs to be told.",
+                ),
+            )
+        )
+    if ConfirmForm().validate_on_submit():
+        with refusals(flash=True) as attempt:
+            change = plan_day_cancel(plan=plan, circle=circle, day=day, following=False, actor=current_user)
+        if attempt.ok:
+            flash(f"Cancelled {_day_name(day)} and {change.tasks} tasks of help.", "success")
+    return redirect(back)

@@ -1,0 +1,241 @@
+"""The plan pages: start a plan, see the suggestions and the preview, post, move and cancel a cycle, and who may look."""
+
+from __future__ import annotations
+
+import re
+from datetime import UTC, date, datetime, time
+
+import pytest
+import time_machine
+from sqlalchemy import func, select
+
+from coordinator.extensions import db
+from coordinator.models import Message, Need, Plan, Task
+from coordinator.models.circles import SUPPORTER
+from coordinator.services.care.claims import claim_make
+from coordinator.services.care.plan_posting import plan_post
+from coordinator.services.care.plans import TreatmentInput, plan_create
+from tests.factories import PASSWORD, add_member, make_circle, make_user
+from tests.queries import counting
+from tests.web import WebClient
+
+START = datetime(2026, 10, 5, 14, 0, tzinfo=UTC)
+FORM = {
+    "name": "Second round",
+    "audience": "managers",
+    "kind": "repeating",
+    "label": "Chemo infusion",
+    "first_date": "2026-10-12",
+    "start_time": "09:00",
+    "end_time": "13:00",
+    "place": "Mercy Cancer Center",
+    "every_days": "21",
+    "times": "6",
+    "weekdays": ["MO", "TU", "WE", "TH", "FR"],
+    "weeks": "",
+}
+
+
+@pytest.fixture
+def team(app):
+    coordinator, patient = make_user(name="Daniel Lopez"), make_user(name="Maria Lopez")
+    circle = make_circle(patient=patient, coordinator=coordinator)
+    sam = make_user(name="Sam Carter", phone="+12025550110")
+    member = add_member(circle, sam, SUPPORTER)
+    return {"circle": circle, "coordinator": coordinator, "patient": patient, "sam": sam, "member": member}
+
+
+def browser(app, user) -> WebClient:
+    client = WebClient(app.test_client())
+    client.sign_in(user.email, PASSWORD)
+    return client
+
+
+def text(response) -> str:
+    return re.sub(r"\s+", " ", response.get_data(as_text=True))
+
+
+@time_machine.travel(START, tick=False)
+def test_the_patient_starts_a_plan_sees_the_preview_and_posts_it_in_one_step(app, team):
+    maria = browser(app, team["patient"])
+    base = f"/circles/{team['circle'].id}/plan"
+    assert maria.get(base).headers["Location"].endswith(f"{base}/new")  # no plan yet: start one
+    assert "Treatment plan" in text(maria.get(f"/circles/{team['circle'].id}"))  # under "More"
+    response = maria.post(f"{base}/new", FORM)
+    assert response.status_code == 302, text(response)[:2000]
+    page = text(maria.get(base))
+    assert page.count("Cycle ") >= 6 and "Mon 23 Nov" in page  # cycle 3
+    assert "Ready to post: 46 tasks" in page and "October 2026" in page and "January 2027" in page
+    assert db.session.scalar(select(func.count(Task.id))) == 0  # nothing posted before saying so
+    response = maria.post(f"{base}/post", {}, form_url=base)
+    assert response.status_code == 302
+    assert db.session.scalar(select(func.count(Task.id))) == 46
+    page = text(maria.get(base))
+    assert "Posted: 46 tasks, 0 taken" in page and "Nothing new to post" in page and "0 of 5 tasks taken" in page
+
+
+@time_machine.travel(START, tick=False)
+def test_a_plan_form_with_mistakes_says_each_by_its_field_and_writes_nothing(app, team):
+    maria = browser(app, team["patient"])
+    bad = FORM | {"name": "", "label": "", "first_date": "31 Feb", "start_time": "25:00", "times": "0"}
+    response = maria.post(f"/circles/{team['circle'].id}/plan/new", bad)
+    assert response.status_code == 422
+    page = text(response)
+    assert "There is a problem" in page
+    for message in ("Enter a name for the plan.", "Enter what it is.", "Say how many times, from 1 to 60."):
+        assert message in page
+    assert 'id="first_date-error"' in page and 'id="start_time-error"' in page
+    assert db.session.scalar(select(func.count(Plan.id))) == 0
+
+
+def make_posted(team, *, times: int = 6, course_weeks: int | None = None) -> Plan:
+    treatment = (
+        TreatmentInput(kind="course", label="Radiation", first_date=date(2026, 10, 12), start_time=time(10), weeks=course_weeks)
+        if course_weeks
+        else TreatmentInput(
+            kind="repeating", label="Chemo infusion", first_date=date(2026, 10, 12), start_time=time(9),
+            place="Mercy Cancer Center", every_days=21, times=times,
+        )
+    )  # fmt: skip
+    plan = plan_create(circle=team["circle"], author=team["patient"], name="Round two", audience="managers",
+                       treatment=treatment)  # fmt: skip
+    plan_post(plan=plan, circle=team["circle"], author=team["patient"])
+    db.session.commit()
+    return plan
+
+
+@time_machine.travel(START, tick=False)
+def test_supporters_never_see_the_plan_or_its_words(app, team):
+    make_posted(team)
+    sam = browser(app, team["sam"])
+    circle_id = team["circle"].id
+    assert sam.get(f"/circles/{circle_id}/plan").status_code == 404
+    tasks = text(sam.get(f"/circles/{circle_id}/tasks"))
+    assert "Ride to an appointment and back" in tasks
+    assert not re.search(r"chemo|infusion|cancer|mercy|round two|treatment plan", tasks, re.IGNORECASE)
+    ride = db.session.scalar(select(Task).join(Need).where(Need.category == "ride").order_by(Task.starts_at))
+    page = text(sam.get(f"/circles/{circle_id}/tasks/{ride.id}"))
+    assert "Mercy" not in page  # the destination is only for whoever drives
+    claim_make(membership=team["member"], task_id=ride.id)
+    db.session.commit()
+    assert "Mercy Cancer Center" in text(sam.get(f"/circles/{circle_id}/tasks/{ride.id}"))
+
+
+@time_machine.travel(START, tick=False)
+def test_the_inner_circle_reads_the_plan_only_if_the_patient_says_so(app, team):
+    plan = make_posted(team)
+    team["member"].inner_circle = True
+    db.session.commit()
+    sam = browser(app, team["sam"])
+    url = f"/circles/{team['circle'].id}/plan"
+    assert sam.get(url).status_code == 404
+    plan.audience = "inner"
+    db.session.commit()
+    page = text(sam.get(url))
+    assert "Round two" in page and "Cycle 6" in page
+    assert "/move" not in page and "Post " not in page and "Save my choices" not in page
+
+
+@time_machine.travel(START, tick=False)
+def test_delaying_cycle_3_a_week_asks_first_then_moves_and_tells_holders_once(app, team):
+    plan = make_posted(team)
+    third = plan.treatments[0].days[2]
+    held = db.session.scalars(select(Task).join(Need).where(Need.plan_day_id == third.id)).all()
+    for task in held[:3]:
+        claim_make(membership=team["member"], task_id=task.id)
+    db.session.commit()
+    daniel = browser(app, team["coordinator"])
+    url = f"/circles/{team['circle'].id}/plan/days/{third.id}/move"
+    question = daniel.post(url, {"to": "2026-11-30", "scope": "following"})
+    assert question.status_code == 200
+    page = text(question)
+    assert "Move Cycle 3 (Mon 23 Nov) to Mon 30 Nov?" in page and "4 treatment days move 7 days later" in page
+    assert "1 person who has one of them will get one text" in page
+    db.session.expire_all()
+    assert db.session.get(type(third), third.id).local_date == date(2026, 11, 23)  # asking moved nothing
+    done = daniel.post(url, {"to": "2026-11-30", "scope": "following", "confirmed": "y"}, form_url=url)
+    assert done.status_code == 302
+    db.session.expire_all()
+    days = [d.local_date for d in db.session.get(Plan, plan.id).treatments[0].days]
+    assert days[2:] == [date(2026, 11, 30), date(2026, 12, 21), date(2027, 1, 11), date(2027, 2, 1)]
+    texts = db.session.scalars(select(Message).where(Message.kind == "plan_moved")).all()
+    assert len(texts) == 1 and texts[0].to_address == "+12025550110"
+    assert "moved from Mon 23 Nov" in text(daniel.get(f"/circles/{team['circle'].id}/plan"))
+
+
+@time_machine.travel(START, tick=False)
+def test_a_move_to_a_past_date_is_shown_by_the_field(app, team):
+    plan = make_posted(team, times=2)
+    daniel = browser(app, team["coordinator"])
+    url = f"/circles/{team['circle'].id}/plan/days/{plan.treatments[0].days[1].id}/move"
+    response = daniel.post(url, {"to": "2026-10-01", "scope": "one", "confirmed": "y"})
+    assert response.status_code == 422
+    assert "That date has passed" in text(response) and "There is a problem" in text(response)
+
+
+@time_machine.travel(START, tick=False)
+def test_cancelling_a_cycle_asks_first(app, team):
+    plan = make_posted(team, times=3)
+    second = plan.treatments[0].days[1]
+    maria = browser(app, team["patient"])
+    url = f"/circles/{team['circle'].id}/plan/days/{second.id}/cancel"
+    page = text(maria.get(url))
+    assert "Cancel Cycle 2 (Mon 2 Nov)?" in page and "Nobody has taken any of it yet" in page
+    assert maria.post(url, {}).status_code == 302
+    db.session.expire_all()
+    cancelled = db.session.scalar(
+        select(func.count(Task.id)).join(Need).where(Need.plan_day_id == second.id, Task.status == "cancelled")
+    )
+    assert cancelled == 5
+
+
+def plan_page_queries(app, user, circle_id: int) -> int:
+    client = browser(app, user)
+    client.get(f"/circles/{circle_id}/plan")  # warm: the session row, the first-visit work
+    with counting(db.engine) as statements:
+        assert client.get(f"/circles/{circle_id}/plan").status_code == 200
+    return len(statements)
+
+
+@time_machine.travel(START, tick=False)
+def test_the_plan_page_runs_the_same_queries_for_a_short_plan_a_6_cycle_plan_and_a_30_day_course(app, team):
+    make_posted(team, times=1)
+    short = plan_page_queries(app, team["coordinator"], team["circle"].id)
+    for times, weeks in ((6, None), (None, 6)):
+        person = make_user(name=f"Coordinator {times}-{weeks}")
+        circle = make_circle(patient=make_user(name="P"), coordinator=person, name=f"Team {times}{weeks}")
+        make_posted({"circle": circle, "patient": person}, times=times or 1, course_weeks=weeks)
+        assert plan_page_queries(app, person, circle.id) == short, (times, weeks)
+
+
+@time_machine.travel(START, tick=False)
+def test_the_patient_edits_the_suggestions_before_posting(app, team):
+    plan = plan_create(
+        circle=team["circle"],
+        author=team["patient"],
+        name="Round two",
+        audience="managers",
+        treatment=TreatmentInput(
+            kind="repeating",
+            label="Infusion",
+            first_date=date(2026, 10, 12),
+            start_time=time(9),
+            every_days=21,
+            times=6,
+        ),
+    )
+    db.session.commit()
+    maria = browser(app, team["patient"])
+    base = f"/circles/{team['circle'].id}/plan"
+    assert "Ready to post: 46 tasks" in text(maria.get(base))
+    wanted = [str(r.id) for r in plan.rules if r.category != "errands"]  # childcare on, errands off
+    assert maria.post(f"{base}/suggestions", {"rule": wanted}, form_url=base).status_code == 302
+    assert "Ready to post: 36 tasks" in text(maria.get(base))  # 46 - 16 errands + 6 childcare
+    meal = next(r for r in plan.rules if r.category == "meal")
+    url = f"{base}/suggestions/{meal.id}"
+    bad = maria.post(url, {"enabled": "y", "title": "A meal", "offset_first": "3", "offset_last": "1", "capacity": "0"})
+    assert bad.status_code == 422
+    assert "the first no later than the last" in text(bad) and "Ask for between 1 and 50 people." in text(bad)
+    good = {"enabled": "y", "title": "Dinner", "offset_first": "1", "offset_last": "2", "start_time": "18:00"}
+    assert maria.post(url, good | {"capacity": "1"}).status_code == 302
+    assert "Ready to post: 30 tasks" in text(maria.get(base))  # two meals a cycle, not three
