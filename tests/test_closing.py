@@ -8,7 +8,7 @@ about it ever goes out again, whatever was queued before.
 from __future__ import annotations
 
 import re
-from datetime import timedelta
+from datetime import time, timedelta
 
 import pytest
 import time_machine
@@ -36,6 +36,9 @@ from coordinator.models import (
     User,
     UserSession,
 )
+from coordinator.models.circles import Membership
+from coordinator.models.plans import Plan, PlanDay, PlanQuiet, PlanRule, PlanTreatment
+from coordinator.models.updates import Update, UpdateHeart, UpdateLink, UpdateNote, UpdatePhoto
 from coordinator.services.care.claims import claim_make
 from coordinator.services.texting.messages import notify
 from coordinator.services.texting.reminders import reminders_plan
@@ -77,6 +80,28 @@ def build(name: str, first: str, n: int) -> dict:
     db.session.add(reopening)
     db.session.flush()
     db.session.add(ReopenAnswer(reopening_id=reopening.id, membership_id=members["priya"].id, token_hash=f"{n}r" * 32))
+    plan = Plan(circle_id=circle.id, name="Spring treatment")
+    db.session.add(plan)
+    db.session.flush()
+    treatment = PlanTreatment(plan_id=plan.id, kind="repeating", label="Infusion", first_date=START,
+                              start_time=time(9), every_days=21, times=2)  # fmt: skip
+    db.session.add(treatment)
+    db.session.flush()
+    db.session.add_all([
+        PlanDay(plan_id=plan.id, treatment_id=treatment.id, number=1, series_date=START, local_date=START,
+                start_time=time(9)),
+        PlanRule(plan_id=plan.id, category="ride", title="Ride to an appointment"),
+        PlanQuiet(plan_id=plan.id, offset_first=1, offset_last=2),
+    ])  # fmt: skip
+    news = Update(circle_id=circle.id, author_id=patient.id, body="Scan was clear", published_at=now())
+    db.session.add(news)
+    db.session.flush()
+    db.session.add_all([
+        UpdatePhoto(update_id=news.id, circle_id=circle.id, token=f"{n}t" * 12, width=10, height=10),
+        UpdateHeart(update_id=news.id, user_id=sam.id),
+        UpdateNote(circle_id=circle.id, update_id=news.id, author_id=priya.id, body="Thinking of you"),
+        UpdateLink(membership_id=members["priya"].id, token_hash=f"{n}u" * 32, expires_at=now() + timedelta(days=9)),
+    ])  # fmt: skip
     notify(user=priya, kind="welcome", key=f"welcome-{n}", context={"circle_name": name, "first_name": first},
            circle_id=circle.id)  # fmt: skip
     db.session.commit()
@@ -111,6 +136,14 @@ def rows_of(circle_id: int, people: list[int]) -> dict[str, int]:
             query = query.where(table.c.id == circle_id)
         elif "circle_id" in table.c:
             query = query.where(table.c.circle_id == circle_id)
+        elif table.name == "update_hearts":
+            updates = select(Update.id).where(Update.circle_id == circle_id)
+            query = query.where(table.c.update_id.in_(updates))
+        elif "plan_id" in table.c:  # a treatment plan's parts
+            query = query.where(table.c.plan_id.in_(select(Plan.id).where(Plan.circle_id == circle_id)))
+        elif table.name == "update_links":
+            members = select(Membership.id).where(Membership.circle_id == circle_id)
+            query = query.where(table.c.membership_id.in_(members))
         elif table.name == "reopen_answers":
             reopenings = select(Reopening.id).where(Reopening.circle_id == circle_id)
             query = query.where(table.c.reopening_id.in_(reopenings))

@@ -51,6 +51,8 @@ CIRCLE_FILES = {
     "members.csv",
     "messages.csv",
     "activity.csv",
+    "updates.csv",
+    "notes.csv",
 }
 
 

@@ -17,7 +17,9 @@ from sqlalchemy import select
 
 from coordinator.extensions import db
 from coordinator.models import Base, Claim, JoinRequest, NeedDraft
+from coordinator.clock import now
 from coordinator.models.invitations import InvitationStatus
+from coordinator.models.updates import Update, UpdateNote, UpdatePhoto
 from coordinator.services.care.claims import claim_make
 from coordinator.services.people.imports import import_stage
 from coordinator.services.people.invitations import contact_parse, invitation_send
@@ -25,7 +27,7 @@ from tests.factories import PASSWORD, add_member, first_task, make_circle, make_
 from tests.web import WebClient
 
 NOWHERE = 987654  # an id no row has
-FIXED = {"role": "coordinator", "decision": "approve"}  # the non-id parts of a path
+FIXED = {"role": "coordinator", "decision": "approve", "size": "phone", "choice": "hide"}  # the non-id parts of a path
 IGNORED_TABLES = {"user_sessions", "users"}  # signing in touches these (last seen), nothing else may change
 CSRF = re.compile(r'name="csrf_token"[^>]*value="[^"]*"|value="[^"]*"[^>]*name="csrf_token"')
 
@@ -52,7 +54,12 @@ def circle_with_one_of_everything(prefix: str):
         data=b"name,email\nRita,rita@example.org\n",
         message="",
     )
-    db.session.add_all([draft, join])
+    update = Update(circle_id=circle.id, author_id=patient.id, body=f"{prefix} news", published_at=now())
+    db.session.add_all([draft, join, update])
+    db.session.flush()
+    photo = UpdatePhoto(update_id=update.id, circle_id=circle.id, token=f"{prefix:x<24}"[:24], width=10, height=10)
+    note = UpdateNote(circle_id=circle.id, update_id=update.id, author_id=supporter.id, body="Thinking of you")
+    db.session.add_all([photo, note])
     db.session.commit()
     assert invitation.status == InvitationStatus.PENDING
     from datetime import time  # a treatment plan: its days and suggestions have ids too
@@ -75,6 +82,9 @@ def circle_with_one_of_everything(prefix: str):
         "batch_id": batch.id,
         "day_id": plan.treatments[0].days[0].id,
         "rule_id": plan.rules[0].id,
+        "update_id": update.id,
+        "photo_id": photo.id,
+        "note_id": note.id,
     }
     return circle, coordinator, ids
 

@@ -7,9 +7,22 @@ services/updates/'s rule, so a refusal comes back next to the field it concerns.
 from __future__ import annotations
 
 from flask_wtf import FlaskForm
-from wtforms import BooleanField, MultipleFileField, RadioField, SelectChoice, StringField, TextAreaField
+from wtforms import (
+    BooleanField,
+    MultipleFileField,
+    RadioField,
+    SelectChoice,
+    SelectMultipleField,
+    StringField,
+    TextAreaField,
+)
 
 from coordinator.models.updates import Audience, NotesBy, UpdatesBy
+
+
+def _photo_id(value: object) -> int:
+    text = str(value)
+    return int(text) if text.isdigit() and len(text) < 12 else 0  # 0: no photo has it
 
 
 class UpdateForm(FlaskForm):
@@ -30,7 +43,16 @@ class UpdateForm(FlaskForm):
         "Photos (optional)",
         description="Up to 4, from your phone's camera or gallery. Location and camera details are removed.",
     )
-    remove_photos = StringField()  # editing: ids of photos to take out, one checkbox each on the page
+    # Editing: the photos to take out, one checkbox each on the page (drawn by the template, named remove_photo).
+    remove_photo = SelectMultipleField(coerce=_photo_id, validate_choice=False)
+
+
+class LoveForm(FlaskForm):
+    back = StringField()  # the page of the list it was sent from, to go back to; empty: the update's own page
+
+
+class NoteChoiceForm(FlaskForm):
+    update = StringField()  # the update whose page it was hidden from, to go back to; empty: the notes page
 
 
 class NoteForm(FlaskForm):

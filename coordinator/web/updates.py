@@ -12,7 +12,7 @@ from flask_login import current_user
 
 from coordinator.extensions import limiter
 from coordinator.forms.accounts import ConfirmForm
-from coordinator.forms.updates import NoteForm, UpdateForm, UpdateSettingsForm
+from coordinator.forms.updates import LoveForm, NoteChoiceForm, NoteForm, UpdateForm, UpdateSettingsForm
 from coordinator.models.circles import PATIENT, Circle, Membership
 from coordinator.models.updates import UpdateStatus
 from coordinator.services.updates.delivery import link_open
@@ -110,14 +110,13 @@ def edit(*, membership: Membership, circle: Circle, update_id: int):
         abort(404)
     form = UpdateForm(data={"body": update.body, "audience": update.audience} if request.method == "GET" else None)
     if form.validate_on_submit():
-        remove = [int(v) for v in request.form.getlist("remove_photo") if v.isdigit() and len(v) < 12]
         with refusals(form=form) as attempt:
             gone = update_edit(
                 member=membership,
                 update=update,
                 body=form.body.data or "",
                 audience=form.audience.data or "",
-                remove_photo_ids=remove,
+                remove_photo_ids=list(form.remove_photo.data or []),
                 uploads=_uploads(),
             )
         if attempt.ok:
@@ -155,7 +154,7 @@ def show(*, membership: Membership, circle: Circle, update_id: int, note_form: N
 @bp.post(PREFIX + "/<int:update_id>/love")
 @circle_view()
 def love(*, membership: Membership, circle: Circle, update_id: int):
-    form = ConfirmForm()
+    form = LoveForm()
     if form.validate_on_submit():
         update = update_for(membership, update_id)
         with refusals(flash=True) as attempt:
@@ -163,7 +162,7 @@ def love(*, membership: Membership, circle: Circle, update_id: int):
         if attempt.ok:
             first = circle.patient_first_name
             flash(f"Sent your love to {first}." if fresh else f"You've already sent {first} your love.", "success")
-    back = request.form.get("back", "")
+    back = form.back.data or ""
     if back.isdigit() and len(back) < 6:
         return redirect(url_for("updates.index", circle_id=circle.id, page=back) + f"#update-{update_id}")
     return redirect(url_for("updates.show", circle_id=circle.id, update_id=update_id))
@@ -258,13 +257,13 @@ def notes(*, membership: Membership, circle: Circle):
 @bp.post("/circles/<int:circle_id>/notes/<int:note_id>/<any(hide, show):choice>")
 @circle_view(roles=(PATIENT,))
 def note_choice(*, membership: Membership, circle: Circle, note_id: int, choice: str):
-    form = ConfirmForm()
+    form = NoteChoiceForm()
     if form.validate_on_submit():
         with refusals(flash=True) as attempt:
             note_hidden(member=membership, note_id=note_id, hidden=choice == "hide")
         if attempt.ok:
             flash("Hidden. Only you can see it now." if choice == "hide" else "It's shown again.", "success")
-    back = request.form.get("update", "")
+    back = form.update.data or ""
     if back.isdigit() and len(back) < 12:
         return redirect(url_for("updates.show", circle_id=circle.id, update_id=int(back)) + "#notes")
     return redirect(url_for("updates.notes", circle_id=circle.id))

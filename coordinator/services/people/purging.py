@@ -30,11 +30,29 @@ from coordinator.models.drafts import NeedDraft
 from coordinator.models.invitations import ImportBatch, Invitation, JoinRequest, ReopenAnswer, Reopening
 from coordinator.models.messages import Message
 from coordinator.models.needs import Need, Task
+from coordinator.models.plans import Plan, PlanDay, PlanQuiet, PlanRule, PlanTreatment
+from coordinator.models.updates import Update, UpdateHeart, UpdateLink, UpdateNote, UpdatePhoto
 from coordinator.services.health.activity import activity_record
 from coordinator.services.people.leaving import account_erase
+from coordinator.services.updates.photos import circle_photos_delete
 
 # Children before parents: each table's rows of the circle, deleted in this order.
-CIRCLE_TABLES = (Message, Event, Claim, NeedDraft, Task, Need, JoinRequest, Invitation, ImportBatch)
+CIRCLE_TABLES = (
+    Message,
+    Event,
+    Claim,
+    NeedDraft,
+    Task,
+    Need,
+    JoinRequest,
+    Invitation,
+    ImportBatch,
+    UpdateNote,
+    UpdatePhoto,
+    Update,
+)
+# A treatment plan's rows hang off the plan (models/plans.py); they go after the needs made from them.
+PLAN_TABLES = (PlanQuiet, PlanRule, PlanDay, PlanTreatment)
 
 
 def circles_purge() -> int:
@@ -60,12 +78,19 @@ def circle_purge(circle: Circle) -> None:
     reopenings = select(Reopening.id).where(Reopening.circle_id == circle_id)
     _delete(ReopenAnswer, ReopenAnswer.reopening_id.in_(reopenings))
     _delete(Reopening, Reopening.circle_id == circle_id)
+    _delete(UpdateHeart, UpdateHeart.update_id.in_(select(Update.id).where(Update.circle_id == circle_id)))
+    _delete(UpdateLink, UpdateLink.membership_id.in_(select(Membership.id).where(Membership.circle_id == circle_id)))
     for model in CIRCLE_TABLES:
         _delete(model, model.circle_id == circle_id)
+    plans = select(Plan.id).where(Plan.circle_id == circle_id)
+    for model in PLAN_TABLES:
+        _delete(model, model.plan_id.in_(plans))
+    _delete(Plan, Plan.circle_id == circle_id)
     _delete(Membership, Membership.circle_id == circle_id)
     _delete(Circle, Circle.id == circle_id)
     for user in db.session.scalars(select(User).where(User.id.in_(only_here))):
         account_erase(user=user)
+    circle_photos_delete(circle_id)  # the files of its updates' photos, with the rows
     activity_record(
         kind="circle.purged", object_type="circle", object_id=circle_id, data={"people_erased": len(only_here)}
     )

@@ -1,6 +1,6 @@
 """A circle's records as a ZIP, for its patient and coordinators (and the host, from the command line).
 
-Needs, tasks, who took them, the members with what the People page shows a
+Needs, tasks, who took them, updates and the notes sent back, the members with what the People page shows a
 coordinator (numbers and emails of people still in the circle; never a password,
 a token or a session), the message log as its page shows it (numbers shortened;
 what a message said only for coordinators, as on the page) and the activity
@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from typing import IO
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.orm import aliased, joinedload
 
 from coordinator.clock import now
@@ -24,6 +24,7 @@ from coordinator.models.claims import Claim
 from coordinator.models.invitations import Invitation
 from coordinator.models.messages import Message
 from coordinator.models.needs import Need, Task
+from coordinator.models.updates import Update, UpdateHeart, UpdateNote, UpdatePhoto
 from coordinator.services.health.activity import activity_record
 from coordinator.services.people.phones import phone_mask
 from coordinator.services.privacy.archive import COMMON_NOTES, Archive, Progress, Sheet
@@ -49,6 +50,8 @@ def circle_export(*, circle: Circle, exporter: Membership | None, out: IO[bytes]
         _members(circle),
         _messages(circle, bodies=role == COORDINATOR),
         _activity(circle, details_for_patient=role == PATIENT),
+        _updates(circle),
+        _notes(circle, hidden_too=role == PATIENT),
     ):
         archive.sheet(sheet)
     archive.close(title=f"The records of {circle.name}", notes=COMMON_NOTES)
@@ -345,4 +348,61 @@ def _activity(circle: Circle, *, details_for_patient: bool) -> Sheet:
         query=query,
         key=Event.id,
         cells=cells,
+    )
+
+
+def _updates(circle: Circle) -> Sheet:
+    photos = select(func.count(UpdatePhoto.id)).where(UpdatePhoto.update_id == Update.id).scalar_subquery()
+    hearts = select(func.count()).select_from(UpdateHeart).where(UpdateHeart.update_id == Update.id).scalar_subquery()
+    query = (
+        select(
+            Update.id,
+            Update.created_at,
+            Update.published_at,
+            Update.edited_at,
+            User.name,
+            Update.audience,
+            Update.status,
+            Update.body,
+            photos.label("photos"),
+            hearts.label("hearts"),
+        )
+        .outerjoin(User, User.id == Update.author_id)
+        .where(Update.circle_id == circle.id)
+    )
+    return Sheet(
+        name="updates.csv",
+        about="Every update: who wrote it, for whom, its words, how many photos (not in this file) and hearts.",
+        columns=(
+            "written_at",
+            "published_at",
+            "edited_at",
+            "by",
+            "for",
+            "status",
+            "words",
+            "photos",
+            "hearts",
+        ),
+        query=query,
+        key=Update.id,
+        cells=lambda row: tuple(row[1:]),
+    )
+
+
+def _notes(circle: Circle, *, hidden_too: bool) -> Sheet:
+    query = (
+        select(UpdateNote.id, UpdateNote.created_at, User.name, UpdateNote.via, UpdateNote.body, UpdateNote.hidden_at)
+        .join(User, User.id == UpdateNote.author_id)
+        .where(UpdateNote.circle_id == circle.id)
+    )
+    if not hidden_too:
+        query = query.where(UpdateNote.hidden_at.is_(None))
+    return Sheet(
+        name="notes.csv",
+        about="Notes of encouragement sent to the patient (the ones she hid only in her own export).",
+        columns=("sent_at", "from", "by", "words", "hidden_at"),
+        query=query,
+        key=UpdateNote.id,
+        cells=lambda row: tuple(row[1:]),
     )
