@@ -1,0 +1,91 @@
+"""What one simulated run comes to, and the tables the grid prints (bench/simulate.py).
+
+The figures are those issue 18 asks for, per run: coverage overall and of the
+needs that must not fail (rides on appointment days), asking texts per filled
+slot, asking texts per supporter per week (mean, and the busiest person-week),
+texts beyond anyone's chosen asks a week (over any seven days), alerts to
+coordinators per week, the busiest 20%'s share of tasks, person-weeks over the
+fair-share cap, and the two upper bounds (bench/sim_world.upper_bound).
+"""
+
+from __future__ import annotations
+
+from bisect import bisect_left
+
+from bench.sim_service import Tally
+from bench.sim_world import WEEK, Circle
+
+GOAL_COVERAGE, GOAL_ASKS = 0.95, 4.0
+KEYS = (
+    "coverage",
+    "must",
+    "bound",
+    "physical",
+    "asks_per_fill",
+    "texts_mean",
+    "texts_busiest",
+    "over_asks",
+    "coord_week",
+    "top20",
+    "over_cap",
+)
+
+
+def measure(circle: Circle, tally: Tally, bound: tuple[float, float]) -> dict:
+    slots = sum(t.capacity for t in circle.tasks)
+    filled = sum(min(len(t.holders), t.capacity) for t in circle.tasks)
+    must = [t for t in circle.tasks if t.must]
+    counts = sorted((sum(1 for t in circle.tasks if p.id in t.holders) for p in circle.people), reverse=True)
+    top = max(1, round(len(counts) * 0.2))
+    return {
+        "coverage": filled / slots,
+        "must": sum(1 for t in must if t.holders) / max(1, len(must)),
+        "bound": bound[1],
+        "physical": bound[0],
+        "asks_per_fill": (tally.asks + tally.calls) / max(1, filled),
+        "texts_mean": tally.asks / (len(circle.people) * circle.weeks),
+        "texts_busiest": max(tally.texts.values(), default=0),
+        "over_asks": sum(_beyond_budget(p.texts, p.asks_per_week) for p in circle.people),
+        "coord_week": tally.alerts / circle.weeks,
+        "top20": sum(counts[:top]) / max(1, sum(counts)),
+        "over_cap": tally.over_cap,
+    }
+
+
+def _beyond_budget(texts: list[int], allowed: int) -> int:
+    """Texts that went while the person already had their chosen number in the seven days before."""
+    return sum(1 for i, at in enumerate(texts) if i - bisect_left(texts, at - WEEK + 1) >= allowed)
+
+
+def goal(r: dict) -> str:
+    """Issue 18's goal for one cell: 'ok', or what missed."""
+    misses = []
+    if r["coverage"] < GOAL_COVERAGE and r["coverage"] < r["bound"] - 0.005:
+        misses.append("coverage")
+    if r["asks_per_fill"] > GOAL_ASKS:
+        misses.append("asks")
+    if r["over_cap"]:
+        misses.append("cap")
+    if r["over_asks"]:
+        misses.append("budget")
+    return "ok" if not misses else "miss: " + ",".join(misses)
+
+
+HEADER = (
+    f"{'size':>4} {'will':>4} {'scenario':8} | {'strategy':16} | {'cover':>6} {'must':>6} {'bound':>6} | "
+    f"{'asks/fill':>9} {'per wk':>6} {'busiest':>7} {'over':>4} | {'coord/wk':>8} | {'top20':>5} {'cap':>4} | goal"
+)
+
+
+def row(cell: tuple, strategy: str, r: dict) -> str:
+    size, will, scenario = cell
+    return (
+        f"{size:>4} {will:>4.0%} {scenario:8} | {strategy:16} | {r['coverage']:6.1%} {r['must']:6.1%} "
+        f"{r['bound']:6.1%} | {r['asks_per_fill']:9.2f} {r['texts_mean']:6.2f} {r['texts_busiest']:7.0f} "
+        f"{r['over_asks']:4.0f} | {r['coord_week']:8.2f} | {r['top20']:5.0%} {r['over_cap']:4.0f} | "
+        f"{goal(r) if strategy != 'broadcast' else ''}"
+    )
+
+
+def mean(results: list[dict]) -> dict:
+    return {k: sum(r[k] for r in results) / len(results) for k in KEYS}
