@@ -191,3 +191,27 @@ def test_a_move_withdraws_asks_written_with_the_old_date(posted):
     )  # fmt: skip
     db.session.commit()
     assert texts("ask")[0].status == MessageStatus.CANCELLED and ride.ask_stage == 0
+
+
+@time_machine.travel(START, tick=False)
+def test_whoever_replies_ok_to_the_move_is_not_asked_again_and_whoever_stays_silent_is(posted):
+    from coordinator.services.texting.before_sending import ALREADY_CONFIRMED, cancel_reason
+    from coordinator.services.texting.inbound import inbound_handle
+    from coordinator.services.texting.message_log import NOT_SENT
+
+    sams, kims = tasks_of(posted, 2, "ride")[0], tasks_of(posted, 2, "meal")[0]
+    take(posted["sam"], sams)
+    take(posted["kim"], kims)
+    second = cycle(posted, 2)
+    plan_day_move(
+        plan=posted["plan"], circle=posted["circle"], day=second, to=second.local_date + timedelta(days=7),
+        following=False, actor=posted["patient"],
+    )  # fmt: skip
+    db.session.commit()
+    with time_machine.travel(START + timedelta(minutes=10), tick=False):
+        reply = inbound_handle(provider_id="SMplan1", from_number="+12025550110", body=f"ok {sams.id}")
+        db.session.commit()
+    assert "thank you" in reply.lower()
+    checkins = {m.task_id: m for m in texts("checkin")}
+    assert cancel_reason(checkins[sams.id]) == ALREADY_CONFIRMED and ALREADY_CONFIRMED in NOT_SENT
+    assert cancel_reason(checkins[kims.id]) is None  # Kim said nothing: she is asked the evening before

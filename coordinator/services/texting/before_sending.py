@@ -28,7 +28,8 @@ from coordinator.services.texting.send_time import stale_reason
 QUIET_EXEMPT = {"sign_in_code"}  # the person asked for it this minute
 TASK_KINDS = {"reminder", "checkin", "ask"}
 NEWS_KINDS = {"update_news", "update_week", "update_email", "notes_summary"}  # only while still in the circle
-CLOSING_KINDS = {"circle_closed"}  # the one message a closing circle still sends: that it is closing
+CLOSING_KINDS = {"circle_closed"}
+ALREADY_CONFIRMED = "they already said they can still do it"  # the one message a closing circle still sends: that it is closing
 
 
 def cancel_reason(message: Message) -> str | None:
@@ -59,6 +60,8 @@ def cancel_reason(message: Message) -> str | None:
             claim = db.session.get(Claim, message.claim_id)
             if claim is None or claim.status != ClaimStatus.HELD:
                 return "the task was given back"
+            if message.kind == "checkin" and claim.confirmed_at and claim.confirmed_at >= message.created_at:
+                return ALREADY_CONFIRMED  # they replied OK after this was written (a moved task asks again)
     if message.user_id and message.circle_id and message.kind in TASK_KINDS | NEWS_KINDS | {"digest", "reopen_ask"}:
         member = db.session.scalar(
             select(Membership.status).where(

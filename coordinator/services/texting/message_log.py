@@ -69,6 +69,7 @@ NOT_SENT = {
     "the task was cancelled": "The task was cancelled.",
     "somebody already took it": "Someone else had already said yes.",
     "the task was given back": "They had given the task back.",
+    "they already said they can still do it": "They had already replied OK.",
     "no longer in the circle": "They're no longer in the circle.",
     "only possible in quiet hours before it stopped mattering": "It could only have gone during their quiet hours.",
     "stale: a digest more than a day old": "The weekly list was more than a day old by then.",
