@@ -134,8 +134,11 @@ def edit(*, membership: Membership, circle: Circle, update_id: int):
 
 @bp.get(PREFIX + "/<int:update_id>")
 @circle_view()
-def show(*, membership: Membership, circle: Circle, update_id: int, note_form: NoteForm | None = None):
-    update = update_for(membership, update_id)
+def show(*, membership: Membership, circle: Circle, update_id: int):
+    return _show_page(membership, circle, update_for(membership, update_id))
+
+
+def _show_page(membership: Membership, circle: Circle, update, note_form: NoteForm | None = None):
     hearts, hearted = hearts_on(membership, update)
     return render_template(
         "updates/show.html",
@@ -179,7 +182,7 @@ def note(*, membership: Membership, circle: Circle, update_id: int):
         if attempt.ok:
             flash(f"Sent. Thank you for writing to {circle.patient_first_name}.", "success")
             return redirect(url_for("updates.show", circle_id=circle.id, update_id=update_id) + "#notes")
-    return show(membership=membership, circle=circle, update_id=update_id, note_form=form)
+    return _show_page(membership, circle, update, note_form=form)
 
 
 @bp.post(PREFIX + "/<int:update_id>/approve")
