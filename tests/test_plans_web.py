@@ -239,3 +239,17 @@ def test_the_patient_edits_the_suggestions_before_posting(app, team):
     good = {"enabled": "y", "title": "Dinner", "offset_first": "1", "offset_last": "2", "start_time": "18:00"}
     assert maria.post(url, good | {"capacity": "1"}).status_code == 302
     assert "Ready to post: 30 tasks" in text(maria.get(base))  # two meals a cycle, not three
+
+
+@time_machine.travel(START, tick=False)
+def test_the_calendar_marks_treatment_days_only_for_those_who_may_see_the_plan(app, team):
+    plan = make_posted(team, times=2)
+    week = f"/circles/{team['circle'].id}/calendar?week=2026-10-12"
+    page = text(browser(app, team["coordinator"]).get(week))
+    assert "Treatment this week" in page and re.search(r"Mon 12 Oct</a>, 9(:00)?am: Chemo infusion, cycle 1", page)
+    sam = browser(app, team["sam"])
+    assert "Treatment this week" not in text(sam.get(week)) and "Chemo" not in text(sam.get(week))
+    team["member"].inner_circle = True
+    plan.audience = "inner"
+    db.session.commit()
+    assert "Chemo infusion, cycle 1" in text(sam.get(week))

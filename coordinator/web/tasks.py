@@ -14,6 +14,7 @@ from coordinator.forms.accounts import ConfirmForm
 from coordinator.forms.fields import date_meta
 from coordinator.forms.tasks import AssignForm, ReleaseForm, TaskEditForm
 from coordinator.models.circles import PATIENT, Circle, Membership
+from coordinator.services.care.plan_views import treatment_marks
 from coordinator.services.care.task_changes import task_cancel, task_update
 from coordinator.services.care.tasks import (
     TaskFilter,
@@ -107,6 +108,7 @@ def week(*, membership: Membership, circle: Circle):
         previous=start - timedelta(days=7),
         following=start + timedelta(days=7),
         categories=CATEGORIES,
+        treatment_days=treatment_marks(membership, first=start, last=start + timedelta(days=6)),
     )
 
 

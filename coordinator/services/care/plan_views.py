@@ -2,21 +2,21 @@
 
 The help still to post (and its preview month by month), the help already posted month by month, and
 each treatment day's coverage ("4 of 5 taken"), so a coordinator sees in week one that cycle 4's rides
-have nobody. Only reads.
+have nobody; and the treatment days the calendar marks for those allowed to see the plan. Only reads.
 """
 
 from __future__ import annotations
 
 from collections import Counter
 from dataclasses import dataclass, field
-from datetime import date
+from datetime import date, time
 
 from sqlalchemy import select
 
 from coordinator.extensions import db
-from coordinator.models.circles import Circle
+from coordinator.models.circles import Circle, Membership
 from coordinator.models.needs import Need, Task, TaskStatus
-from coordinator.models.plans import Plan
+from coordinator.models.plans import Plan, PlanDay, PlanDayStatus, PlanTreatment
 from coordinator.services.care.plan_expansion import MonthCount, Proposal, plan_preview
 from coordinator.services.care.plan_posting import plan_unposted
 
@@ -71,3 +71,41 @@ def plan_summary(plan: Plan, *, circle: Circle) -> PlanSummary:
         posted_total=len(rows),
         taken_total=taken_total,
     )
+
+
+@dataclass(frozen=True)
+class TreatmentMark:
+    """A treatment day as the calendar marks it for those who may see the plan."""
+
+    day: date
+    start: time
+    label: str
+    number: int
+    kind: str
+
+    @property
+    def name(self) -> str:
+        if self.kind == "repeating":
+            return f"{self.label}, cycle {self.number}"
+        return f"{self.label}, day {self.number}" if self.kind == "course" else self.label
+
+
+def treatment_marks(membership: Membership, *, first: date, last: date) -> list[TreatmentMark]:
+    """Treatment days from `first` to `last` for a member allowed to see the plan (one query; none for others)."""
+    if not membership.manages and not membership.inner_circle:
+        return []
+    query = (
+        select(PlanDay.local_date, PlanDay.start_time, PlanTreatment.label, PlanDay.number, PlanTreatment.kind)
+        .join(PlanTreatment, PlanTreatment.id == PlanDay.treatment_id)
+        .join(Plan, Plan.id == PlanDay.plan_id)
+        .where(
+            Plan.circle_id == membership.circle_id,
+            PlanDay.status != PlanDayStatus.CANCELLED,
+            PlanDay.local_date >= first,
+            PlanDay.local_date <= last,
+        )
+        .order_by(PlanDay.local_date, PlanDay.start_time)
+    )
+    if not membership.manages:
+        query = query.where(Plan.audience == "inner")
+    return [TreatmentMark(*row) for row in db.session.execute(query)]
