@@ -361,13 +361,19 @@ class Run:
     def digests(self) -> None:
         load = self.load()
         soon = [t for t in self.c.tasks if t.open and self.now + 12 < t.start < self.now + 8 * DAY]
-        for person in self.c.people:
-            if not self.may_ask(person) or not self.has_room(person.id, load, pending=False):
-                continue
+        people = [p for p in self.c.people if self.may_ask(p) and self.has_room(p.id, load, pending=False)]
+        if self.rules.enough:  # enough: only as many digests as the week's open spots need, likeliest first
+            people.sort(key=lambda p: -max((self.estimate(p, t) for t in soon if p.suits(t.kind)), default=0))
+        expected = 0.0
+        for person in people:
             picks = [t for t in soon if person.id not in t.holders and person.suits(t.kind)][:2]
-            if picks:
-                self.texted(person, "digest")
-                self.answer(person, tuple(picks), how="digest")
+            if not picks:
+                continue
+            if self.rules.enough and expected >= ENOUGH_YES * len(soon):
+                break
+            expected += max(self.estimate(person, t) for t in picks)
+            self.texted(person, "digest")
+            self.answer(person, tuple(picks), how="digest")
 
     def drifting(self, pid: int) -> bool:
         active = self.active[pid]
