@@ -253,3 +253,16 @@ def test_the_calendar_marks_treatment_days_only_for_those_who_may_see_the_plan(a
     plan.audience = "inner"
     db.session.commit()
     assert "Chemo infusion, cycle 1" in text(sam.get(week))
+
+
+@time_machine.travel(START, tick=False)
+def test_the_health_page_shows_coverage_per_cycle_for_the_whole_plan(app, team):
+    plan = make_posted(team)
+    fourth = plan.treatments[0].days[3]
+    ride = db.session.scalar(select(Task).join(Need).where(Need.plan_day_id == fourth.id, Need.category == "ride"))
+    claim_make(membership=team["member"], task_id=ride.id)
+    db.session.commit()
+    page = text(browser(app, team["coordinator"]).get(f"/circles/{team['circle'].id}/health"))
+    assert "Coverage, the whole treatment plan" in page
+    assert "Chemo infusion, cycle 6: 0 of 5 taken" in page  # four months out, well past the next 14 days
+    assert "Chemo infusion, cycle 4: 1 of 5 taken" in page

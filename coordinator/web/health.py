@@ -9,8 +9,10 @@ from __future__ import annotations
 from flask import Blueprint, flash, redirect, render_template, request, url_for
 from flask_login import current_user
 
+from coordinator.clock import today_in
 from coordinator.forms.health import HealthSettingsForm
 from coordinator.models.circles import Circle, Membership
+from coordinator.services.care.plan_views import plan_cycle_coverage
 from coordinator.services.health.settings import health_settings
 from coordinator.services.health.summary import health_settings_save, health_summary
 from coordinator.services.people.members import can_grant_roles
@@ -36,7 +38,10 @@ def index(*, membership: Membership, circle: Circle):
             width=480,  # narrow and tall enough that its text reads at phone size
             height=260,
         )
-    return render_template("health/index.html", circle=circle, membership=membership, chart=chart, **summary)
+    cycles = plan_cycle_coverage(membership, today=today_in(circle.timezone))  # the whole treatment plan
+    return render_template(
+        "health/index.html", circle=circle, membership=membership, chart=chart, plan_cycles=cycles, **summary
+    )
 
 
 @bp.route("/health/settings", methods=["GET", "POST"])

@@ -2,7 +2,8 @@
 
 The help still to post (and its preview month by month), the help already posted month by month, and
 each treatment day's coverage ("4 of 5 taken"), so a coordinator sees in week one that cycle 4's rides
-have nobody; and the treatment days the calendar marks for those allowed to see the plan. Only reads.
+have nobody; the treatment days the calendar marks for those allowed to see the plan, and the health page's
+coverage per cycle for the whole plan. Only reads.
 """
 
 from __future__ import annotations
@@ -109,3 +110,45 @@ def treatment_marks(membership: Membership, *, first: date, last: date) -> list[
     if not membership.manages:
         query = query.where(Plan.audience == "inner")
     return [TreatmentMark(*row) for row in db.session.execute(query)]
+
+
+@dataclass(frozen=True)
+class CycleCover:
+    mark: TreatmentMark
+    tasks: int
+    taken: int  # places filled
+    places: int
+
+    @property
+    def open(self) -> int:
+        return self.places - self.taken
+
+
+def plan_cycle_coverage(membership: Membership, *, today: date) -> list[CycleCover]:
+    """Each treatment day of the circle's plans still to come, with its help's places filled (two queries).
+
+    The health page shows the whole plan, not only the next 14 days, so a gap in cycle 4 shows in week one.
+    """
+    marks = treatment_marks(membership, first=today, last=date.max)
+    if not marks:
+        return []
+    rows = db.session.execute(
+        select(PlanDay.local_date, PlanTreatment.label, PlanDay.number, Task.claimed, Task.capacity)
+        .join(PlanTreatment, PlanTreatment.id == PlanDay.treatment_id)
+        .join(Plan, Plan.id == PlanDay.plan_id)
+        .join(Need, Need.plan_day_id == PlanDay.id)
+        .join(Task, Task.need_id == Need.id)
+        .where(
+            Plan.circle_id == membership.circle_id,
+            PlanDay.local_date >= today,
+            Task.status == TaskStatus.OPEN,
+            Need.cancelled_at.is_(None),
+        )
+    ).all()
+    counts: dict[tuple, list[int]] = {}
+    for local_date, label, number, claimed, capacity in rows:
+        tally = counts.setdefault((local_date, label, number), [0, 0, 0])
+        tally[0] += 1
+        tally[1] += min(claimed, capacity)
+        tally[2] += capacity
+    return [CycleCover(m, *counts.get((m.day, m.label, m.number), [0, 0, 0])) for m in marks]
