@@ -22,6 +22,7 @@ from coordinator.models.accounts import User
 from coordinator.models.activity import Event
 from coordinator.models.circles import COORDINATOR, PATIENT, SUPPORTER, Circle, Membership
 from coordinator.models.claims import Claim
+from coordinator.models.updates import Update, UpdateHeart, UpdateNote
 from coordinator.services.care.claims import claim_make
 from coordinator.services.care.needs import NeedInput, need_post
 from coordinator.services.care.recurrence import WEEKDAYS, Repeat
@@ -95,7 +96,36 @@ def demo_seed() -> tuple[bool, list[tuple[str, str]]]:
     supporters = [u for u, role in people if role == SUPPORTER]
     _demo_needs(circle, coordinator=people[1][0], supporters=supporters)
     _demo_history(circle, supporters=supporters)
+    _demo_news(circle, patient=patient, helper=supporters[0])
     return True, logins
+
+
+def _demo_news(circle: Circle, *, patient: User, helper: User) -> None:
+    """An update Maria posted two days ago, with a note and a heart back from Sam (no texts: it's the past)."""
+    posted = now() - timedelta(days=2)
+    update = Update(
+        circle_id=circle.id,
+        author_id=patient.id,
+        body="The first infusion went well. I'm tired, but the nurses were lovely.\n\n"
+        "Thank you for the meals this week. Quiet visits are welcome from Thursday.",
+        created_at=posted,
+        published_at=posted,
+    )
+    db.session.add(update)
+    db.session.flush()
+    db.session.add_all(
+        [
+            UpdateNote(
+                circle_id=circle.id,
+                update_id=update.id,
+                author_id=helper.id,
+                body="So glad it went well. Thinking of you, see you Thursday!",
+                via="sms",
+                created_at=posted + timedelta(hours=3),
+            ),
+            UpdateHeart(update_id=update.id, user_id=helper.id, created_at=posted + timedelta(hours=3)),
+        ]
+    )
 
 
 def _demo_needs(circle: Circle, *, coordinator: User, supporters: list[User]) -> None:

@@ -28,6 +28,7 @@ from coordinator.services.people.invitations import contact_parse, invitation_se
 from coordinator.services.people.joining import JoinInput, join_accept
 from coordinator.services.people.registration import registration_start
 from coordinator.services.people.sign_in_codes import code_request
+from coordinator.services.updates.posting import update_post
 from tests.factories import add_member, first_task, make_circle, make_need, make_user
 
 FAILING_IMPACTS = ("serious", "critical")
@@ -168,6 +169,8 @@ class Seed:
     link_token: str = ""
     register_token: str = ""
     reopen_token: str = ""
+    update: int = 0
+    update_link_token: str = ""
 
 
 def seed_circle(app) -> Seed:
@@ -237,6 +240,10 @@ def seed_circle(app) -> Seed:
         seed.link_token = _link(r"/sign-in/link/([\w-]+)", "sign_in_code")
         seed.register_token = _link(r"/register/finish/([\w.-]+)", "registration")
         seed.reopen_token = _link(r"/r/([\w-]+)", "reopen_ask")
+        news = update_post(member=members[maria.id], body="Scan next week.", audience="circle", uploads=[])
+        db.session.commit()
+        seed.update = news.id
+        seed.update_link_token = _link(r"/u/([\w-]+)", "update_news")
     return seed
 
 

@@ -55,6 +55,7 @@ NOT_PAGES = {
     "home.readyz",  # JSON for load balancers
     "metrics.metrics",  # Prometheus text
     "feeds.ics",  # a calendar file for phones' calendar apps
+    "updates.photo",  # a JPEG
 }
 
 
@@ -88,6 +89,8 @@ PAGES = [
     Page("invitations.open_link", (ANON,), {"token": "=made-up-token"}, status=410, label="expired"),
     Page("invitations.join", (ANON,)),  # after "Sign in first" on the invitation (prepare_join)
     Page("reopen.answer", (ANON,), {"token": "reopen_token"}),
+    Page("updates.link", (ANON,), {"token": "update_link_token"}),
+    Page("updates.link", (ANON,), {"token": "=made-up-token"}, status=410, label="expired"),
     # Anyone signed in
     Page("accounts.account", MEMBERS),
     Page("exports.account", MEMBERS),
@@ -105,6 +108,8 @@ PAGES = [
     Page("members.index", MEMBERS),
     Page("members.preferences", MEMBERS),
     Page("feeds.show", MEMBERS),
+    Page("updates.index", MEMBERS),
+    Page("updates.show", MEMBERS, {"update_id": "update"}),
     # The patient and coordinators
     Page("needs.new", MANAGERS, label="choose a kind"),
     Page("needs.new", (COORDINATOR,), query={"category": "ride"}, label="ride"),
@@ -122,6 +127,10 @@ PAGES = [
     Page("security_record.index", MANAGERS),
     Page("exports.circle", MANAGERS),
     Page("drafts.index", (COORDINATOR,)),
+    Page("updates.new", MANAGERS),
+    Page("updates.edit", (PATIENT,), {"update_id": "update"}),
+    Page("updates.notes", MANAGERS),
+    Page("updates.settings", (PATIENT,)),
     Page("reopen.start", (COORDINATOR,), label="waiting for the patient"),
     Page("reopen.start", (COORDINATOR,), {"circle_id": "second_circle"}, label="choose who to ask"),
     Page("reopen.review", (PATIENT,)),
@@ -134,6 +143,7 @@ PAGES = [
     Page("claims.release", (SUPPORTER,), {"task_id": "taken_task"}),
     Page("claims.unassign", (COORDINATOR,), {"task_id": "taken_task", "user_id": "sam"}),
     Page("invitations.revoke", (COORDINATOR,), {"invitation_id": "invitation"}),
+    Page("updates.delete", (PATIENT,), {"update_id": "update"}),
     Page("leaving.leave", (SUPPORTER,)),
     Page("leaving.close", (PATIENT,)),
     Page("leaving.delete_account", (SUPPORTER,)),
