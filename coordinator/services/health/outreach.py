@@ -12,6 +12,8 @@ time as the day comes closer (the days are per-circle settings):
    covered another way;
 4. if nobody acted on that in time, the next coordinator in line.
 
+A ride on a treatment plan's day must not go uncovered: it climbs each rung twice as early.
+
 Each pass ends with re-engagement (reengage.py): one gentle, concrete ask to
 each supporter who is drifting away, and quiet archiving if that goes
 unanswered for weeks. Nobody is nagged. Here too: the coordinator's one-tap
@@ -43,6 +45,7 @@ from coordinator.urls import public_url
 BEST, WIDER, ALERTED, BACKUP = 1, 2, 3, 4
 LOOK_AHEAD = timedelta(days=30)
 NEXT_FEW_AFTER = timedelta(hours=36)  # nobody of the best few said yes: ask the next few
+MUST_NOT_FAIL = 2  # a treatment-day ride is asked about, asked widely, and alerted on twice as early
 
 
 def open_tasks(circle_id: int | None = None) -> list[Task]:
@@ -67,13 +70,20 @@ def open_tasks(circle_id: int | None = None) -> list[Task]:
     return list(db.session.scalars(query))
 
 
+def must_not_fail(task: Task) -> bool:
+    """A ride on a treatment plan's day: the need that must not go uncovered (services/care/plans.py)."""
+    return task.need.category == "ride" and task.need.plan_day_id is not None
+
+
 def target_stage(task: Task, settings: HealthSettings) -> int:
+    """The rung a task should be on by now; a must-not-fail ride climbs each rung MUST_NOT_FAIL times as early."""
     left = task.starts_at - now()
-    if left <= timedelta(days=settings.alert_days):
+    factor = MUST_NOT_FAIL if must_not_fail(task) else 1
+    if left <= timedelta(days=max(settings.alert_days * factor, factor - 1)):
         return ALERTED
-    if left <= timedelta(days=settings.wider_ask_days):
+    if left <= timedelta(days=settings.wider_ask_days * factor):
         return WIDER
-    if left <= timedelta(days=settings.first_ask_days):
+    if left <= timedelta(days=settings.first_ask_days * factor):
         return BEST
     return 0
 

@@ -1,0 +1,51 @@
+"""The outreach ladder treats a ride on a treatment day as the need that must not go uncovered."""
+
+from __future__ import annotations
+
+from datetime import UTC, date, datetime, time, timedelta
+
+import time_machine
+from sqlalchemy import select
+
+from coordinator.extensions import db
+from coordinator.models import Message, Need, Task
+from coordinator.services.care.plan_posting import plan_post
+from coordinator.services.care.plans import TreatmentInput, plan_create
+from coordinator.services.health.outreach import outreach_run
+from tests.factories import add_member, make_circle, make_need, make_user
+
+START = datetime(2026, 10, 5, 14, 0, tzinfo=UTC)  # Mon 5 Oct, 10am in New York
+TREATMENT = date(2026, 10, 15)  # ten days on: past the usual first asks (7 days), within twice that
+
+
+def test_a_treatment_day_ride_is_asked_about_and_alerted_on_earlier_than_an_ordinary_ride(app):
+    with time_machine.travel(START, tick=False) as traveller:
+        coordinator, patient = make_user(name="Daniel Lopez", phone="+12025550100"), make_user(name="Maria Lopez")
+        circle = make_circle(patient=patient, coordinator=coordinator)
+        for n in range(3):
+            add_member(circle, make_user(name=f"Helper {n}", phone=f"+1202555011{n}"))
+        plan = plan_create(
+            circle=circle,
+            author=patient,
+            name="Round two",
+            audience="managers",
+            treatment=TreatmentInput(
+                kind="oneoff", label="Surgery", first_date=TREATMENT, start_time=time(9), every_days=None, times=None
+            ),
+        )
+        plan_post(plan=plan, circle=circle, author=patient)
+        ordinary = make_need(circle, coordinator, title="Ride to the dentist", start_date=TREATMENT)
+        db.session.commit()
+        plan_ride = db.session.scalar(select(Task).join(Need).where(Need.plan_id == plan.id, Need.category == "ride"))
+        other = db.session.scalar(select(Task).where(Task.need_id == ordinary.id))
+
+        outreach_run(circle_id=circle.id)
+        db.session.commit()
+        assert plan_ride.ask_stage == 1 and other.ask_stage == 0  # 10 days out: only the treatment ride is asked
+
+        traveller.move_to(datetime.combine(TREATMENT, time(12), tzinfo=UTC) - timedelta(hours=36))
+        outreach_run(circle_id=circle.id)
+        db.session.commit()
+        assert plan_ride.ask_stage == 3 and other.ask_stage == 2  # a day and a half out: coordinators already told
+        alerts = db.session.scalars(select(Message).where(Message.kind == "alert")).all()
+        assert [m.task_id for m in alerts] == [plan_ride.id]
