@@ -5,7 +5,9 @@ needs that must not fail (rides on appointment days), asking texts per filled
 slot, asking texts per supporter per week (mean, and the busiest person-week),
 texts beyond anyone's chosen asks a week (over any seven days), alerts to
 coordinators per week, the busiest 20%'s share of tasks, person-weeks over the
-fair-share cap, and the two upper bounds (bench/sim_world.upper_bound).
+fair-share cap (at the Monday look, whatever the cause) and how many of the
+service's own asks carried someone past it, and the two upper bounds
+(bench/sim_world.upper_bound).
 """
 
 from __future__ import annotations
@@ -16,6 +18,7 @@ from bench.sim_service import Tally
 from bench.sim_world import WEEK, Circle
 
 GOAL_COVERAGE, GOAL_ASKS = 0.95, 4.0
+UNASKED = ("browse", "email")  # taken from the list or a mass email, not in answer to the service's ask
 KEYS = (
     "coverage",
     "must",
@@ -28,6 +31,7 @@ KEYS = (
     "coord_week",
     "top20",
     "over_cap",
+    "cap_by_asks",
 )
 
 
@@ -49,6 +53,7 @@ def measure(circle: Circle, tally: Tally, bound: tuple[float, float]) -> dict:
         "coord_week": tally.alerts / circle.weeks,
         "top20": sum(counts[:top]) / max(1, sum(counts)),
         "over_cap": tally.over_cap,
+        "cap_by_asks": sum(n for how, n in tally.past_cap.items() if how not in UNASKED),
     }
 
 
@@ -64,7 +69,7 @@ def goal(r: dict) -> str:
         misses.append("coverage")
     if r["asks_per_fill"] > GOAL_ASKS:
         misses.append("asks")
-    if r["over_cap"]:
+    if r["cap_by_asks"]:
         misses.append("cap")
     if r["over_asks"]:
         misses.append("budget")
@@ -72,17 +77,17 @@ def goal(r: dict) -> str:
 
 
 HEADER = (
-    f"{'size':>4} {'will':>4} {'scenario':8} | {'strategy':16} | {'cover':>6} {'must':>6} {'bound':>6} | "
-    f"{'asks/fill':>9} {'per wk':>6} {'busiest':>7} {'over':>4} | {'coord/wk':>8} | {'top20':>5} {'cap':>4} | goal"
+    f"{'size':>4} {'will':>4} {'scenario':8} | {'strategy':20} | {'cover':>6} {'must':>6} {'bound':>6} | "
+    f"{'asks/fill':>9} {'per wk':>6} {'busiest':>7} {'over':>4} | {'coord/wk':>8} | {'top20':>5} {'cap':>4} {'ask':>4} | goal"
 )
 
 
 def row(cell: tuple, strategy: str, r: dict) -> str:
     size, will, scenario = cell
     return (
-        f"{size:>4} {will:>4.0%} {scenario:8} | {strategy:16} | {r['coverage']:6.1%} {r['must']:6.1%} "
+        f"{size:>4} {will:>4.0%} {scenario:8} | {strategy:20} | {r['coverage']:6.1%} {r['must']:6.1%} "
         f"{r['bound']:6.1%} | {r['asks_per_fill']:9.2f} {r['texts_mean']:6.2f} {r['texts_busiest']:7.0f} "
-        f"{r['over_asks']:4.0f} | {r['coord_week']:8.2f} | {r['top20']:5.0%} {r['over_cap']:4.0f} | "
+        f"{r['over_asks']:4.0f} | {r['coord_week']:8.2f} | {r['top20']:5.0%} {r['over_cap']:4.1f} {r['cap_by_asks']:4.1f} | "
         f"{goal(r) if strategy != 'broadcast' else ''}"
     )
 
