@@ -266,3 +266,30 @@ def test_the_health_page_shows_coverage_per_cycle_for_the_whole_plan(app, team):
     assert "Coverage, the whole treatment plan" in page
     assert "Chemo infusion, cycle 6: 0 of 5 taken" in page  # four months out, well past the next 14 days
     assert "Chemo infusion, cycle 4: 1 of 5 taken" in page
+
+
+def test_a_finished_plan_is_offered_as_the_start_of_a_new_round_with_its_dates_moved(app, team):
+    with time_machine.travel(START, tick=False):
+        plan = make_posted(team, times=3)
+        meal = next(r for r in plan.rules if r.category == "meal")
+        meal.offset_last = 2  # what was learned: two days of meals were enough
+        db.session.commit()
+    with time_machine.travel(datetime(2027, 3, 1, 15, 0, tzinfo=UTC), tick=False):  # months after the last cycle
+        maria = browser(app, team["patient"])
+        base = f"/circles/{team['circle'].id}/plan"
+        assert "Start a new round from this plan" in text(maria.get(base))
+        assert f'href="{base}"' in text(maria.get(f"/circles/{team['circle'].id}/reopen"))
+        bad = maria.post(f"{base}/again", {"first_date": "2027-01-04"})
+        assert bad.status_code == 422 and "That date has passed" in text(bad)
+        assert maria.post(f"{base}/again", {"first_date": "2027-04-05"}).status_code == 302
+        db.session.expire_all()
+        plans = db.session.scalars(select(Plan).order_by(Plan.id)).all()
+        assert len(plans) == 2 and plans[1].name == "Round two" and plans[1].posted_at is None
+        assert [d.local_date for d in plans[1].treatments[0].days] == [
+            date(2027, 4, 5),
+            date(2027, 4, 26),
+            date(2027, 5, 17),
+        ]
+        assert [r.offset_last for r in plans[1].rules if r.category == "meal"] == [2]
+        page = text(maria.get(base))
+        assert "Ready to post: " in page and "Mon 5 Apr" in page and "Start a new round" not in page

@@ -113,6 +113,10 @@ class RuleForm(FlaskForm):
         )
 
 
+class AgainForm(FlaskForm):
+    first_date = DateInput("First treatment of the new round")
+
+
 class ChooseForm(FlaskForm):
     """The ticked suggestions (their ids) on the plan page."""
 

@@ -64,7 +64,7 @@ UPDATES = NavItem(
 PLAN = NavItem(
     "Treatment plan",
     "plans.show",
-    also=("plans.new", "plans.add_treatment", "plans.rule", "plans.move", "plans.cancel"),
+    also=("plans.new", "plans.add_treatment", "plans.rule", "plans.move", "plans.cancel", "plans.again"),
 )
 HEALTH = NavItem("How it's going", "health.index", also=("health.settings",))
 PREFERENCES = NavItem("My preferences", "members.preferences")

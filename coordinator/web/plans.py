@@ -14,9 +14,10 @@ from coordinator.clock import short_time, today_in, zone_label
 from coordinator.errors import NotFound
 from coordinator.forms.accounts import ConfirmForm
 from coordinator.forms.fields import date_meta
-from coordinator.forms.plans import ChooseForm, MoveForm, PlanForm, RuleForm, TreatmentForm
+from coordinator.forms.plans import AgainForm, ChooseForm, MoveForm, PlanForm, RuleForm, TreatmentForm
 from coordinator.models.circles import Circle, Membership
 from coordinator.models.plans import Plan, PlanDay
+from coordinator.services.care.plan_again import plan_again, plan_finished
 from coordinator.services.care.plan_changes import plan_change_preview, plan_day_cancel, plan_day_move
 from coordinator.services.care.plan_posting import plan_post
 from coordinator.services.care.plan_views import plan_summary
@@ -67,7 +68,24 @@ def show(*, membership: Membership, circle: Circle):
         today=today_in(circle.timezone),
         clock=short_time,
         confirm=ConfirmForm(),
+        finished=plan_finished(plan, today=today_in(circle.timezone)),
     )
+
+
+@bp.route("/again", methods=["GET", "POST"])
+@managing_view()
+def again(*, membership: Membership, circle: Circle):
+    """Start a new round from the last plan, its dates moved to the new first treatment."""
+    plan = _managed_plan(circle)
+    form = AgainForm(meta=date_meta(circle))
+    if form.is_submitted():
+        readable = form.validate()
+        with refusals(form=form, commit=readable) as attempt:
+            plan_again(plan=plan, circle=circle, author=current_user, first_date=form.first_date.data)
+        if readable and attempt.ok:
+            flash("A new round from your last plan, every date moved. Look it over, then post it.", "success")
+            return redirect(_show_url(circle))
+    return _form_page("plans/again.html", circle=circle, form=form, plan=plan)
 
 
 @bp.route("/new", methods=["GET", "POST"])

@@ -1,0 +1,60 @@
+"""Starting again from a previous treatment plan: a recurrence begins from what worked.
+
+When every day of the last plan is behind the circle (or the circle is reopened for a new round), the plan
+page offers it as a starting point: the same treatments, help and quiet days, every date moved so the first
+treatment falls on the new start. Nothing is posted until the patient looks it over and says so.
+"""
+
+from __future__ import annotations
+
+from datetime import date
+
+from coordinator.clock import today_in
+from coordinator.errors import Invalid
+from coordinator.extensions import db
+from coordinator.models.accounts import User
+from coordinator.models.circles import Circle
+from coordinator.models.plans import Plan, PlanQuiet, PlanRule
+from coordinator.services.care.plans import TreatmentInput, treatment_add
+from coordinator.services.health.activity import activity_record
+from coordinator.services.people.closing import circle_open_check
+
+
+def plan_finished(plan: Plan, *, today: date) -> bool:
+    """Every treatment day is behind us (or cancelled): time to offer it as a starting point, not to edit it."""
+    return all(day.cancelled or day.local_date < today for t in plan.treatments for day in t.days)
+
+
+def plan_again(*, plan: Plan, circle: Circle, author: User, first_date: date | None) -> Plan:
+    """A new plan from a previous one, every date moved so its first treatment falls on `first_date`.
+
+    The treatments, the help that was asked for and the quiet days come along, as a recurrence begins
+    from what worked; nothing is posted until the patient looks it over and says so.
+    """
+    circle_open_check(circle)
+    today = today_in(circle.timezone)
+    if first_date is None:
+        raise Invalid("Choose the date of the first treatment.", field="first_date")
+    if first_date < today:
+        raise Invalid("That date has passed. Choose today or later.", field="first_date")
+    if not plan.treatments:
+        raise Invalid("That plan has no treatments to start from.")
+    shift = first_date - min(t.first_date for t in plan.treatments)
+    again = Plan(circle_id=circle.id, name=plan.name, audience=plan.audience, created_by_id=author.id)
+    db.session.add(again)
+    db.session.flush()
+    fields = ("kind", "label", "start_time", "end_time", "place", "every_days", "times", "weeks")
+    for old in plan.treatments:
+        data = TreatmentInput(**{name: getattr(old, name) for name in fields}, first_date=old.first_date + shift)
+        data.weekdays = tuple(old.weekdays.split(",")) if old.weekdays else data.weekdays
+        treatment_add(plan=again, data=data, circle=circle)
+    columns = ("enabled", "category", "title", "pattern", "applies_to", "offset_first", "offset_last", "lead_minutes")
+    columns += ("start_time", "length_minutes", "anytime", "weekday", "capacity", "notes")
+    again.rules.extend(PlanRule(**{name: getattr(rule, name) for name in columns}) for rule in plan.rules)
+    quiet = ("offset_first", "offset_last", "no_visitors", "quiet_start", "quiet_end", "note")
+    again.quiet_days.extend(PlanQuiet(**{name: getattr(q, name) for name in quiet}) for q in plan.quiet_days)
+    db.session.flush()
+    activity_record(
+        kind="plan.created", circle_id=circle.id, actor_id=author.id, object_type="plan", object_id=again.id
+    )
+    return again
