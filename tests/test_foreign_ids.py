@@ -82,6 +82,7 @@ def circle_with_one_of_everything(prefix: str):
         "batch_id": batch.id,
         "day_id": plan.treatments[0].days[0].id,
         "rule_id": plan.rules[0].id,
+        "quiet_id": plan.quiet_days[0].id,
         "update_id": update.id,
         "photo_id": photo.id,
         "note_id": note.id,

@@ -293,3 +293,32 @@ def test_a_finished_plan_is_offered_as_the_start_of_a_new_round_with_its_dates_m
         assert [r.offset_last for r in plans[1].rules if r.category == "meal"] == [2]
         page = text(maria.get(base))
         assert "Ready to post: " in page and "Mon 5 Apr" in page and "Start a new round" not in page
+
+
+@time_machine.travel(START, tick=False)
+def test_quiet_days_marked_after_posting_withdraw_the_visits_then_and_tell_their_holder_once(app, team):
+    plan = make_posted(team, times=2)
+    visits = db.session.scalars(select(Task).join(Need).where(Need.category == "visit").order_by(Task.starts_at)).all()
+    claim_make(membership=team["member"], task_id=visits[0].id)
+    db.session.commit()
+    maria = browser(app, team["patient"])
+    base = f"/circles/{team['circle'].id}/plan"
+    bad = maria.post(f"{base}/quiet/new", {"offset_first": "3", "offset_last": "1", "quiet_start": "14:00"})
+    assert bad.status_code == 422
+    assert "the first no later than the last" in text(bad) and "Give both times" in text(bad)
+    form = {"offset_first": "3", "offset_last": "3", "no_visitors": "y", "note": "Leave it on the porch"}
+    response = maria.post(f"{base}/quiet/new", form)
+    assert response.status_code == 302
+    page = text(maria.get(base))
+    assert "2 visits on those days were withdrawn" in page and "Day +3 after each treatment: no visitors" in page
+    db.session.expire_all()
+    assert all(db.session.get(Task, v.id).status == "cancelled" for v in visits)
+    told = db.session.scalars(select(Message).where(Message.kind == "plan_cancelled")).all()
+    assert len(told) == 1 and told[0].to_address == "+12025550110" and "a visit" in told[0].body
+    meals = db.session.scalars(select(Need).where(Need.category == "meal", Need.plan_id == plan.id)).all()
+    assert sum(n.details.get("dropoff") == "Leave it on the porch" for n in meals) == 2  # day +3's meal each cycle
+    quiet = plan.quiet_days[-1]
+    assert "Take these quiet days away?" in text(maria.get(f"{base}/quiet/{quiet.id}/remove"))
+    assert maria.post(f"{base}/quiet/{quiet.id}/remove", {}).status_code == 302
+    db.session.expire_all()
+    assert len(db.session.get(Plan, plan.id).quiet_days) == 1

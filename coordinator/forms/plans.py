@@ -12,6 +12,7 @@ from wtforms.validators import Length
 from wtforms.widgets import CheckboxInput, ListWidget
 
 from coordinator.forms.fields import DateInput, NumberInput, PlainText, TimeInput
+from coordinator.services.care.plan_quiet import QuietInput
 from coordinator.services.care.plans import RuleInput, TreatmentInput
 from coordinator.services.care.recurrence import WEEKDAY_NAMES, WEEKDAYS
 
@@ -110,6 +111,29 @@ class RuleForm(FlaskForm):
             start_time=self.start_time.data,
             capacity=self.capacity.data,
             notes=self.notes.data or "",
+        )
+
+
+class QuietForm(FlaskForm):
+    offset_first = NumberInput("From day", minimum=-7, maximum=21, description="1 is the day after each treatment.")
+    offset_last = NumberInput("To day", minimum=-7, maximum=21)
+    no_visitors = BooleanField("No visitors", default=True)
+    quiet_start = TimeInput("Quiet from", description="Leave both times empty for the whole day.")
+    quiet_end = TimeInput("Quiet until")
+    note = StringField(
+        "A note for meals those days",
+        validators=[Length(max=200, message="Keep the note under 200 characters."), PlainText()],
+        description="For example: meals at the door, please.",
+    )
+
+    def to_input(self) -> QuietInput:
+        return QuietInput(
+            offset_first=self.offset_first.data,
+            offset_last=self.offset_last.data,
+            no_visitors=bool(self.no_visitors.data),
+            quiet_start=self.quiet_start.data,
+            quiet_end=self.quiet_end.data,
+            note=self.note.data or "",
         )
 
 

@@ -64,7 +64,16 @@ UPDATES = NavItem(
 PLAN = NavItem(
     "Treatment plan",
     "plans.show",
-    also=("plans.new", "plans.add_treatment", "plans.rule", "plans.move", "plans.cancel", "plans.again"),
+    also=(
+        "plans.new",
+        "plans.add_treatment",
+        "plans.rule",
+        "plans.move",
+        "plans.cancel",
+        "plans.again",
+        "plans.quiet",
+        "plans.quiet_remove",
+    ),
 )
 HEALTH = NavItem("How it's going", "health.index", also=("health.settings",))
 PREFERENCES = NavItem("My preferences", "members.preferences")

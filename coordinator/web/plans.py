@@ -14,12 +14,13 @@ from coordinator.clock import short_time, today_in, zone_label
 from coordinator.errors import NotFound
 from coordinator.forms.accounts import ConfirmForm
 from coordinator.forms.fields import date_meta
-from coordinator.forms.plans import AgainForm, ChooseForm, MoveForm, PlanForm, RuleForm, TreatmentForm
+from coordinator.forms.plans import AgainForm, ChooseForm, MoveForm, PlanForm, QuietForm, RuleForm, TreatmentForm
 from coordinator.models.circles import Circle, Membership
 from coordinator.models.plans import Plan, PlanDay
 from coordinator.services.care.plan_again import plan_again, plan_finished
 from coordinator.services.care.plan_changes import plan_change_preview, plan_day_cancel, plan_day_move
 from coordinator.services.care.plan_posting import plan_post
+from coordinator.services.care.plan_quiet import plan_quiet_remove, plan_quiet_save
 from coordinator.services.care.plan_views import plan_summary
 from coordinator.services.care.plans import (
     KIND_WORDS,
@@ -27,6 +28,7 @@ from coordinator.services.care.plans import (
     plan_current,
     plan_day_for,
     plan_for,
+    plan_quiet_for,
     plan_rule_for,
     plan_rule_update,
     plan_rules_choose,
@@ -158,6 +160,51 @@ def rule(*, membership: Membership, circle: Circle, rule_id: int):
             flash("Saved. The preview shows what it adds up to.", "success")
             return redirect(_show_url(circle) + "#suggestions")
     return _form_page("plans/rule.html", circle=circle, form=form, plan=plan, rule=found, categories=CATEGORIES)
+
+
+@bp.route("/quiet/new", methods=["GET", "POST"], defaults={"quiet_id": None})
+@bp.route("/quiet/<int:quiet_id>", methods=["GET", "POST"])
+@managing_view()
+def quiet(*, membership: Membership, circle: Circle, quiet_id: int | None):
+    """Add or change days (by offset from each treatment) with no visitors, quiet hours, or a note for meals."""
+    plan = _managed_plan(circle)
+    found = plan_quiet_for(plan, quiet_id) if quiet_id is not None else None
+    form = QuietForm(obj=None if request.method == "POST" else found)
+    if form.is_submitted():
+        readable = form.validate()
+        with refusals(form=form, commit=readable) as attempt:
+            change = plan_quiet_save(plan=plan, circle=circle, quiet=found, data=form.to_input(), actor=current_user)
+        if readable and attempt.ok:
+            withdrawn = f" {change.tasks} visits on those days were withdrawn." if change.tasks else ""
+            flash(f"Saved. No visits are asked for then, and meals carry the note.{withdrawn}", "success")
+            return redirect(_show_url(circle) + "#quiet")
+    return _form_page("plans/quiet.html", circle=circle, form=form, plan=plan, quiet=found)
+
+
+@bp.route("/quiet/<int:quiet_id>/remove", methods=["GET", "POST"])
+@managing_view()
+def quiet_remove(*, membership: Membership, circle: Circle, quiet_id: int):
+    """GET asks once; POST takes the quiet days away."""
+    plan = _managed_plan(circle)
+    found = plan_quiet_for(plan, quiet_id)
+    back = _show_url(circle) + "#quiet"
+    if request.method == "GET":
+        return confirmation_page(
+            Confirmation(
+                title="Take these quiet days away?",
+                action=url_for("plans.quiet_remove", circle_id=circle.id, quiet_id=found.id),
+                button="Yes, take them away",
+                back=back,
+                back_label="No, keep them",
+                consequences=("Visits can be suggested for those days again the next time you post help.",),
+            )
+        )
+    if ConfirmForm().validate_on_submit():
+        with refusals(flash=True) as attempt:
+            plan_quiet_remove(plan=plan, quiet=found)
+        if attempt.ok:
+            flash("Taken away.", "success")
+    return redirect(back)
 
 
 @bp.post("/post")

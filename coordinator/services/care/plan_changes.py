@@ -205,12 +205,8 @@ def plan_day_move(*, plan: Plan, circle: Circle, day: PlanDay, to: date | None, 
     return Change(days=len(days), tasks=len(tasks), told=len(told))
 
 
-def plan_day_cancel(*, plan: Plan, circle: Circle, day: PlanDay, following: bool, actor: User) -> Change:
-    """Cancel a treatment day (or it and every later one) and the needs made for them; one text per holder."""
-    if day.cancelled:
-        raise Invalid("That day is already cancelled.")
-    days = days_affected(plan, day, following=following)
-    linked = _linked([d.id for d in days])
+def plan_tasks_cancel(*, plan: Plan, circle: Circle, linked: list[tuple[Need, Task]], actor: User) -> Change:
+    """Cancel these plan-made tasks and their needs, telling each holder once (one text listing them all)."""
     tasks = {task.id: task for _, task in linked}
     claims = _holders(list(tasks))
     told = _tell(kind="plan_cancelled", circle=circle, claims=claims, tasks=tasks, actor=actor)
@@ -219,10 +215,20 @@ def plan_day_cancel(*, plan: Plan, circle: Circle, day: PlanDay, following: bool
     moment = now()
     for need in {need.id: need for need, _ in linked}.values():
         need.cancelled_at = moment
-    db.session.execute(
+    db.session.flush()
+    return Change(days=0, tasks=len(tasks), told=len(told))
+
+
+def plan_day_cancel(*, plan: Plan, circle: Circle, day: PlanDay, following: bool, actor: User) -> Change:
+    """Cancel a treatment day (or it and every later one) and the needs made for them; one text per holder."""
+    if day.cancelled:
+        raise Invalid("That day is already cancelled.")
+    days = days_affected(plan, day, following=following)
+    change = plan_tasks_cancel(plan=plan, circle=circle, linked=_linked([d.id for d in days]), actor=actor)
+    db.session.execute(  # needs with no task still to come (their dates passed, or not made yet) go too
         update(Need)
         .where(Need.plan_day_id.in_([d.id for d in days]), Need.cancelled_at.is_(None))
-        .values(cancelled_at=moment)
+        .values(cancelled_at=now())
         .execution_options(synchronize_session=False)
     )
     for cancelled in days:
@@ -234,9 +240,9 @@ def plan_day_cancel(*, plan: Plan, circle: Circle, day: PlanDay, following: bool
         actor_id=actor.id,
         object_type="plan",
         object_id=plan.id,
-        data={"days": len(days), "tasks": len(tasks), "told": len(told)},
+        data={"days": len(days), "tasks": change.tasks, "told": change.told},
     )
-    return Change(days=len(days), tasks=len(tasks), told=len(told))
+    return Change(days=len(days), tasks=change.tasks, told=change.told)
 
 
 def plan_change_preview(*, plan: Plan, day: PlanDay, following: bool) -> Change:

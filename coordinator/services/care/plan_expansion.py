@@ -81,15 +81,16 @@ def quiet_by_date(plan: Plan, days: list[tuple[PlanDay, PlanTreatment]]) -> dict
     return found
 
 
-def _quiet_blocks(quiet: PlanQuiet | None, rule: PlanRule, start: time | None, end: time | None) -> bool:
-    if quiet is None or not quiet.no_visitors or rule.category not in VISIT_KINDS:
+def quiet_blocks(quiet: PlanQuiet | None, category: str, start: time | None, end: time | None) -> bool:
+    """Whether a quiet stretch rules out help of this kind at this time (visits, on no-visitor days or hours)."""
+    if quiet is None or not quiet.no_visitors or category not in VISIT_KINDS:
         return False
     if quiet.quiet_start is None or quiet.quiet_end is None or start is None:
         return True  # the whole day
     return start < quiet.quiet_end and quiet.quiet_start < (end or start)
 
 
-def _live_days(plan: Plan) -> list[tuple[PlanDay, PlanTreatment]]:
+def live_days(plan: Plan) -> list[tuple[PlanDay, PlanTreatment]]:
     return sorted(
         ((day, treatment) for treatment in plan.treatments for day in treatment.days if not day.cancelled),
         key=lambda pair: (pair[0].local_date, pair[0].start_time),
@@ -97,13 +98,13 @@ def _live_days(plan: Plan) -> list[tuple[PlanDay, PlanTreatment]]:
 
 
 def plan_span(plan: Plan) -> tuple[date, date] | None:
-    days = _live_days(plan)
+    days = live_days(plan)
     return (days[0][0].local_date, days[-1][0].local_date) if days else None
 
 
 def plan_proposals(plan: Plan, *, zone_name: str) -> list[Proposal]:
     """Every need the plan's enabled rules call for from today on, soonest first (nothing written)."""
-    days = _live_days(plan)
+    days = live_days(plan)
     if not days:
         return []
     quiet = quiet_by_date(plan, days)
@@ -112,7 +113,7 @@ def plan_proposals(plan: Plan, *, zone_name: str) -> list[Proposal]:
     for rule in (r for r in plan.rules if r.enabled and r.category in CATEGORIES):
         for proposal in _rule_proposals(rule, days):
             start, end = proposal.start, proposal.end
-            if proposal.day < today or _quiet_blocks(quiet.get(proposal.day), rule, start, end):
+            if proposal.day < today or quiet_blocks(quiet.get(proposal.day), rule.category, start, end):
                 continue
             if start is not None and to_utc_lenient(proposal.day, start, zone_name) <= moment:
                 continue

@@ -239,6 +239,13 @@ def plan_rule_for(plan: Plan, rule_id: int) -> PlanRule:
     raise NotFound("No such suggestion.")
 
 
+def plan_quiet_for(plan: Plan, quiet_id: int) -> PlanQuiet:
+    for quiet in plan.quiet_days:
+        if quiet.id == quiet_id:
+            return quiet
+    raise NotFound("No such quiet days.")
+
+
 @dataclass
 class RuleInput:
     enabled: bool

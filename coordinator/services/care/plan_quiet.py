@@ -1,0 +1,117 @@
+"""Time alone or someone nearby: quiet days and hours in the plan's own terms ("days +1 and +2: no visitors").
+
+A quiet stretch is counted from each repeating treatment's day. While posting, visits are not proposed on
+no-visitor days (or in their quiet hours) and meals carry the drop-off note (plan_expansion.py). Marked
+after the help was posted, it takes effect at once: visits already posted for those days are withdrawn
+(one text to each person who had taken one, as a cancelled cycle does) and meals gain the note.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import time
+
+from sqlalchemy import select
+from sqlalchemy.orm import contains_eager
+
+from coordinator.clock import now
+from coordinator.errors import Invalid, Problems
+from coordinator.extensions import db
+from coordinator.models.accounts import User
+from coordinator.models.circles import Circle
+from coordinator.models.needs import Need, Task, TaskStatus
+from coordinator.models.plans import OFFSET_MAX, OFFSET_MIN, Plan, PlanQuiet
+from coordinator.services.care.plan_changes import Change, plan_tasks_cancel
+from coordinator.services.care.plan_expansion import MEAL_KINDS, VISIT_KINDS, live_days, quiet_blocks, quiet_by_date
+
+NOTE_MAX = 200
+
+
+@dataclass
+class QuietInput:
+    offset_first: int | None
+    offset_last: int | None
+    no_visitors: bool = True
+    quiet_start: time | None = None
+    quiet_end: time | None = None
+    note: str = ""
+
+
+def _validate(data: QuietInput) -> dict:
+    problems = Problems.collector()
+    with problems.check():
+        low, high = data.offset_first, data.offset_last
+        if low is None or high is None or not OFFSET_MIN <= low <= high <= OFFSET_MAX:
+            raise Invalid(
+                f"Choose days from {OFFSET_MIN} to +{OFFSET_MAX}, the first no later than the last.",
+                field="offset_first",
+            )
+    with problems.check():
+        if (data.quiet_start is None) != (data.quiet_end is None):
+            raise Invalid("Give both times, or neither for the whole day.", field="quiet_end")
+        if data.quiet_start is not None and data.quiet_end <= data.quiet_start:
+            raise Invalid("The quiet time must end after it starts.", field="quiet_end")
+    note = " ".join((data.note or "").split())
+    with problems.check():
+        if len(note) > NOTE_MAX:
+            raise Invalid(f"Keep the note under {NOTE_MAX} characters.", field="note")
+    with problems.check():
+        if not data.no_visitors and not note:
+            raise Invalid("Tick “No visitors”, or write a note for those days.", field="no_visitors")
+    problems.raise_if_any()
+    return {
+        "offset_first": data.offset_first,
+        "offset_last": data.offset_last,
+        "no_visitors": data.no_visitors,
+        "quiet_start": data.quiet_start,
+        "quiet_end": data.quiet_end,
+        "note": note,
+    }
+
+
+def plan_quiet_save(*, plan: Plan, circle: Circle, quiet: PlanQuiet | None, data: QuietInput, actor: User) -> Change:
+    """Add or change a quiet stretch; what is posted follows at once. Returns the visits withdrawn."""
+    values = _validate(data)
+    if quiet is None:
+        quiet = PlanQuiet(**values)
+        plan.quiet_days.append(quiet)
+    else:
+        for name, value in values.items():
+            setattr(quiet, name, value)
+    db.session.flush()
+    return quiet_apply(plan=plan, circle=circle, actor=actor)
+
+
+def plan_quiet_remove(*, plan: Plan, quiet: PlanQuiet) -> None:
+    """Take a quiet stretch away; visits are proposed for those days again next time the plan is posted."""
+    plan.quiet_days.remove(quiet)
+    db.session.flush()
+
+
+def quiet_apply(*, plan: Plan, circle: Circle, actor: User) -> Change:
+    """Withdraw posted visits that now fall in a quiet stretch; give posted meals there the drop-off note."""
+    quiet = quiet_by_date(plan, live_days(plan))
+    if not quiet:
+        return Change(days=0, tasks=0, told=0)
+    rows = db.session.execute(
+        select(Need, Task)
+        .join(Task, Task.need_id == Need.id)
+        .options(contains_eager(Task.need))
+        .where(
+            Need.plan_id == plan.id,
+            Need.category.in_(VISIT_KINDS | MEAL_KINDS),
+            Need.cancelled_at.is_(None),
+            Task.status == TaskStatus.OPEN,
+            Task.ends_at > now(),
+        )
+        .order_by(Task.starts_at, Task.id)
+    ).all()
+    withdrawn = []
+    for need, task in rows:
+        stretch = quiet.get(task.local_date)
+        if quiet_blocks(stretch, need.category, task.start_time, task.end_time):
+            withdrawn.append((need, task))
+        elif need.category in MEAL_KINDS and stretch is not None and stretch.note:
+            if (need.details or {}).get("dropoff") != stretch.note:
+                need.details = dict(need.details or {}) | {"dropoff": stretch.note}
+    return plan_tasks_cancel(plan=plan, circle=circle, linked=withdrawn, actor=actor)
