@@ -248,4 +248,12 @@ def test_the_patient_asks_for_a_ride_three_months_out_and_a_weekly_meal(app):
         page.get_by_role("heading", name="What needs someone").wait_for()
         assert page.get_by_role("button", name="I'll do it").count() == 0  # her own help is for others to take
         listed = visible_text(page)
-        assert listed.count("Dinner for the family") == 6 and "Ride to my surgery" in listed
+        assert listed.count("Dinner for the family") == 2  # the first screen is the next two weeks
+        screens = [listed]
+        while (more := page.get_by_role("link", name=re.compile("^Show more"))).count():
+            more.click()
+            page.wait_for_load_state()
+            screens.append(visible_text(page))
+        dinners = sum(text.count("Dinner for the family") for text in screens)
+        surgery_seen = any("Ride to my surgery" in text for text in screens)
+        assert dinners == 6 and surgery_seen and len(screens) == 4  # each "Show more" continues where it stopped

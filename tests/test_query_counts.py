@@ -72,5 +72,8 @@ def test_query_counts_do_not_grow_with_the_circle(app):
     for small_user, big_user in ((small_coordinator, big_coordinator), (small_supporter, big_supporter)):
         small = page_queries(app, small_circle, small_user)
         big = page_queries(app, big_circle, big_user)
-        assert small == big, f"query counts grew with size: {small} vs {big}"
+        # A busy calendar sums its days up and so may need one query fewer (no claims to look up); never more.
+        assert all(big[page] <= small[page] for page in small), f"query counts grew with size: {small} vs {big}"
+        assert big["/circles/{id}/tasks"] == small["/circles/{id}/tasks"] <= 4, big
+        assert big["/circles/{id}/mine"] == small["/circles/{id}/mine"] <= 3, big
         assert max(big.values()) <= 8, big

@@ -16,15 +16,14 @@ from coordinator.forms.tasks import AssignForm, ReleaseForm, TaskEditForm
 from coordinator.models.circles import PATIENT, Circle, Membership
 from coordinator.services.care.plan_views import treatment_marks
 from coordinator.services.care.task_changes import task_cancel, task_update
+from coordinator.services.care.task_lists import SCREEN_DAYS, claimers_by_task, task_screen, week_days
 from coordinator.services.care.tasks import (
     TaskFilter,
     can_see_address,
     claims_by_task,
     held_overlaps,
     task_for,
-    tasks_list,
     tasks_mine,
-    tasks_week,
 )
 from coordinator.services.health.load import above_share
 from coordinator.services.people.circles import circle_members
@@ -33,7 +32,6 @@ from coordinator.web.confirming import Confirmation, confirmation_page
 from coordinator.web.edge import refusals
 
 bp = Blueprint("tasks", __name__, url_prefix="/circles/<int:circle_id>")
-LIST_LIMIT = 100  # a phone screen's worth of days; "Later tasks" continues from the next day
 
 
 def _date_arg(name: str) -> date | None:
@@ -58,25 +56,22 @@ def index(*, membership: Membership, circle: Circle):
         end=_date_arg("to"),
         open_only=request.args.get("show") != "all",  # by default, what still needs someone
     )
-    tasks = tasks_list(membership, filters, limit=LIST_LIMIT + 1)
-    later = None
-    if len(tasks) > LIST_LIMIT:
-        later = tasks[LIST_LIMIT].local_date
-        tasks = [t for t in tasks[:LIST_LIMIT] if t.local_date < later] or tasks[:LIST_LIMIT]
-    ids = [t.id for t in tasks]
-    claims = claims_by_task(ids) if membership.manages else claims_by_task(ids, user_id=membership.user_id)
+    skip = request.args.get("skip", 0, type=int) if filters.start else 0  # of the first day's tasks, already shown
+    screen = task_screen(membership, filters, today=today_in(circle.timezone), skip=skip)
+    ids = [t.id for t in screen.tasks]
+    claims = claimers_by_task(ids) if membership.manages else claimers_by_task(ids, user_id=membership.user_id)
     return render_template(
         "tasks/index.html",
         circle=circle,
         membership=membership,
-        tasks=tasks,
+        tasks=screen.tasks,
         claims=claims,
-        overlaps=held_overlaps(membership.user_id, tasks),
+        overlaps=held_overlaps(membership.user_id, screen.tasks),
         mine={task_id for task_id, held in claims.items() if any(c.user_id == membership.user_id for c in held)},
         filters=filters,
         categories=CATEGORIES,
-        later=later,
-        confirm=ConfirmForm(),
+        screen=screen,
+        screen_days=SCREEN_DAYS,
     )
 
 
@@ -92,17 +87,14 @@ def week(*, membership: Membership, circle: Circle):
     if start != asked:
         flash(f"The calendar goes from {first:%-d %b %Y} to {last:%-d %b %Y}, so this is the nearest week.", "warning")
     start -= timedelta(days=start.weekday())  # weeks start on Monday
-    tasks = tasks_week(membership, start)
-    ids = [t.id for t in tasks]
-    claims = claims_by_task(ids) if membership.manages else claims_by_task(ids, user_id=membership.user_id)
-    days = [start + timedelta(days=n) for n in range(7)]
-    by_day = {day: [t for t in tasks if t.local_date == day] for day in days}
+    days = week_days(membership, start)
+    ids = [t.id for d in days for t in d.tasks]
+    claims = claimers_by_task(ids) if membership.manages else claimers_by_task(ids, user_id=membership.user_id)
     return render_template(
         "tasks/week.html",
         circle=circle,
         membership=membership,
         days=days,
-        by_day=by_day,
         claims=claims,
         today=today,
         previous=start - timedelta(days=7),

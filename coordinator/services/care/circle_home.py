@@ -24,7 +24,8 @@ from coordinator.models.claims import Claim, ClaimStatus
 from coordinator.models.invitations import JoinRequest
 from coordinator.models.needs import Task, TaskStatus
 from coordinator.services.care.matching import suits
-from coordinator.services.care.tasks import claims_by_task, tasks_mine, visible_tasks
+from coordinator.services.care.task_lists import Claimer, claimers_by_task
+from coordinator.services.care.tasks import tasks_mine, visible_tasks
 from coordinator.services.people.members import people_waiting
 
 WEEK = timedelta(days=7)
@@ -48,7 +49,7 @@ class ManagerHome:
     week: list[Task]  # the coming seven days' tasks, soonest first
     week_total: int  # how many tasks the coming week holds (week may show fewer)
     week_needing: int  # of those, how many still need someone
-    claims: dict[int, list[Claim]] = field(default_factory=dict)
+    claims: dict[int, list[Claimer]] = field(default_factory=dict)  # who holds each of the week's tasks
 
 
 def supporter_home(membership: Membership) -> SupporterHome:
@@ -106,5 +107,5 @@ def manager_home(membership: Membership) -> ManagerHome:
         week=week,
         week_total=int(rows[0].total or 0) if rows else 0,
         week_needing=int(rows[0].needing or 0) if rows else 0,
-        claims=claims_by_task([t.id for t in week]),
+        claims=claimers_by_task([t.id for t in week]),
     )

@@ -28,15 +28,20 @@ from coordinator.models.needs import Need, Task, TaskStatus
 
 def visible_tasks(membership: Membership) -> Select:
     """Tasks of the member's circle that this member may see, with their needs loaded."""
-    query = (
+    return (
         select(Task)
         .join(Need, Need.id == Task.need_id)
         .options(contains_eager(Task.need))
-        .where(Task.circle_id == membership.circle_id)
+        .where(*visible_conditions(membership))
     )
+
+
+def visible_conditions(membership: Membership) -> list:
+    """The conditions of `visible_tasks`, for a query that joins `needs` and selects other columns."""
+    conditions = [Task.circle_id == membership.circle_id]
     if not membership.manages and not membership.inner_circle:
-        query = query.where(Need.visibility == "circle")
-    return query
+        conditions.append(Need.visibility == "circle")
+    return conditions
 
 
 def task_for(membership: Membership, task_id: int) -> Task:
@@ -69,8 +74,8 @@ class TaskFilter:
     open_only: bool = False
 
 
-def tasks_list(membership: Membership, filters: TaskFilter, *, limit: int = 300) -> list[Task]:
-    """Upcoming tasks for the list page, soonest first, claims (and claimers) loaded in one go."""
+def tasks_list(membership: Membership, filters: TaskFilter, *, limit: int = 300, offset: int = 0) -> list[Task]:
+    """Upcoming tasks for the list page, soonest first (`offset` of them skipped), with their needs."""
     query = visible_tasks(membership).where(Task.ends_at > now())
     if not membership.manages:
         query = query.where(Task.status == TaskStatus.OPEN)
@@ -83,16 +88,7 @@ def tasks_list(membership: Membership, filters: TaskFilter, *, limit: int = 300)
     if filters.open_only:
         query = query.where(Task.claimed < Task.capacity, Task.status == TaskStatus.OPEN)
     query = query.order_by(Task.starts_at, Task.id).limit(limit)
-    return list(db.session.scalars(query))
-
-
-def tasks_week(membership: Membership, first_day: date) -> list[Task]:
-    """Every visible task on the seven local dates from `first_day` (to the calendar's end, near date.max)."""
-    last_day = first_day + timedelta(days=6) if first_day <= date.max - timedelta(days=6) else date.max
-    query = visible_tasks(membership).where(Task.local_date >= first_day, Task.local_date <= last_day)
-    if not membership.manages:
-        query = query.where(Task.status == TaskStatus.OPEN)
-    return list(db.session.scalars(query.order_by(Task.starts_at, Task.id)))
+    return list(db.session.scalars(query.offset(offset) if offset else query))
 
 
 def claims_by_task(task_ids: list[int], *, user_id: int | None = None) -> dict[int, list[Claim]]:
