@@ -14,6 +14,7 @@ from coordinator.extensions import db
 from coordinator.models import Claim, Task
 from coordinator.services.care.recurrence import Repeat
 from tests.factories import PASSWORD, add_member, make_circle, make_need, make_user
+from tests.queries import counting
 from tests.web import WebClient
 
 FIRST_SCREEN_BYTES = 30 * 1024
@@ -135,3 +136,28 @@ def test_a_quiet_week_still_lists_each_task(app):
     week = today_in(circle.timezone) + timedelta(days=7)
     html = browser.get(f"/circles/{circle.id}/calendar?week={week.isoformat()}").get_data(as_text=True)
     assert len(WEEK_ROW.findall(html)) == 14 and "Nobody yet" in html
+
+
+def test_the_people_page_shows_fifteen_people_a_screen_and_everyone_across_screens(app):
+    from coordinator.models import Membership
+
+    coordinator = make_user(name="Dana Coordinator")
+    circle = make_circle(coordinator=coordinator)
+    people = [make_user(name=f"Helper {n:02d}", phone=f"+1202555{n:04d}") for n in range(45)]  # email and phone
+    db.session.add_all([Membership(circle=circle, user=u, role="supporter") for u in people])
+    db.session.commit()
+    browser = signed_in(app, coordinator)
+    url, names, counts = f"/circles/{circle.id}/people", [], []
+    while url:
+        with counting(db.engine) as statements:
+            response = browser.get(url)
+        counts.append(len(statements))
+        html = response.get_data(as_text=True)
+        assert response.status_code == 200 and len(response.data) <= FIRST_SCREEN_BYTES
+        assert "Everyone (46)" in html
+        names += [n.strip() for n in re.findall(r'<h3 class="person-name" dir="auto">([^<]+)', html)]
+        more = re.search(r'href="(/circles/\d+/people\?page=\d+)">Show more people \((\d+) more\)', html)
+        url = more.group(1) if more else None
+    assert names == ["Dana Coordinator"] + [f"Helper {n:02d}" for n in range(45)]
+    assert len(counts) == 4 and len(set(counts)) == 1  # 15, 15, 15 and 1 people, the same queries each
+    assert browser.get(f"/circles/{circle.id}/people?page=99").status_code == 302  # past the end: back to the first

@@ -18,9 +18,9 @@ from flask_wtf import FlaskForm
 
 from coordinator.forms.accounts import ConfirmForm
 from coordinator.forms.members import InnerCircleForm, PreferencesForm
-from coordinator.models.circles import COORDINATOR, PATIENT, Circle, Membership
+from coordinator.models.circles import Circle, Membership
 from coordinator.services.care.recurrence import WEEKDAY_NAMES, WEEKDAYS
-from coordinator.services.people.circles import circle_members
+from coordinator.services.people.circles import circle_members_screen
 from coordinator.services.people.members import (
     PARTS_OF_DAY,
     Preferences,
@@ -47,21 +47,28 @@ from coordinator.web.members_confirm import inner_circle_confirmation, removal_c
 
 bp = Blueprint("members", __name__, url_prefix="/circles/<int:circle_id>")
 
-ROLE_ORDER = {PATIENT: 0, COORDINATOR: 1}  # the patient, then coordinators, then supporters
+PEOPLE_CARDS = 15  # people on one screen of a coordinator's People page (each card has contacts and actions)
+PEOPLE_NAMES = 100  # names on one screen of a supporter's
 
 
 @bp.get("/people")
 @circle_view()
 def index(*, membership: Membership, circle: Circle):
-    if not membership.manages and not circle.names_visible:
-        members = []
-    else:
-        members = sorted(circle_members(circle_id=circle.id), key=lambda m: ROLE_ORDER.get(m.role, 2))
+    page = min(max(request.args.get("page", 1, type=int), 1), 100_000)
+    size = PEOPLE_CARDS if membership.manages else PEOPLE_NAMES
+    members, total = [], 0
+    if membership.manages or circle.names_visible:
+        members, total = circle_members_screen(circle_id=circle.id, offset=(page - 1) * size, limit=size)
+        if not members and page > 1:
+            return redirect(url_for("members.index", circle_id=circle.id))  # past the last screen
     return render_template(
         "members/index.html",
         circle=circle,
         membership=membership,
         members=members,
+        total=total,
+        next_page=page + 1 if page * size < total else None,
+        shown_before=(page - 1) * size,
         waiting=people_waiting(circle_id=circle.id) if membership.manages else [],
         grant=membership.manages and can_grant_roles(membership),
         phone_display=phone_display,

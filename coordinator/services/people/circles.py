@@ -10,7 +10,7 @@ from __future__ import annotations
 from functools import cache
 
 import phonenumbers
-from sqlalchemy import Label, Select, bindparam, func, select
+from sqlalchemy import Label, Select, bindparam, case, func, select
 from sqlalchemy.orm import aliased, contains_eager, joinedload
 
 from coordinator.clock import is_known_zone
@@ -143,6 +143,23 @@ def circle_count_for_user(*, user: User) -> int:
         .select_from(Membership)
         .where(Membership.user_id == user.id, Membership.status == MembershipStatus.ACTIVE)
     )
+
+
+def circle_members_screen(*, circle_id: int, offset: int = 0, limit: int = 20) -> tuple[list[Membership], int]:
+    """One screen of the People page and how many members there are in all, in one query.
+
+    The patient first, then coordinators, then supporters, each in the order they joined, with their users.
+    """
+    role_order = case((Membership.role == PATIENT, 0), (Membership.role == COORDINATOR, 1), else_=2)
+    rows = db.session.execute(
+        select(Membership, func.count().over().label("total"))
+        .where(Membership.circle_id == circle_id, Membership.status == MembershipStatus.ACTIVE)
+        .options(joinedload(Membership.user))
+        .order_by(role_order, Membership.created_at, Membership.id)
+        .offset(max(offset, 0))
+        .limit(limit)
+    ).all()
+    return [row[0] for row in rows], rows[0].total if rows else 0
 
 
 def circle_members(*, circle_id: int) -> list[Membership]:
