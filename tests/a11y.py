@@ -171,6 +171,9 @@ class Seed:
     reopen_token: str = ""
     update: int = 0
     update_link_token: str = ""
+    plan_day: int = 0
+    plan_rule: int = 0
+    plan_quiet: int = 0
 
 
 def seed_circle(app) -> Seed:
@@ -244,7 +247,31 @@ def seed_circle(app) -> Seed:
         db.session.commit()
         seed.update = news.id
         seed.update_link_token = _link(r"/u/([\w-]+)", "update_news")
+        seed.plan_day, seed.plan_rule, seed.plan_quiet = _plan(circle, maria)
     return seed
+
+
+def _plan(circle, patient) -> tuple[int, int, int]:
+    """A treatment plan, posted: its page, its day to move, a suggestion and quiet days to change."""
+    from datetime import time
+
+    from coordinator.clock import today_in
+    from coordinator.services.care.plan_posting import plan_post
+    from coordinator.services.care.plans import TreatmentInput, plan_create
+
+    first = today_in(circle.timezone) + timedelta(days=3)
+    plan = plan_create(
+        circle=circle,
+        author=patient,
+        name="Second round",
+        audience="managers",
+        treatment=TreatmentInput(
+            kind="repeating", label="Infusion", first_date=first, start_time=time(9), every_days=21, times=3
+        ),
+    )
+    plan_post(plan=plan, circle=circle, author=patient)
+    db.session.commit()
+    return plan.treatments[0].days[1].id, plan.rules[0].id, plan.quiet_days[0].id
 
 
 def _link(pattern: str, kind: str) -> str:

@@ -134,6 +134,14 @@ PAGES = [
     Page("reopen.start", (COORDINATOR,), label="waiting for the patient"),
     Page("reopen.start", (COORDINATOR,), {"circle_id": "second_circle"}, label="choose who to ask"),
     Page("reopen.review", (PATIENT,)),
+    Page("plans.show", MANAGERS),
+    Page("plans.new", (PATIENT,)),
+    Page("plans.add_treatment", (COORDINATOR,)),
+    Page("plans.rule", (PATIENT,), {"rule_id": "plan_rule"}),
+    Page("plans.quiet_new", (PATIENT,)),
+    Page("plans.quiet", (COORDINATOR,), {"quiet_id": "plan_quiet"}),
+    Page("plans.move", (COORDINATOR,), {"day_id": "plan_day"}),
+    Page("plans.again", (PATIENT,)),
     # Confirmation pages (asked once before a change): visited when their route answers GET.
     Page("circles.inner_circle", (COORDINATOR,), {"member_id": "removable_member"}),
     Page("members.role", (PATIENT,), {"member_id": "sam_member", "role": "=coordinator"}),  # only she may
@@ -144,6 +152,8 @@ PAGES = [
     Page("claims.unassign", (COORDINATOR,), {"task_id": "taken_task", "user_id": "sam"}),
     Page("invitations.revoke", (COORDINATOR,), {"invitation_id": "invitation"}),
     Page("updates.delete", (PATIENT,), {"update_id": "update"}),
+    Page("plans.cancel", (COORDINATOR,), {"day_id": "plan_day"}),
+    Page("plans.quiet_remove", (PATIENT,), {"quiet_id": "plan_quiet"}),
     Page("leaving.leave", (SUPPORTER,)),
     Page("leaving.close", (PATIENT,)),
     Page("leaving.delete_account", (SUPPORTER,)),

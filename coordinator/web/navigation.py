@@ -72,6 +72,7 @@ PLAN = NavItem(
         "plans.cancel",
         "plans.again",
         "plans.quiet",
+        "plans.quiet_new",
         "plans.quiet_remove",
     ),
 )

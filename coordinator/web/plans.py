@@ -16,7 +16,7 @@ from coordinator.forms.accounts import ConfirmForm
 from coordinator.forms.fields import date_meta
 from coordinator.forms.plans import AgainForm, ChooseForm, MoveForm, PlanForm, QuietForm, RuleForm, TreatmentForm
 from coordinator.models.circles import Circle, Membership
-from coordinator.models.plans import Plan, PlanDay
+from coordinator.models.plans import Plan, PlanDay, PlanQuiet
 from coordinator.services.care.plan_again import plan_again, plan_finished
 from coordinator.services.care.plan_changes import plan_change_preview, plan_day_cancel, plan_day_move
 from coordinator.services.care.plan_posting import plan_post
@@ -162,13 +162,21 @@ def rule(*, membership: Membership, circle: Circle, rule_id: int):
     return _form_page("plans/rule.html", circle=circle, form=form, plan=plan, rule=found, categories=CATEGORIES)
 
 
-@bp.route("/quiet/new", methods=["GET", "POST"], defaults={"quiet_id": None})
+@bp.route("/quiet/new", methods=["GET", "POST"])
+@managing_view()
+def quiet_new(*, membership: Membership, circle: Circle):
+    """Add days (by offset from each treatment) with no visitors, quiet hours, or a note for meals."""
+    return _quiet_page(circle, _managed_plan(circle), None)
+
+
 @bp.route("/quiet/<int:quiet_id>", methods=["GET", "POST"])
 @managing_view()
-def quiet(*, membership: Membership, circle: Circle, quiet_id: int | None):
-    """Add or change days (by offset from each treatment) with no visitors, quiet hours, or a note for meals."""
+def quiet(*, membership: Membership, circle: Circle, quiet_id: int):
     plan = _managed_plan(circle)
-    found = plan_quiet_for(plan, quiet_id) if quiet_id is not None else None
+    return _quiet_page(circle, plan, plan_quiet_for(plan, quiet_id))
+
+
+def _quiet_page(circle: Circle, plan: Plan, found: PlanQuiet | None):
     form = QuietForm(obj=None if request.method == "POST" else found)
     if form.is_submitted():
         readable = form.validate()
