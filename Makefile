@@ -63,8 +63,8 @@ bench: install
 bench-dispatch: install
 	$(BIN)/python -m bench.dispatch $(BENCH_DB_ARG)
 
-simulate: install
-	$(BIN)/python -m bench.simulate
+simulate: install  # the whole grid (bench/README.md); SIM_ARGS="--quick" or "--ablation" for less or more
+	$(BIN)/python -m bench.simulate $(SIM_ARGS)
 
 clean:
 	rm -rf $(VENV) .pytest_cache .ruff_cache

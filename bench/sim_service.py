@@ -366,7 +366,9 @@ class Run:
             people.sort(key=lambda p: -max((self.estimate(p, t) for t in soon if p.suits(t.kind)), default=0))
         expected = 0.0
         for person in people:
-            picks = [t for t in soon if person.id not in t.holders and person.suits(t.kind)][:2]
+            picks = [t for t in soon if person.id not in t.holders and person.suits(t.kind)][
+                : OFFER_MAX if self.rules.offers else 2
+            ]
             if not picks:
                 continue
             if self.rules.enough and expected >= ENOUGH_YES * len(soon):

@@ -32,9 +32,9 @@ from bench.sim_world import SCENARIOS, SIZES, WILLINGNESS, make_circle, upper_bo
 
 SEEDS = (1, 2, 3, 4, 5)
 WEEKS = 26
-RECOMMENDED = "offers+nudge+single"  # the rules that paid off in the ablation (bench/README.md)
+RECOMMENDED = "offers+nudge+single+enough"  # the rules that paid off in the ablation (bench/README.md)
 VARIANTS = ("none", RECOMMENDED)  # the service today, and with the recommended rules
-ABLATION = ("offers", "learn", "early", "nudge", "enough", "single", "offers+nudge", "all")
+ABLATION = ("offers", "learn", "early", "nudge", "enough", "single", "offers+nudge", "offers+nudge+single", "all")
 
 
 def run_one(cell: tuple, seed: int, strategy: str, variant: str, weeks: int) -> dict:
