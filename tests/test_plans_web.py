@@ -189,11 +189,11 @@ def test_cancelling_a_cycle_asks_first(app, team):
     assert cancelled == 5
 
 
-def plan_page_queries(app, user, circle_id: int) -> int:
+def plan_page_queries(app, user, circle_id: int, page: str = "plan") -> int:
     client = browser(app, user)
-    client.get(f"/circles/{circle_id}/plan")  # warm: the session row, the first-visit work
+    client.get(f"/circles/{circle_id}/{page}")  # warm: the session row, the first-visit work
     with counting(db.engine) as statements:
-        assert client.get(f"/circles/{circle_id}/plan").status_code == 200
+        assert client.get(f"/circles/{circle_id}/{page}").status_code == 200
     return len(statements)
 
 
@@ -206,6 +206,19 @@ def test_the_plan_page_runs_the_same_queries_for_a_short_plan_a_6_cycle_plan_and
         circle = make_circle(patient=make_user(name="P"), coordinator=person, name=f"Team {times}{weeks}")
         make_posted({"circle": circle, "patient": person}, times=times or 1, course_weeks=weeks)
         assert plan_page_queries(app, person, circle.id) == short, (times, weeks)
+
+
+@time_machine.travel(START, tick=False)
+def test_the_health_page_runs_the_same_queries_for_a_6_cycle_plan_and_a_30_day_course(app, team):
+    counts = []
+    for times, weeks in ((6, None), (None, 6)):
+        person = make_user(name=f"Coordinator {times}-{weeks}")
+        circle = make_circle(patient=make_user(name="P"), coordinator=person, name=f"Team {times}{weeks}")
+        make_posted({"circle": circle, "patient": person}, times=times or 1, course_weeks=weeks)
+        page = text(browser(app, person).get(f"/circles/{circle.id}/health"))
+        assert "Coverage, the whole treatment plan" in page
+        counts.append(plan_page_queries(app, person, circle.id, page="health"))
+    assert counts[0] == counts[1]
 
 
 @time_machine.travel(START, tick=False)
