@@ -112,6 +112,7 @@ def register_web(app: Flask) -> None:
     from coordinator.web.metrics import allowed_networks
     from coordinator.web.observing import register_observing
     from coordinator.web.security import register_input_cleaning, register_security_headers
+    from coordinator.web.static_files import register_static_files
     from coordinator.web.templating import register_templating
 
     register_access_route(app)
@@ -121,6 +122,7 @@ def register_web(app: Flask) -> None:
     register_log_privacy(app)
     register_input_cleaning(app)
     register_security_headers(app)
+    register_static_files(app)  # hashed static URLs cached for a year, gzip; ETags on public pages
     register_templating(app)
 
 
