@@ -37,7 +37,7 @@ class TreatmentForm(FlaskForm):
     )
     first_date = DateInput("First date")
     start_time = TimeInput("Starts at")
-    end_time = TimeInput("Ends about", description="Optional. Rides home are planned for then.")
+    end_time = TimeInput("Ends about")
     place = StringField(
         "Where",
         validators=[Length(max=200, message="Keep this under 200 characters."), PlainText()],
@@ -94,9 +94,7 @@ class RuleForm(FlaskForm):
         validators=[Length(max=120, message="Keep this under 120 characters."), PlainText()],
         description="Keep treatment words out: supporters see this.",
     )
-    offset_first = NumberInput(
-        "From day", minimum=-7, maximum=21, description="0 is the treatment day, 1 the day after."
-    )
+    offset_first = NumberInput("From day", minimum=-7, maximum=21)
     offset_last = NumberInput("To day", minimum=-7, maximum=21)
     start_time = TimeInput("At")
     capacity = NumberInput("How many helpers", minimum=1, maximum=50)
@@ -115,10 +113,10 @@ class RuleForm(FlaskForm):
 
 
 class QuietForm(FlaskForm):
-    offset_first = NumberInput("From day", minimum=-7, maximum=21, description="1 is the day after each treatment.")
+    offset_first = NumberInput("From day", minimum=-7, maximum=21)
     offset_last = NumberInput("To day", minimum=-7, maximum=21)
     no_visitors = BooleanField("No visitors", default=True)
-    quiet_start = TimeInput("Quiet from", description="Leave both times empty for the whole day.")
+    quiet_start = TimeInput("Quiet from")
     quiet_end = TimeInput("Quiet until")
     note = StringField(
         "A note for meals those days",
