@@ -172,3 +172,33 @@ def test_a_one_off_scan_added_later_posts_only_its_own_help(team):
     plan_post(plan=plan, circle=team["circle"], author=team["patient"])
     db.session.commit()
     assert db.session.scalar(select(func.count(Need.id))) == before + len(new)
+
+
+@time_machine.travel(START, tick=False)
+def test_a_daily_course_across_the_spring_change_keeps_9am_and_a_skipped_hour_moves_forward(team):
+    course = TreatmentInput(
+        kind="course", label="Radiation", first_date=date(2027, 3, 8), start_time=time(9, 0), weeks=2
+    )
+    plan = new_plan(team, course)
+    night = TreatmentInput(kind="oneoff", label="Scan", first_date=date(2027, 3, 14), start_time=time(3, 0))
+    treatment_add(plan=plan, data=night, circle=team["circle"])  # its ride at 2:15am, an hour the clocks skip
+    db.session.commit()
+    plan_post(plan=plan, circle=team["circle"], author=team["patient"])
+    db.session.commit()
+    rides = db.session.scalars(select(Task).join(Need).where(Need.category == "ride").order_by(Task.starts_at)).all()
+    weekdays = [t for t in rides if t.local_date != date(2027, 3, 14)]
+    assert len(weekdays) == 10
+    assert {local(t.starts_at, "America/New_York").time() for t in weekdays} == {time(8, 15)}
+    assert {t.starts_at.hour for t in weekdays if t.local_date < date(2027, 3, 14)} == {13}
+    assert {t.starts_at.hour for t in weekdays if t.local_date > date(2027, 3, 14)} == {12}
+    sunday = next(t for t in rides if t.local_date == date(2027, 3, 14))
+    assert local(sunday.starts_at, "America/New_York").time() == time(3, 15)  # 2:15 doesn't exist: an hour on
+
+
+@time_machine.travel(START, tick=False)
+def test_a_ride_at_an_hour_the_clocks_repeat_is_posted_at_the_first_of_the_two(team):
+    plan = new_plan(team, TreatmentInput(kind="oneoff", label="Scan", first_date=date(2026, 11, 1), start_time=time(2)))
+    plan_post(plan=plan, circle=team["circle"], author=team["patient"])  # the ride at 1:15am, which happens twice
+    db.session.commit()
+    ride = db.session.scalar(select(Task).join(Need).where(Need.category == "ride"))
+    assert ride.starts_at == datetime(2026, 11, 1, 5, 15, tzinfo=UTC)  # 1:15 summer time, before the clocks go back

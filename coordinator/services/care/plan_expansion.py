@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
 
 from coordinator.categories import CATEGORIES
-from coordinator.clock import now, to_utc_lenient, today_in
+from coordinator.clock import is_nonexistent, local, now, to_utc_lenient, today_in
 from coordinator.models.plans import Plan, PlanDay, PlanQuiet, PlanRule, PlanTreatment
 
 VISIT_KINDS = {"visit", "exercise"}  # what "no visitors" rules out
@@ -44,6 +44,13 @@ class Proposal:
     @property
     def category(self) -> str:
         return self.rule.category
+
+
+def _real(day: date, clock: time | None, zone_name: str) -> time | None:
+    """A wall time that exists that day: one the clocks skip (spring forward) moves on by the gap."""
+    if clock is None or not is_nonexistent(day, clock, zone_name):
+        return clock
+    return local(to_utc_lenient(day, clock, zone_name), zone_name).time()
 
 
 def _applies(rule: PlanRule, treatment: PlanTreatment) -> bool:
@@ -112,7 +119,11 @@ def plan_proposals(plan: Plan, *, zone_name: str) -> list[Proposal]:
     found: dict[tuple, Proposal] = {}
     for rule in (r for r in plan.rules if r.enabled and r.category in CATEGORIES):
         for proposal in _rule_proposals(rule, days):
-            start, end = proposal.start, proposal.end
+            start, end = _real(proposal.day, proposal.start, zone_name), _real(proposal.day, proposal.end, zone_name)
+            if (start, end) != (proposal.start, proposal.end):
+                proposal = Proposal(rule, proposal.plan_day, proposal.day, start, max(start, end), proposal.notes,
+                                    proposal.details)  # fmt: skip
+                start, end = proposal.start, proposal.end
             if proposal.day < today or quiet_blocks(quiet.get(proposal.day), rule.category, start, end):
                 continue
             if start is not None and to_utc_lenient(proposal.day, start, zone_name) <= moment:

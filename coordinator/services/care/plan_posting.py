@@ -11,7 +11,7 @@ from dataclasses import dataclass
 
 from sqlalchemy import select
 
-from coordinator.clock import now
+from coordinator.clock import is_ambiguous, now
 from coordinator.errors import Invalid
 from coordinator.extensions import db
 from coordinator.models.accounts import User
@@ -42,8 +42,10 @@ def plan_unposted(plan: Plan, *, circle: Circle) -> list[Proposal]:
     return [p for p in plan_proposals(plan, zone_name=circle.timezone) if p.key not in done]
 
 
-def _input(proposal: Proposal) -> NeedInput:
+def _input(proposal: Proposal, zone_name: str) -> NeedInput:
+    """The need a proposal posts; a time the clocks repeat that night (fall back) is the first of the two."""
     rule = proposal.rule
+    repeated = any(t is not None and is_ambiguous(proposal.day, t, zone_name) for t in (proposal.start, proposal.end))
     return NeedInput(
         category=rule.category,
         title=rule.title,
@@ -54,6 +56,7 @@ def _input(proposal: Proposal) -> NeedInput:
         anytime=proposal.start is None,
         start_time=proposal.start,
         end_time=proposal.end,
+        fold=0 if repeated else None,
     )
 
 
@@ -70,7 +73,7 @@ def plan_post(*, plan: Plan, circle: Circle, author: User) -> Posted:
         raise Invalid("Everything in this plan is already posted.")
     tasks = 0
     for proposal in proposals:
-        need = need_post(circle=circle, author=author, data=_input(proposal))
+        need = need_post(circle=circle, author=author, data=_input(proposal, circle.timezone))
         need.plan_id, need.plan_rule_id = plan.id, proposal.rule.id
         need.plan_day_id = proposal.plan_day.id if proposal.plan_day is not None else None
         tasks += len(need.tasks)
