@@ -15,12 +15,22 @@ from flask import Flask, render_template
 
 
 def create_app(target_bytes: int = 50_000) -> Flask:
+    """`/` renders about `target_bytes`; `/bytes/<n>` about n bytes (one bare page per page size in the table)."""
     app = Flask(__name__, template_folder=str(Path(__file__).resolve().parent / "templates"))
-    rows = _rows(_row_count(app, target_bytes))
+    sized: dict[int, list[dict]] = {}
+
+    def rows_for(n: int) -> list[dict]:
+        if n not in sized:
+            sized[n] = _rows(_row_count(app, n))
+        return sized[n]
 
     @app.get("/")
     def page():
-        return render_template("bare.html", rows=rows)
+        return render_template("bare.html", rows=rows_for(target_bytes))
+
+    @app.get("/bytes/<int:n>")
+    def page_of(n: int):
+        return render_template("bare.html", rows=rows_for(min(n, 2_000_000)))
 
     return app
 

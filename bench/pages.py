@@ -1,13 +1,16 @@
-"""Benchmark the task pages and claim/release against a bare Flask endpoint, with gunicorn and wrk.
+"""Benchmark the pages people open most, each against a bare Flask page of its size, and claim/release.
 
 The seeded database is served by gunicorn as in production (APP_ENV=production,
 workers x threads). A coordinator and a few supporters of one circle sign in
-once; wrk then loads the circle's task list, week calendar and "my tasks", and
-a bare Flask app rendering a template of the same size in the same run. Each
-page's throughput is printed as a ratio to the bare one, so the figure says
-what the app's own work costs on this machine rather than how fast the machine
-is. Last, supporters race to claim and release the same tasks, and every
-task's `claimed` count is checked against its claims.
+once; wrk then loads each page of the issue 17 table (overview, tasks, calendar,
+my tasks, health, people, message log) and, in the same run, a bare Flask app
+rendering a template of that page's size. Each page's throughput is printed as a
+ratio to its bare page, and one client's median latency beside the bare page's,
+so the figures say what the app's own work costs on this machine rather than how
+fast the machine is; issue 17's figures are printed beside them (bench/table.py).
+Each page's SQL statements are counted in-process. Last, supporters race to
+claim and release the same tasks, and every task's `claimed` count is checked
+against its claims.
 
     python -m bench.pages [--database-url URL] [--duration 10] [--rounds 2] [--circle ID]
 """
@@ -23,7 +26,7 @@ from pathlib import Path
 from urllib.parse import quote
 
 from flask import Flask
-from sqlalchemy import func, select
+from sqlalchemy import event, func, select
 
 from bench import wrk
 from bench.common import (
@@ -36,6 +39,7 @@ from bench.common import (
     supporter_email,
 )
 from bench.serve import Account, get, gunicorn, sign_in
+from bench.table import Row, print_table
 from coordinator.clock import now, today_in
 from coordinator.extensions import db
 from coordinator.models import Circle, Claim, Need, Task
@@ -55,6 +59,7 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     parser.add_argument("--connections", type=int, default=16, help="wrk connections")
     parser.add_argument("--workers", type=int, default=2, help="gunicorn workers")
     parser.add_argument("--gunicorn-threads", type=int, default=4, help="threads per gunicorn worker")
+    parser.add_argument("--alone-seconds", type=int, default=2, help="seconds of one client per URL (its p50)")
     parser.add_argument("--circle", type=int, help="circle to browse (default: the middle one)")
     parser.add_argument("--claim-tasks", type=int, default=200, help="tasks claimed and released in turn")
     parser.add_argument("--claim-supporters", type=int, default=4, help="supporters racing (one per wrk thread)")
@@ -132,28 +137,12 @@ def server_errors(log: Path) -> int:
     return log.read_text(errors="replace").count("Exception on ") if log.exists() else 0
 
 
-def print_table(rows: list[tuple[str, int, wrk.Result]], bare: wrk.Result) -> None:
-    header = (
-        f"{'page':<26} | {'KB':>6} | {'req/s':>7} | {'rounds':>13} | {'p50 ms':>7} | {'p99 ms':>7} | "
-        f"{'ratio vs bare':>13} | {'failed':>6}"
-    )
-    print(header)
-    print("-" * len(header))
-    for label, size, result in rows:
-        ratio = result.requests_per_second / bare.requests_per_second if bare.requests_per_second else float("nan")
-        rounds = "–".join(f"{rate:.0f}" for rate in (min(result.rates), max(result.rates))) if result.rates else ""
-        print(
-            f"{label:<26} | {f'{size / 1024:.1f}' if size else '-':>6} | {result.requests_per_second:>7.1f} | "
-            f"{rounds:>13} | {result.p50_ms:>7.1f} | {result.p99_ms:>7.1f} | {ratio:>12.3f}x | {result.failures:>6}"
-        )
-
-
-def measure(targets: list[tuple[str, str, Account | None]], *, rounds: int, load: dict) -> list[wrk.Result]:
+def measure(urls: list[tuple[str, str | None]], *, rounds: int, load: dict) -> list[wrk.Result]:
     """Each URL in turn, `rounds` times over, so a burst of other work on the machine hits them all alike."""
-    results: list[list[wrk.Result]] = [[] for _ in targets]
+    results: list[list[wrk.Result]] = [[] for _ in urls]
     for _ in range(rounds):
-        for (_, url, account), runs in zip(targets, results, strict=True):
-            runs.append(wrk.run(url, cookie=account.cookie if account else None, **load))
+        for (url, cookie), runs in zip(urls, results, strict=True):
+            runs.append(wrk.run(url, cookie=cookie, **load))
     return [wrk.combine(runs) for runs in results]
 
 
@@ -163,33 +152,47 @@ def warn_if_busy() -> None:
         print(f"Note: load average is {busy:.1f} before starting; other work on this machine will add noise.")
 
 
+def page_list(circle: str, week: str) -> list[tuple[str, str, str]]:
+    """(label, path, who) for every page the issue's table lists."""
+    return [
+        ("overview (coordinator)", circle, "coordinator"),
+        ("tasks (coordinator)", f"{circle}/tasks", "coordinator"),
+        ("tasks (supporter)", f"{circle}/tasks", "supporter"),
+        ("week calendar (coordinator)", f"{circle}/calendar?week={week}", "coordinator"),
+        ("my tasks (supporter)", f"{circle}/mine", "supporter"),
+        ("health (coordinator)", f"{circle}/health", "coordinator"),
+        ("people (coordinator)", f"{circle}/people", "coordinator"),
+        ("message log (coordinator)", f"{circle}/messages", "coordinator"),
+    ]
+
+
 def benchmark(args: argparse.Namespace, url: str, circle_id: int, claim_tasks: list[int]):
-    """Serve the app and the bare page, load each, then race claims; returns the table rows and the race."""
+    """Serve the app and the bare pages, load each, then race claims; returns the table rows and the race."""
     circle = f"/circles/{circle_id}"
     week = (today_in(TIMEZONE) + timedelta(days=7)).isoformat()  # a whole week of seeded tasks
     load = {"duration": max(1, args.duration // args.rounds), "threads": args.threads, "connections": args.connections}
+    alone = {"duration": max(1, args.alone_seconds), "threads": 1, "connections": 1}
     serving = {"workers": args.workers, "threads": args.gunicorn_threads}
     env = {"APP_ENV": "production", "SECRET_KEY": secrets.token_hex(32), "DATABASE_URL": url}
     env["RATELIMIT_STORAGE_URI"] = "memory://"  # chosen: the bench signs many in from one address, counts don't matter
     env.update(PUBLIC_BASE_URL="http://127.0.0.1", SMS_BACKEND="console", MAIL_BACKEND="console")  # nothing leaves
+    pages = page_list(circle, week)
+    queries = query_counts(url, circle_id, pages)
     with gunicorn("wsgi:app", env=env, log=APP_LOG, **serving) as base:
         coordinator = sign_in(base, coordinator_email(circle_id), landing=f"{circle}/tasks")
         supporters = [
             sign_in(base, supporter_email(circle_id, n), landing=f"{circle}/mine")
             for n in range(1, args.claim_supporters + 1)
         ]
-        pages = [
-            ("tasks (coordinator)", f"{base}{circle}/tasks", coordinator),
-            ("tasks (supporter)", f"{base}{circle}/tasks", supporters[0]),
-            ("calendar (coordinator)", f"{base}{circle}/calendar?week={week}", coordinator),
-            ("calendar (supporter)", f"{base}{circle}/calendar?week={week}", supporters[0]),
-            ("mine (supporter)", f"{base}{circle}/mine", supporters[0]),
-        ]
-        sizes = [page_size(url, account) for _, url, account in pages]
-        with gunicorn(f"bench.bare_app:create_app(target_bytes={sizes[0]})", env={}, log=BARE_LOG, **serving) as bare:
-            pages.insert(0, ("bare Flask + Jinja", bare + "/", None))
-            sizes.insert(0, page_size(bare + "/", None))
-            results = measure(pages, rounds=args.rounds, load=load)
+        who = {"coordinator": coordinator, "supporter": supporters[0]}
+        urls = [(f"{base}{path}", who[person].cookie) for _, path, person in pages]
+        sizes = [page_size(f"{base}{path}", who[person]) for _, path, person in pages]
+        with gunicorn("bench.bare_app:create_app()", env={}, log=BARE_LOG, **serving) as bare:
+            bares = [(f"{bare}/bytes/{size}", None) for size in sizes]
+            for target, _ in bares:
+                page_size(target, None)  # each size's rows are built before it is measured
+            loaded = measure(urls + bares, rounds=args.rounds, load=load)
+            singly = measure(urls + bares, rounds=1, load=alone)
         racing = wrk.run(
             base + "/",
             duration=args.duration,
@@ -198,9 +201,43 @@ def benchmark(args: argparse.Namespace, url: str, circle_id: int, claim_tasks: l
             script=CLAIM_SCRIPT,
             script_args=[str(write_claim_data(circle_id, claim_tasks, supporters))],
         )
-    rows = [(label, size, result) for (label, _, _), size, result in zip(pages, sizes, results, strict=True)]
-    rows.append((f"claim/release POST ({len(supporters)} ppl)", 0, racing))
+    n = len(pages)
+    rows = [
+        Row(label, size, loaded[i], singly[i], loaded[n + i], singly[n + i], queries.get(label))
+        for i, ((label, _, _), size) in enumerate(zip(pages, sizes, strict=True))
+    ]
     return rows, racing
+
+
+def query_counts(url: str, circle_id: int, pages: list[tuple[str, str, str]]) -> dict[str, int]:
+    """SQL statements each page runs, counted in-process on the same database with production settings."""
+    from bench.profile import production_app
+    from bench.profile import sign_in as sign_in_here
+
+    app = production_app(url)
+    with app.app_context():
+        engine = db.engine
+    clients = {
+        "coordinator": sign_in_here(app, coordinator_email(circle_id)),
+        "supporter": sign_in_here(app, supporter_email(circle_id, 1)),
+    }
+    counts = {}
+    for label, path, person in pages:
+        statements: list[str] = []
+        clients[person].get(path)  # the first request of a process builds what later ones reuse
+
+        def count(*_, found: list[str] = statements) -> None:
+            found.append("")
+
+        event.listen(engine, "before_cursor_execute", count)
+        try:
+            clients[person].get(path)
+        finally:
+            event.remove(engine, "before_cursor_execute", count)
+        counts[label] = len(statements)
+    with app.app_context():
+        db.engine.dispose()
+    return counts
 
 
 def main(argv: list[str] | None = None) -> None:
@@ -219,7 +256,7 @@ def main(argv: list[str] | None = None) -> None:
     warn_if_busy()
     rows, racing = benchmark(args, url, circle_id, claim_tasks)
     print()
-    print_table(rows, rows[0][2])
+    print_table(rows)
     statuses = ", ".join(f"{code}: {count}" for code, count in sorted(racing.statuses.items()))
     print()
     print(f"claim/release over {len(claim_tasks)} tasks: {racing.requests} requests, statuses {statuses or 'unknown'}.")
