@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import UTC, date, datetime, time
+from datetime import UTC, date, datetime, time, timedelta
 
 import pytest
 import time_machine
@@ -202,3 +202,13 @@ def test_a_ride_at_an_hour_the_clocks_repeat_is_posted_at_the_first_of_the_two(t
     db.session.commit()
     ride = db.session.scalar(select(Task).join(Need).where(Need.category == "ride"))
     assert ride.starts_at == datetime(2026, 11, 1, 5, 15, tzinfo=UTC)  # 1:15 summer time, before the clocks go back
+
+
+@time_machine.travel(START, tick=False)
+def test_help_past_18_months_is_left_for_later_and_the_rest_posts(team):
+    last = date(2028, 4, 5)  # 18 months from 5 Oct 2026
+    plan = new_plan(team, every_21_days(last - timedelta(days=1), times=1))
+    proposals = plan_proposals(plan, zone_name="America/New_York")
+    assert proposals and max(p.day for p in proposals) == last  # meals on +2 and +3, and later errands, wait
+    posted = plan_post(plan=plan, circle=team["circle"], author=team["patient"])
+    assert posted.needs == len(proposals)

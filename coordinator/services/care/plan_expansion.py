@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
 
 from coordinator.categories import CATEGORIES
-from coordinator.clock import is_nonexistent, local, now, to_utc_lenient, today_in
+from coordinator.clock import is_nonexistent, last_plannable, local, now, to_utc_lenient, today_in
 from coordinator.models.plans import Plan, PlanDay, PlanQuiet, PlanRule, PlanTreatment
 
 VISIT_KINDS = {"visit", "exercise"}  # what "no visitors" rules out
@@ -116,6 +116,7 @@ def plan_proposals(plan: Plan, *, zone_name: str) -> list[Proposal]:
         return []
     quiet = quiet_by_date(plan, days)
     today, moment = today_in(zone_name), now()
+    last = last_plannable(today)  # help is planned up to 18 months ahead, like any need
     found: dict[tuple, Proposal] = {}
     for rule in (r for r in plan.rules if r.enabled and r.category in CATEGORIES):
         for proposal in _rule_proposals(rule, days):
@@ -124,7 +125,7 @@ def plan_proposals(plan: Plan, *, zone_name: str) -> list[Proposal]:
                 proposal = Proposal(rule, proposal.plan_day, proposal.day, start, max(start, end), proposal.notes,
                                     proposal.details)  # fmt: skip
                 start, end = proposal.start, proposal.end
-            if proposal.day < today or quiet_blocks(quiet.get(proposal.day), rule.category, start, end):
+            if not today <= proposal.day <= last or quiet_blocks(quiet.get(proposal.day), rule.category, start, end):
                 continue
             if start is not None and to_utc_lenient(proposal.day, start, zone_name) <= moment:
                 continue
