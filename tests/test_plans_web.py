@@ -335,3 +335,14 @@ def test_quiet_days_marked_after_posting_withdraw_the_visits_then_and_tell_their
     assert maria.post(f"{base}/quiet/{quiet.id}/remove", {}).status_code == 302
     db.session.expire_all()
     assert len(db.session.get(Plan, plan.id).quiet_days) == 1
+
+
+@time_machine.travel(START, tick=False)
+def test_a_second_plan_while_one_is_running_is_refused_with_a_pointer_to_it(app, team):
+    make_posted(team, times=2)
+    maria = browser(app, team["patient"])
+    url = f"/circles/{team['circle'].id}/plan/new"
+    assert "There is a plan already" in text(maria.get(url))
+    response = maria.post(url, FORM)
+    assert response.status_code == 422 and "Add this treatment to it instead" in text(response)
+    assert db.session.scalar(select(func.count(Plan.id))) == 1

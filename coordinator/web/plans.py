@@ -17,7 +17,7 @@ from coordinator.forms.fields import date_meta
 from coordinator.forms.plans import AgainForm, ChooseForm, MoveForm, PlanForm, QuietForm, RuleForm, TreatmentForm
 from coordinator.models.circles import Circle, Membership
 from coordinator.models.plans import Plan, PlanDay, PlanQuiet
-from coordinator.services.care.plan_again import plan_again, plan_finished
+from coordinator.services.care.plan_again import plan_again
 from coordinator.services.care.plan_changes import plan_change_preview, plan_day_cancel, plan_day_move
 from coordinator.services.care.plan_posting import plan_post
 from coordinator.services.care.plan_quiet import plan_quiet_remove, plan_quiet_save
@@ -27,6 +27,7 @@ from coordinator.services.care.plans import (
     plan_create,
     plan_current,
     plan_day_for,
+    plan_finished,
     plan_for,
     plan_quiet_for,
     plan_rule_for,
@@ -107,7 +108,7 @@ def new(*, membership: Membership, circle: Circle):
         if readable and attempt.ok:
             flash("Your plan is saved. Look over the help it suggests, then post it when it looks right.", "success")
             return redirect(_show_url(circle))
-    return _form_page("plans/new.html", circle=circle, form=form)
+    return _form_page("plans/new.html", circle=circle, form=form, existing=plan_current(circle_id=circle.id))
 
 
 def _form_page(template: str, **context):

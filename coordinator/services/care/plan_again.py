@@ -20,11 +20,6 @@ from coordinator.services.health.activity import activity_record
 from coordinator.services.people.closing import circle_open_check
 
 
-def plan_finished(plan: Plan, *, today: date) -> bool:
-    """Every treatment day is behind us (or cancelled): time to offer it as a starting point, not to edit it."""
-    return all(day.cancelled or day.local_date < today for t in plan.treatments for day in t.days)
-
-
 def plan_again(*, plan: Plan, circle: Circle, author: User, first_date: date | None) -> Plan:
     """A new plan from a previous one, every date moved so its first treatment falls on `first_date`.
 

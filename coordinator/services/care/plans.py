@@ -16,7 +16,6 @@ from datetime import date, time, timedelta
 from sqlalchemy import select
 from sqlalchemy.orm import selectinload
 
-from coordinator.categories import CATEGORIES
 from coordinator.clock import PLAN_AHEAD_MONTHS, last_plannable, today_in
 from coordinator.errors import Invalid, NotFound, Problems
 from coordinator.extensions import db
@@ -163,6 +162,9 @@ def plan_create(*, circle: Circle, author: User, name: str, audience: str, treat
     with problems.check():
         treatment_validate(treatment, circle=circle)
     problems.raise_if_any()
+    current = plan_current(circle_id=circle.id)
+    if current is not None and not plan_finished(current, today=today_in(circle.timezone)):
+        raise Invalid("There is a treatment plan already. Add this treatment to it instead.")
     plan = Plan(circle_id=circle.id, name=name, audience=audience, created_by_id=author.id)
     db.session.add(plan)
     db.session.flush()
@@ -210,6 +212,11 @@ def plan_current(*, circle_id: int) -> Plan | None:
         .order_by(Plan.id.desc())
         .limit(1)
     )
+
+
+def plan_finished(plan: Plan, *, today: date) -> bool:
+    """Every treatment day is behind us (or cancelled): time to offer it as a starting point, not to edit it."""
+    return all(day.cancelled or day.local_date < today for t in plan.treatments for day in t.days)
 
 
 def can_see_plan(membership: Membership, plan: Plan) -> bool:
@@ -294,7 +301,3 @@ def plan_rules_choose(*, plan: Plan, enabled_ids: set[int]) -> None:
     for rule in plan.rules:
         rule.enabled = rule.id in enabled_ids
     db.session.flush()
-
-
-def category_noun(key: str) -> str:
-    return CATEGORIES[key].noun
