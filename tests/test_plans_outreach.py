@@ -49,3 +49,28 @@ def test_a_treatment_day_ride_is_asked_about_and_alerted_on_earlier_than_an_ordi
         assert plan_ride.ask_stage == 3 and other.ask_stage == 2  # a day and a half out: coordinators already told
         alerts = db.session.scalars(select(Message).where(Message.kind == "alert")).all()
         assert [m.task_id for m in alerts] == [plan_ride.id]
+
+
+def test_a_visit_typed_by_hand_on_a_no_visitors_day_is_never_asked_about(app):
+    with time_machine.travel(START, tick=False):
+        coordinator, patient = make_user(name="Daniel Lopez", phone="+12025550100"), make_user(name="Maria Lopez")
+        circle = make_circle(patient=patient, coordinator=coordinator)
+        for n in range(3):
+            add_member(circle, make_user(name=f"Helper {n}", phone=f"+1202555011{n}"))
+        plan = plan_create(
+            circle=circle,
+            author=patient,
+            name="Round two",
+            audience="managers",
+            treatment=TreatmentInput(kind="oneoff", label="Infusion", first_date=date(2026, 10, 7), start_time=time(9)),
+        )  # quiet days +1 and +2 come with it: no visitors on 8 and 9 Oct
+        db.session.commit()
+        quiet = make_need(circle, coordinator, category="visit", title="Pop round", start_date=date(2026, 10, 8))
+        later = make_need(circle, coordinator, category="visit", title="Pop round", start_date=date(2026, 10, 10))
+        db.session.commit()
+        outreach_run(circle_id=circle.id)
+        db.session.commit()
+        asked = {m.task_id for m in db.session.scalars(select(Message).where(Message.kind == "ask"))}
+        quiet_task, later_task = (db.session.scalar(select(Task).where(Task.need_id == n.id)) for n in (quiet, later))
+        assert later_task.id in asked and quiet_task.id not in asked
+        assert quiet_task.ask_stage == 0 and plan.id

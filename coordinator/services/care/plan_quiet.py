@@ -8,8 +8,9 @@ after the help was posted, it takes effect at once: visits already posted for th
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import time
+from datetime import time, timedelta
 
 from sqlalchemy import select
 from sqlalchemy.orm import contains_eager
@@ -20,7 +21,7 @@ from coordinator.extensions import db
 from coordinator.models.accounts import User
 from coordinator.models.circles import Circle
 from coordinator.models.needs import Need, Task, TaskStatus
-from coordinator.models.plans import OFFSET_MAX, OFFSET_MIN, Plan, PlanQuiet
+from coordinator.models.plans import OFFSET_MAX, OFFSET_MIN, Plan, PlanDay, PlanDayStatus, PlanQuiet, PlanTreatment
 from coordinator.services.care.plan_changes import Change, plan_tasks_cancel
 from coordinator.services.care.plan_expansion import MEAL_KINDS, VISIT_KINDS, live_days, quiet_blocks, quiet_by_date
 
@@ -115,3 +116,26 @@ def quiet_apply(*, plan: Plan, circle: Circle, actor: User) -> Change:
             if (need.details or {}).get("dropoff") != stretch.note:
                 need.details = dict(need.details or {}) | {"dropoff": stretch.note}
     return plan_tasks_cancel(plan=plan, circle=circle, linked=withdrawn, actor=actor)
+
+
+def quiet_visit_check(circle_id: int) -> Callable[[Task], bool]:
+    """For the outreach ladder: whether a task is a visit on the patient's no-visitor days (two queries).
+
+    Visits the plan made never land there; this keeps one typed by hand from being asked about then.
+    """
+    days = db.session.execute(
+        select(PlanDay.local_date, PlanTreatment.kind)
+        .join(PlanTreatment, PlanTreatment.id == PlanDay.treatment_id)
+        .join(Plan, Plan.id == PlanDay.plan_id)
+        .where(Plan.circle_id == circle_id, PlanDay.status != PlanDayStatus.CANCELLED)
+    ).all()
+    stretches = db.session.scalars(
+        select(PlanQuiet).join(Plan, Plan.id == PlanQuiet.plan_id).where(Plan.circle_id == circle_id)
+    ).all()
+    quiet: dict = {}
+    for stretch in stretches:
+        for day, kind in days:
+            if kind != "course":
+                for offset in range(stretch.offset_first, stretch.offset_last + 1):
+                    quiet.setdefault(day + timedelta(days=offset), stretch)
+    return lambda task: quiet_blocks(quiet.get(task.local_date), task.need.category, task.start_time, task.end_time)

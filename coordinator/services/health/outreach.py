@@ -33,6 +33,8 @@ from coordinator.extensions import db
 from coordinator.models.circles import COORDINATOR, Circle, Membership, MembershipStatus
 from coordinator.models.messages import Message, MessageStatus
 from coordinator.models.needs import Need, Task, TaskStatus
+from coordinator.services.care.plan_expansion import VISIT_KINDS
+from coordinator.services.care.plan_quiet import quiet_visit_check
 from coordinator.services.care.tasks import sms_context
 from coordinator.services.health.activity import activity_record
 from coordinator.services.health.asking import CircleState, Outcome
@@ -98,7 +100,10 @@ def outreach_run(*, circle_id: int | None = None) -> Outcome:
     states = {}
     for cid, circle_tasks in by_circle.items():
         states[cid] = state = CircleState.load_for(db.session.get(Circle, cid), circle_tasks)
+        quiet = quiet_visit_check(cid) if any(t.need.category in VISIT_KINDS for t in circle_tasks) else None
         for task in circle_tasks:
+            if quiet is not None and quiet(task):
+                continue  # a visit on the patient's no-visitor days (her treatment plan): nobody is asked
             climb(task, state, outcome)
     backups(outcome, circle_id=circle_id)
     open_circles = select(Circle.id).where(Circle.closed_at.is_(None))
