@@ -346,3 +346,27 @@ def test_a_second_plan_while_one_is_running_is_refused_with_a_pointer_to_it(app,
     response = maria.post(url, FORM)
     assert response.status_code == 422 and "Add this treatment to it instead" in text(response)
     assert db.session.scalar(select(func.count(Plan.id))) == 1
+
+
+@time_machine.travel(START, tick=False)
+def test_a_new_circle_is_offered_the_plan_its_patient_had_in_another(app, team):
+    make_posted(team, times=3)
+    fresh = make_circle(patient=team["patient"], name="Team Maria again")
+    maria = browser(app, team["patient"])
+    page = text(maria.get(f"/circles/{fresh.id}/plan/new"))
+    assert "You've done this before" in page and "Start from “Round two”" in page
+    url = f"/circles/{fresh.id}/plan/again?from=elsewhere"
+    assert "Start a new round from “Round two”" in text(maria.get(url))
+    assert maria.post(url, {"first_date": "2026-11-02"}).status_code == 302
+    db.session.expire_all()
+    copy = db.session.scalar(select(Plan).where(Plan.circle_id == fresh.id))
+    assert [d.local_date for d in copy.treatments[0].days] == [
+        date(2026, 11, 2),
+        date(2026, 11, 23),
+        date(2026, 12, 14),
+    ]
+    sam = make_user(name="Sam Coordinator Elsewhere")
+    add_member(team["circle"], sam)  # a supporter there, so nothing of it is offered to him
+    own = make_circle(coordinator=sam, name="Team Sam")
+    assert "You've done this before" not in text(browser(app, sam).get(f"/circles/{own.id}/plan/new"))
+    assert browser(app, sam).get(f"/circles/{own.id}/plan/again?from=elsewhere").status_code == 404

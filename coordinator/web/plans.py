@@ -17,7 +17,7 @@ from coordinator.forms.fields import date_meta
 from coordinator.forms.plans import AgainForm, ChooseForm, MoveForm, PlanForm, QuietForm, RuleForm, TreatmentForm
 from coordinator.models.circles import Circle, Membership
 from coordinator.models.plans import Plan, PlanDay, PlanQuiet
-from coordinator.services.care.plan_again import plan_again
+from coordinator.services.care.plan_again import plan_again, plan_elsewhere
 from coordinator.services.care.plan_changes import plan_change_preview, plan_day_cancel, plan_day_move
 from coordinator.services.care.plan_posting import plan_post
 from coordinator.services.care.plan_quiet import plan_quiet_remove, plan_quiet_save
@@ -78,8 +78,11 @@ def show(*, membership: Membership, circle: Circle):
 @bp.route("/again", methods=["GET", "POST"])
 @managing_view()
 def again(*, membership: Membership, circle: Circle):
-    """Start a new round from the last plan, its dates moved to the new first treatment."""
-    plan = _managed_plan(circle)
+    """Start a new round from the last plan (or, `?from=elsewhere`, from another circle's), dates moved."""
+    elsewhere = request.args.get("from") == "elsewhere"
+    plan = plan_elsewhere(user=current_user, circle_id=circle.id) if elsewhere else plan_current(circle_id=circle.id)
+    if plan is None:
+        raise NotFound("No treatment plan to start from.")
     form = AgainForm(meta=date_meta(circle))
     if form.is_submitted():
         readable = form.validate()
@@ -88,7 +91,7 @@ def again(*, membership: Membership, circle: Circle):
         if readable and attempt.ok:
             flash("A new round from your last plan, every date moved. Look it over, then post it.", "success")
             return redirect(_show_url(circle))
-    return _form_page("plans/again.html", circle=circle, form=form, plan=plan)
+    return _form_page("plans/again.html", circle=circle, form=form, plan=plan, elsewhere=elsewhere)
 
 
 @bp.route("/new", methods=["GET", "POST"])
@@ -108,7 +111,9 @@ def new(*, membership: Membership, circle: Circle):
         if readable and attempt.ok:
             flash("Your plan is saved. Look over the help it suggests, then post it when it looks right.", "success")
             return redirect(_show_url(circle))
-    return _form_page("plans/new.html", circle=circle, form=form, existing=plan_current(circle_id=circle.id))
+    existing = plan_current(circle_id=circle.id)
+    before = None if existing else plan_elsewhere(user=current_user, circle_id=circle.id)
+    return _form_page("plans/new.html", circle=circle, form=form, existing=existing, before=before)
 
 
 def _form_page(template: str, **context):

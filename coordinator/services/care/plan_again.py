@@ -2,22 +2,41 @@
 
 When every day of the last plan is behind the circle (or the circle is reopened for a new round), the plan
 page offers it as a starting point: the same treatments, help and quiet days, every date moved so the first
-treatment falls on the new start. Nothing is posted until the patient looks it over and says so.
+treatment falls on the new start. A new circle is offered the plan of another circle the same person looks
+after (`plan_elsewhere`). Nothing is posted until the patient looks it over and says so.
 """
 
 from __future__ import annotations
 
 from datetime import date
 
+from sqlalchemy import select
+
 from coordinator.clock import today_in
 from coordinator.errors import Invalid
 from coordinator.extensions import db
 from coordinator.models.accounts import User
-from coordinator.models.circles import Circle
+from coordinator.models.circles import MANAGING_ROLES, Circle, Membership, MembershipStatus
 from coordinator.models.plans import Plan, PlanQuiet, PlanRule
-from coordinator.services.care.plans import TreatmentInput, treatment_add
+from coordinator.services.care.plans import TreatmentInput, plan_current, plan_finished, treatment_add
 from coordinator.services.health.activity import activity_record
 from coordinator.services.people.closing import circle_open_check
+
+
+def plan_elsewhere(*, user: User, circle_id: int) -> Plan | None:
+    """The newest plan of another circle this person is the patient or a coordinator of (one query)."""
+    return db.session.scalar(
+        select(Plan)
+        .join(Membership, Membership.circle_id == Plan.circle_id)
+        .where(
+            Membership.user_id == user.id,
+            Membership.role.in_(MANAGING_ROLES),
+            Membership.status == MembershipStatus.ACTIVE,
+            Plan.circle_id != circle_id,
+        )
+        .order_by(Plan.id.desc())
+        .limit(1)
+    )
 
 
 def plan_again(*, plan: Plan, circle: Circle, author: User, first_date: date | None) -> Plan:
@@ -34,6 +53,9 @@ def plan_again(*, plan: Plan, circle: Circle, author: User, first_date: date | N
         raise Invalid("That date has passed. Choose today or later.", field="first_date")
     if not plan.treatments:
         raise Invalid("That plan has no treatments to start from.")
+    current = plan_current(circle_id=circle.id)
+    if current is not None and not plan_finished(current, today=today):
+        raise Invalid("There is a treatment plan already, with dates still to come.")
     shift = first_date - min(t.first_date for t in plan.treatments)
     again = Plan(circle_id=circle.id, name=plan.name, audience=plan.audience, created_by_id=author.id)
     db.session.add(again)
