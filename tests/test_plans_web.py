@@ -370,3 +370,12 @@ def test_a_new_circle_is_offered_the_plan_its_patient_had_in_another(app, team):
     own = make_circle(coordinator=sam, name="Team Sam")
     assert "You've done this before" not in text(browser(app, sam).get(f"/circles/{own.id}/plan/new"))
     assert browser(app, sam).get(f"/circles/{own.id}/plan/again?from=elsewhere").status_code == 404
+
+
+@time_machine.travel(START, tick=False)
+def test_a_coordinator_of_two_peoples_circles_is_never_offered_one_patients_plan_for_the_other(app, team):
+    make_posted(team, times=3)
+    grandpa = make_circle(patient=make_user(name="Grandpa Joe"), coordinator=team["coordinator"], name="Team Joe")
+    daniel = browser(app, team["coordinator"])
+    assert "You've done this before" not in text(daniel.get(f"/circles/{grandpa.id}/plan/new"))
+    assert daniel.get(f"/circles/{grandpa.id}/plan/again?from=elsewhere").status_code == 404

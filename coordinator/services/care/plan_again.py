@@ -2,8 +2,8 @@
 
 When every day of the last plan is behind the circle (or the circle is reopened for a new round), the plan
 page offers it as a starting point: the same treatments, help and quiet days, every date moved so the first
-treatment falls on the new start. A new circle is offered the plan of another circle the same person looks
-after (`plan_elsewhere`). Nothing is posted until the patient looks it over and says so.
+treatment falls on the new start. A new circle of the same patient is offered the plan of
+her other circle (`plan_elsewhere`). Nothing is posted until the patient looks it over and says so.
 """
 
 from __future__ import annotations
@@ -11,12 +11,13 @@ from __future__ import annotations
 from datetime import date
 
 from sqlalchemy import select
+from sqlalchemy.orm import aliased
 
 from coordinator.clock import today_in
 from coordinator.errors import Invalid
 from coordinator.extensions import db
 from coordinator.models.accounts import User
-from coordinator.models.circles import MANAGING_ROLES, Circle, Membership, MembershipStatus
+from coordinator.models.circles import MANAGING_ROLES, PATIENT, Circle, Membership, MembershipStatus
 from coordinator.models.plans import Plan, PlanQuiet, PlanRule
 from coordinator.services.care.plans import TreatmentInput, plan_current, plan_finished, treatment_add
 from coordinator.services.health.activity import activity_record
@@ -24,14 +25,27 @@ from coordinator.services.people.closing import circle_open_check
 
 
 def plan_elsewhere(*, user: User, circle_id: int) -> Plan | None:
-    """The newest plan of another circle this person is the patient or a coordinator of (one query)."""
+    """The newest plan of another circle of the same patient that this person looks after (one query).
+
+    Only the same patient's: a coordinator of two people's circles is never offered one's treatment for the other.
+    """
+    patient_here = (
+        select(Membership.user_id)
+        .where(Membership.circle_id == circle_id, Membership.role == PATIENT)
+        .limit(1)
+        .scalar_subquery()
+    )
+    me, patient = aliased(Membership), aliased(Membership)
     return db.session.scalar(
         select(Plan)
-        .join(Membership, Membership.circle_id == Plan.circle_id)
+        .join(me, me.circle_id == Plan.circle_id)
+        .join(patient, patient.circle_id == Plan.circle_id)
         .where(
-            Membership.user_id == user.id,
-            Membership.role.in_(MANAGING_ROLES),
-            Membership.status == MembershipStatus.ACTIVE,
+            me.user_id == user.id,
+            me.role.in_(MANAGING_ROLES),
+            me.status == MembershipStatus.ACTIVE,
+            patient.role == PATIENT,
+            patient.user_id == patient_here,
             Plan.circle_id != circle_id,
         )
         .order_by(Plan.id.desc())
