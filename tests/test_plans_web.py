@@ -379,3 +379,22 @@ def test_a_coordinator_of_two_peoples_circles_is_never_offered_one_patients_plan
     daniel = browser(app, team["coordinator"])
     assert "You've done this before" not in text(daniel.get(f"/circles/{grandpa.id}/plan/new"))
     assert daniel.get(f"/circles/{grandpa.id}/plan/again?from=elsewhere").status_code == 404
+
+
+@time_machine.travel(START, tick=False)
+def test_only_the_patient_lets_the_inner_circle_see_the_plan(app, team):
+    plan = make_posted(team)
+    team["member"].inner_circle = True
+    db.session.commit()
+    base = f"/circles/{team['circle'].id}/plan"
+    daniel = browser(app, team["coordinator"])
+    assert "Save who can see it" not in text(daniel.get(base))
+    daniel.post(f"{base}/audience", {"audience": "inner"}, form_url=base)
+    db.session.expire_all()
+    assert db.session.get(Plan, plan.id).audience == "managers"
+    refused = daniel.post(f"{base}/new", FORM | {"audience": "inner"})
+    assert "Only Maria can share the plan with the inner circle." in text(refused)
+    maria = browser(app, team["patient"])
+    assert maria.post(f"{base}/audience", {"audience": "inner"}, form_url=base).status_code == 302
+    assert "your inner circle can see the plan too" in text(maria.get(base))
+    assert browser(app, team["sam"]).get(base).status_code == 200

@@ -135,6 +135,14 @@ class QuietForm(FlaskForm):
         )
 
 
+class AudienceForm(FlaskForm):
+    audience = RadioField(
+        "Who can see the plan",
+        choices=[SelectChoice("managers", "Me and my coordinators"), SelectChoice("inner", "Also my inner circle")],
+        validate_choice=False,
+    )
+
+
 class AgainForm(FlaskForm):
     first_date = DateInput("First treatment of the new round")
 

@@ -14,8 +14,17 @@ from coordinator.clock import short_time, today_in, zone_label
 from coordinator.errors import NotFound
 from coordinator.forms.accounts import ConfirmForm
 from coordinator.forms.fields import date_meta
-from coordinator.forms.plans import AgainForm, ChooseForm, MoveForm, PlanForm, QuietForm, RuleForm, TreatmentForm
-from coordinator.models.circles import Circle, Membership
+from coordinator.forms.plans import (
+    AgainForm,
+    AudienceForm,
+    ChooseForm,
+    MoveForm,
+    PlanForm,
+    QuietForm,
+    RuleForm,
+    TreatmentForm,
+)
+from coordinator.models.circles import PATIENT, Circle, Membership
 from coordinator.models.plans import Plan, PlanDay, PlanQuiet
 from coordinator.services.care.plan_again import plan_again, plan_elsewhere
 from coordinator.services.care.plan_changes import plan_change_preview, plan_day_cancel, plan_day_move
@@ -24,6 +33,7 @@ from coordinator.services.care.plan_quiet import plan_quiet_remove, plan_quiet_s
 from coordinator.services.care.plan_views import plan_summary
 from coordinator.services.care.plans import (
     KIND_WORDS,
+    plan_audience_set,
     plan_create,
     plan_current,
     plan_day_for,
@@ -72,7 +82,25 @@ def show(*, membership: Membership, circle: Circle):
         clock=short_time,
         confirm=ConfirmForm(),
         finished=plan_finished(plan, today=today_in(circle.timezone)),
+        audience=AudienceForm(audience=plan.audience) if membership.role == PATIENT else None,
     )
+
+
+@bp.post("/audience")
+@managing_view()
+def audience(*, membership: Membership, circle: Circle):
+    """The patient says whether her inner circle sees the plan."""
+    plan = _managed_plan(circle)
+    form = AudienceForm()
+    if form.validate_on_submit():
+        with refusals(flash=True) as attempt:
+            plan_audience_set(
+                plan=plan, circle=circle, audience=form.audience.data or "", by_patient=membership.role == PATIENT
+            )
+        if attempt.ok:
+            flash("Saved: " + ("your inner circle can see the plan too." if plan.audience == "inner" else
+                               "only you and your coordinators can see the plan."), "success")  # fmt: skip
+    return redirect(_show_url(circle))
 
 
 @bp.route("/again", methods=["GET", "POST"])
@@ -107,6 +135,7 @@ def new(*, membership: Membership, circle: Circle):
                 name=form.name.data or "",
                 audience=form.audience.data or "",
                 treatment=form.to_treatment(),
+                by_patient=membership.role == PATIENT,
             )
         if readable and attempt.ok:
             flash("Your plan is saved. Look over the help it suggests, then post it when it looks right.", "success")

@@ -150,15 +150,26 @@ def treatment_add(*, plan: Plan, data: TreatmentInput, circle: Circle) -> PlanTr
     return treatment
 
 
-def plan_create(*, circle: Circle, author: User, name: str, audience: str, treatment: TreatmentInput) -> Plan:
-    """A new plan with its first treatment and the usual suggestions, nothing posted yet."""
+def _audience_check(audience: str, *, circle: Circle, by_patient: bool) -> None:
+    if audience not in PLAN_AUDIENCES:
+        raise Invalid("Choose who can see the plan.", field="audience")
+    if audience == "inner" and not by_patient:
+        raise Invalid(f"Only {circle.patient_first_name} can share the plan with the inner circle.", field="audience")
+
+
+def plan_create(
+    *, circle: Circle, author: User, name: str, audience: str, treatment: TreatmentInput, by_patient: bool = True
+) -> Plan:
+    """A new plan with its first treatment and the usual suggestions, nothing posted yet.
+
+    Only the patient (`by_patient`) may let the inner circle see it.
+    """
     circle_open_check(circle)
     problems = Problems.collector()
     with problems.check():
         name = _text(name, limit=NAME_MAX, field="name", what="a name for the plan", required=True)
     with problems.check():
-        if audience not in PLAN_AUDIENCES:
-            raise Invalid("Choose who can see the plan.", field="audience")
+        _audience_check(audience, circle=circle, by_patient=by_patient)
     with problems.check():
         treatment_validate(treatment, circle=circle)
     problems.raise_if_any()
@@ -293,6 +304,15 @@ def plan_rule_update(*, plan: Plan, rule: PlanRule, data: RuleInput, actor: User
         rule.offset_first, rule.offset_last = data.offset_first, data.offset_last
     if rule.lead_minutes is None and not rule.anytime:
         rule.start_time = data.start_time
+    db.session.flush()
+
+
+def plan_audience_set(*, plan: Plan, circle: Circle, audience: str, by_patient: bool) -> None:
+    """Who sees the plan: the patient and coordinators, or the inner circle too (only the patient decides)."""
+    if not by_patient:
+        raise Invalid(f"Only {circle.patient_first_name} decides who can see the plan.", field="audience")
+    _audience_check(audience, circle=circle, by_patient=by_patient)
+    plan.audience = audience
     db.session.flush()
 
 
