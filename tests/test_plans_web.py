@@ -265,7 +265,7 @@ def test_the_calendar_marks_treatment_days_only_for_those_who_may_see_the_plan(a
     team["member"].inner_circle = True
     plan.audience = "inner"
     db.session.commit()
-    assert "Chemo infusion, cycle 1" in text(sam.get(week))
+    assert "Chemo infusion, cycle 1" in text(sam.get(week)) and "The whole treatment plan" in text(sam.get(week))
 
 
 @time_machine.travel(START, tick=False)
