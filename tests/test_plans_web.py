@@ -181,12 +181,22 @@ def test_cancelling_a_cycle_asks_first(app, team):
     url = f"/circles/{team['circle'].id}/plan/days/{second.id}/cancel"
     page = text(maria.get(url))
     assert "Cancel Cycle 2 (Mon 2 Nov)?" in page and "Nobody has taken any of it yet" in page
-    assert maria.post(url, {}).status_code == 302
+    assert "1 treatment day and 5 tasks of help will be cancelled" in page
+    assert "Cancel this one and every one after it instead" in page
+    later = text(maria.get(url + "?following=1"))
+    assert "Cancel Cycle 2 (Mon 2 Nov) and every one after it?" in later and "2 treatment days and 10 tasks" in later
+    assert maria.post(url, {"following": "0"}).status_code == 302
     db.session.expire_all()
     cancelled = db.session.scalar(
         select(func.count(Task.id)).join(Need).where(Need.plan_day_id == second.id, Task.status == "cancelled")
     )
     assert cancelled == 5
+    db.session.expire_all()
+    third = db.session.get(Plan, plan.id).treatments[0].days[2]
+    assert third.status == "planned"  # only cycle 2
+    maria.post(f"/circles/{team['circle'].id}/plan/days/{third.id}/cancel", {"following": "1"})
+    db.session.expire_all()
+    assert db.session.get(Plan, plan.id).treatments[0].days[2].status == "cancelled"
 
 
 def plan_page_queries(app, user, circle_id: int, page: str = "plan") -> int:

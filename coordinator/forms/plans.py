@@ -7,7 +7,7 @@ valid, what is too far ahead) live in services/care/plans.py; these only read wh
 from __future__ import annotations
 
 from flask_wtf import FlaskForm
-from wtforms import BooleanField, RadioField, SelectChoice, SelectMultipleField, StringField, TextAreaField
+from wtforms import BooleanField, HiddenField, RadioField, SelectChoice, SelectMultipleField, StringField, TextAreaField
 from wtforms.validators import Length
 from wtforms.widgets import CheckboxInput, ListWidget
 
@@ -141,6 +141,10 @@ class AudienceForm(FlaskForm):
         choices=[SelectChoice("managers", "Me and my coordinators"), SelectChoice("inner", "Also my inner circle")],
         validate_choice=False,
     )
+
+
+class CancelForm(FlaskForm):
+    following = HiddenField()  # "1": this day and every later one (the confirming page carries it)
 
 
 class AgainForm(FlaskForm):

@@ -17,6 +17,7 @@ from coordinator.forms.fields import date_meta
 from coordinator.forms.plans import (
     AgainForm,
     AudienceForm,
+    CancelForm,
     ChooseForm,
     MoveForm,
     PlanForm,
@@ -333,32 +334,47 @@ def _move_question(plan: Plan, circle: Circle, day: PlanDay, form: MoveForm, *, 
 @bp.route("/days/<int:day_id>/cancel", methods=["GET", "POST"])
 @managing_view()
 def cancel(*, membership: Membership, circle: Circle, day_id: int):
-    """GET asks once, saying who will be told; POST cancels."""
+    """GET asks once, saying who will be told (`?following=1`: this day and every later one); POST cancels."""
     plan = _managed_plan(circle)
     day = plan_day_for(plan, day_id)
     back = _show_url(circle)
     if day.cancelled:
         return redirect(back)
     if request.method == "GET":
-        change = plan_change_preview(plan=plan, day=day, following=False)
+        following = request.args.get("following") == "1"
+        later = any(d.number > day.number and not d.cancelled for d in day.treatment.days)
         return confirmation_page(
-            Confirmation(
-                title=f"Cancel {_day_name(day)}?",
-                action=url_for("plans.cancel", circle_id=circle.id, day_id=day.id),
-                button="Yes, cancel it and its help",
-                back=back,
-                back_label="No, keep it",
-                consequences=(
-                    f"{change.tasks} {'task' if change.tasks == 1 else 'tasks'} of help for it will be cancelled.",
-                    f"{change.told} {'person' if change.told == 1 else 'people'} who took some will get one text."
-                    if change.told
-                    else "Nobody has taken any of it yet, so nobody needs to be told.",
-                ),
-            )
+            _cancel_question(plan, circle, day, following=following, back=back),
+            template="plans/cancel.html",
+            later_url=url_for("plans.cancel", circle_id=circle.id, day_id=day.id, following=1)
+            if later and not following
+            else None,
         )
-    if ConfirmForm().validate_on_submit():
+    form = CancelForm()
+    if form.validate_on_submit():
+        following = form.following.data == "1"
         with refusals(flash=True) as attempt:
-            change = plan_day_cancel(plan=plan, circle=circle, day=day, following=False, actor=current_user)
+            change = plan_day_cancel(plan=plan, circle=circle, day=day, following=following, actor=current_user)
         if attempt.ok:
-            flash(f"Cancelled {_day_name(day)} and {change.tasks} tasks of help.", "success")
+            what = f"{_day_name(day)} and every one after it" if following else _day_name(day)
+            flash(f"Cancelled {what}, and {change.tasks} tasks of help.", "success")
     return redirect(back)
+
+
+def _cancel_question(plan: Plan, circle: Circle, day: PlanDay, *, following: bool, back: str) -> Confirmation:
+    change = plan_change_preview(plan=plan, day=day, following=following)
+    return Confirmation(
+        title=f"Cancel {_day_name(day)}{' and every one after it' if following else ''}?",
+        action=url_for("plans.cancel", circle_id=circle.id, day_id=day.id),
+        button="Yes, cancel them and their help" if following else "Yes, cancel it and its help",
+        back=back,
+        back_label="No, keep it",
+        consequences=(
+            f"{change.days} treatment {'day' if change.days == 1 else 'days'} and {change.tasks} "
+            f"{'task' if change.tasks == 1 else 'tasks'} of help will be cancelled.",
+            f"{change.told} {'person' if change.told == 1 else 'people'} who took some will get one text."
+            if change.told
+            else "Nobody has taken any of it yet, so nobody needs to be told.",
+        ),
+        fields={"following": "1" if following else "0"},
+    )
