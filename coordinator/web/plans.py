@@ -26,9 +26,9 @@ from coordinator.forms.plans import (
     TreatmentForm,
 )
 from coordinator.models.circles import PATIENT, Circle, Membership
-from coordinator.models.plans import Plan, PlanDay, PlanQuiet
+from coordinator.models.plans import Plan, PlanQuiet
 from coordinator.services.care.plan_again import plan_again, plan_elsewhere
-from coordinator.services.care.plan_changes import plan_change_preview, plan_day_cancel, plan_day_move
+from coordinator.services.care.plan_changes import plan_day_cancel, plan_day_move
 from coordinator.services.care.plan_posting import plan_post
 from coordinator.services.care.plan_quiet import plan_quiet_remove, plan_quiet_save
 from coordinator.services.care.plan_views import plan_summary
@@ -49,6 +49,7 @@ from coordinator.services.care.plans import (
 from coordinator.web.access import circle_view, managing_view
 from coordinator.web.confirming import Confirmation, confirmation_page
 from coordinator.web.edge import refusals
+from coordinator.web.plan_questions import cancel_question, day_name, move_question
 
 bp = Blueprint("plans", __name__, url_prefix="/circles/<int:circle_id>/plan")
 
@@ -267,15 +268,6 @@ def post(*, membership: Membership, circle: Circle):
     return redirect(_show_url(circle))
 
 
-def _day_name(day: PlanDay) -> str:
-    what = "Cycle" if day.treatment.kind == "repeating" else "Day" if day.treatment.kind == "course" else ""
-    return (
-        f"{what} {day.number} ({day.local_date:%a %-d %b})"
-        if what
-        else f"{day.treatment.label} ({day.local_date:%a %-d %b})"
-    )
-
-
 @bp.route("/days/<int:day_id>/move", methods=["GET", "POST"])
 @managing_view()
 def move(*, membership: Membership, circle: Circle, day_id: int):
@@ -286,7 +278,7 @@ def move(*, membership: Membership, circle: Circle, day_id: int):
     if form.is_submitted() and form.validate():
         following = form.scope.data == "following"
         if not form.confirmed.data:  # ask first, saying who will be told
-            return _move_question(plan, circle, day, form, following=following, back=back)
+            return move_question(plan, circle, day, form, following=following, back=back)
         with refusals(form=form) as attempt:
             change = plan_day_move(
                 plan=plan, circle=circle, day=day, to=form.to.data, following=following, actor=current_user
@@ -302,33 +294,7 @@ def move(*, membership: Membership, circle: Circle, day_id: int):
             return redirect(back)
     elif form.is_submitted():
         form.validate()
-    return _form_page("plans/move.html", circle=circle, form=form, plan=plan, day=day, name=_day_name(day))
-
-
-def _move_question(plan: Plan, circle: Circle, day: PlanDay, form: MoveForm, *, following: bool, back: str):
-    change = plan_change_preview(plan=plan, day=day, following=following)
-    by = (form.to.data - day.local_date).days
-    shift = f"{abs(by)} {'day' if abs(by) == 1 else 'days'} {'later' if by > 0 else 'earlier'}"
-    consequences = [
-        f"{change.days} treatment {'day moves' if change.days == 1 else 'days move'} {shift}, "
-        f"with {change.tasks} {'task' if change.tasks == 1 else 'tasks'} of help.",
-        f"{change.told} {'person who has' if change.told == 1 else 'people who have'} one of them will get one text "
-        "listing what moved, and will be asked again before the new date."
-        if change.told
-        else "Nobody has taken any of it yet, so nobody needs to be told.",
-    ]
-    return confirmation_page(
-        Confirmation(
-            title=f"Move {_day_name(day)} to {form.to.data:%a %-d %b}?",
-            action=url_for("plans.move", circle_id=circle.id, day_id=day.id),
-            button="Yes, move it",
-            back=back,
-            back_label="No, keep the dates",
-            consequences=tuple(consequences),
-            fields={"to": form.to.data.isoformat(), "scope": form.scope.data, "confirmed": "y"},
-            danger=False,
-        )
-    )
+    return _form_page("plans/move.html", circle=circle, form=form, plan=plan, day=day, name=day_name(day))
 
 
 @bp.route("/days/<int:day_id>/cancel", methods=["GET", "POST"])
@@ -344,7 +310,7 @@ def cancel(*, membership: Membership, circle: Circle, day_id: int):
         following = request.args.get("following") == "1"
         later = any(d.number > day.number and not d.cancelled for d in day.treatment.days)
         return confirmation_page(
-            _cancel_question(plan, circle, day, following=following, back=back),
+            cancel_question(plan, circle, day, following=following, back=back),
             template="plans/cancel.html",
             later_url=url_for("plans.cancel", circle_id=circle.id, day_id=day.id, following=1)
             if later and not following
@@ -356,25 +322,6 @@ def cancel(*, membership: Membership, circle: Circle, day_id: int):
         with refusals(flash=True) as attempt:
             change = plan_day_cancel(plan=plan, circle=circle, day=day, following=following, actor=current_user)
         if attempt.ok:
-            what = f"{_day_name(day)} and every one after it" if following else _day_name(day)
+            what = f"{day_name(day)} and every one after it" if following else day_name(day)
             flash(f"Cancelled {what}, and {change.tasks} tasks of help.", "success")
     return redirect(back)
-
-
-def _cancel_question(plan: Plan, circle: Circle, day: PlanDay, *, following: bool, back: str) -> Confirmation:
-    change = plan_change_preview(plan=plan, day=day, following=following)
-    return Confirmation(
-        title=f"Cancel {_day_name(day)}{' and every one after it' if following else ''}?",
-        action=url_for("plans.cancel", circle_id=circle.id, day_id=day.id),
-        button="Yes, cancel them and their help" if following else "Yes, cancel it and its help",
-        back=back,
-        back_label="No, keep it",
-        consequences=(
-            f"{change.days} treatment {'day' if change.days == 1 else 'days'} and {change.tasks} "
-            f"{'task' if change.tasks == 1 else 'tasks'} of help will be cancelled.",
-            f"{change.told} {'person' if change.told == 1 else 'people'} who took some will get one text."
-            if change.told
-            else "Nobody has taken any of it yet, so nobody needs to be told.",
-        ),
-        fields={"following": "1" if following else "0"},
-    )
