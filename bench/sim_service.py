@@ -338,12 +338,17 @@ class Run:
         self.ask(task, self.candidates(task, load, everyone=True), load, [], why="everyone")
 
     def named_person(self, task: Task, load: tuple[Counter, int]) -> Person | None:
+        """As services/health/nudges.nudge_pick: suits it, has room, has said yes before; likeliest, then least loaded."""
         room = [
             p
             for p in self.c.people
-            if p.id not in self.archived and p.id not in task.holders and self.has_room(p.id, load, pending=False)
+            if p.id not in self.archived
+            and p.id not in task.holders
+            and p.suits(task.kind)
+            and self.has_room(p.id, load)
+            and self.seen[(p.id,)][0] > 0
         ]
-        return max(room, key=lambda p: self.estimate(p, task), default=None)
+        return max(room, key=lambda p: (self.estimate(p, task), -load[0][p.id]), default=None)
 
     def backups(self) -> None:
         load = None

@@ -76,7 +76,7 @@ def nudge_pick(*, state: CircleState, task: Task) -> Nudge | None:
     """Who the coordinator's alert about `task` should suggest asking, or None.
 
     Among supporters who suit it, don't hold it, and have room within the fair
-    share for one more, the one whose own record says yes to this kind of help
+    share for one more (counting the asks still out to them), the one whose own record says yes to this kind of help
     most often; ties go to whoever carries less. Nobody who has never said yes
     to anything in the circle is named: a cold call is what "ask everyone" is for.
     """
@@ -90,8 +90,8 @@ def nudge_pick(*, state: CircleState, task: Task) -> Nudge | None:
     for member in state.supporters:
         if (task.id, member.user_id) in state.holders or not suits(member, task):
             continue
-        if not state.load.room_for(member.user_id):
-            continue
+        if not state.has_room(member.user_id):
+            continue  # a yes to the call, and to the asks still out to them, must keep them within their share
         yes_all, asked_all = totals.get(member.user_id, (0, 0))
         if not yes_all:
             continue
