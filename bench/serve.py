@@ -70,7 +70,7 @@ def _wait_until_up(base: str, process: subprocess.Popen, log: Path) -> None:
         try:
             requests.get(base + "/", timeout=5, allow_redirects=False)
             return
-        except requests.ConnectionError:
+        except (requests.ConnectionError, requests.Timeout):  # not listening yet, or a busy machine's slow start
             time.sleep(0.2)
     sys.exit(f"gunicorn did not answer on {base} within {STARTUP_SECONDS} s; see {log}")
 
