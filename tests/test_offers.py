@@ -85,7 +85,7 @@ def test_the_offer_text_names_no_title_fits_one_segment_and_says_how_to_answer(a
     assert kept == tasks
     assert body == (
         f"For Maria: Tue 9am ride (TAKE {a}); Wed 5pm meal (TAKE {b}); Thu 11am errand (TAKE {c}). "
-        "Could you do one? Reply TAKE and its number. No need to reply if not."
+        "Can you do one? Reply TAKE and its number. No need to reply if not."
     )
     assert "chemo" not in body and "Pharmacy" not in body and "dairy" not in body
     assert segments(body).count == 1
