@@ -15,6 +15,9 @@ Mirrors, rule for rule (the files named are what to read if they change):
   six silent weeks (services/health/reengage.py), the offer of a rest to someone
   past the cap who takes a task unasked, and the patient's one-tap thank-you.
 
+The digests, re-engagement, browsing, thanks and the broadcast baseline are in
+bench/sim_rounds.py; the service's settings and timings in bench/sim_settings.py.
+
 The new rules (Rules), each off by default so a run with none is the service today:
 - offers: one text offers up to three open tasks that suit the person ("reply TAKE 42");
 - learn: the best few are those most likely to say yes to this kind at this time of
@@ -40,43 +43,46 @@ from bisect import bisect_left
 from collections import Counter, defaultdict
 from dataclasses import dataclass, field
 
+from bench.sim_rounds import WeeklyRounds
+from bench.sim_settings import (
+    ALERT,
+    ALERTED,
+    ASK_GAP,
+    BACKUP,
+    BACKUP_AFTER,
+    BEST,
+    BEST_FEW,
+    EARLY_ALERT,
+    EARLY_FIRST,
+    EARLY_WIDER,
+    ENOUGH_YES,
+    FAIR_FACTOR,
+    FIRST_ASK,
+    HARD_POOL,
+    LOAD_AHEAD,
+    LOAD_BACK,
+    LOOK_AHEAD,
+    MIN_CAP,
+    NEXT_FEW_AFTER,
+    OFFER_MAX,
+    OFFER_WITHIN,
+    PENDING_FOR,
+    PRIOR_YES,
+    REPLY_DELAYS,
+    SINGLE_WAIT,
+    STEPS,
+    WIDER,
+    WIDER_ASK,
+)
 from bench.sim_world import (
-    BROADCAST_DISCOUNT,
-    BROWSE,
     COORDINATOR_ACTS,
     COORDINATOR_PULL,
     DAY,
-    EMAIL_READ,
-    GENERATE_AHEAD,
-    GRATITUDE_BOOST,
-    HEEDS_REST,
-    MARKS_DONE,
-    PATIENT_THANKS,
-    REENGAGE_BOOST,
-    REENGAGE_TAKES,
-    STUDY_ACCEPTANCE,
     WEEK,
     Circle,
     Person,
     Task,
 )
-
-BEST, WIDER, ALERTED, BACKUP = 1, 2, 3, 4
-FIRST_ASK, WIDER_ASK, ALERT = 7 * DAY, 3 * DAY, 1 * DAY  # HealthSettings defaults
-EARLY_FIRST, EARLY_WIDER, EARLY_ALERT = 14 * DAY, 6 * DAY, 2 * DAY
-BEST_FEW, NEXT_FEW_AFTER, BACKUP_AFTER = 3, 36, 12
-LOOK_AHEAD, PENDING_FOR = 30 * DAY, 2 * DAY
-ASK_GAP, REENGAGE_QUIET, REENGAGE_EVERY, ARCHIVE_AFTER = 20, 3 * DAY, 8 * WEEK, 6 * WEEK
-FAIR_FACTOR, MIN_CAP, LOAD_BACK, LOAD_AHEAD = 2.0, 2, 8 * WEEK, 2 * WEEK
-DRIFT_RECENT, UNANSWERED_IN_A_ROW = 3 * WEEK, 3
-SMALL_KINDS = ("call", "visit", "errands", "meal")
-OFFER_MAX, OFFER_WITHIN = 3, 10 * DAY  # offers: at most three tasks in one text, from the next ten days
-HARD_POOL = 8  # early: fewer people than this suit a task
-PRIOR_YES = 0.3  # what the service assumes of someone it knows nothing about (the study's acceptance)
-ENOUGH_YES = 1.5  # enough: expected yeses the wider rung aims for per open slot
-REPLY_DELAYS = ((0, 0.55), (3, 0.25), (9, 0.12), (24, 0.08))  # hours until a yes arrives, and how often
-SINGLE_WAIT = 12  # single: hours to wait for the one person asked before asking the next
-STEPS = (8, 11, 14, 17, 20)  # the scheduler's passes while texts may go (quiet hours 21:00-08:00)
 
 
 @dataclass(frozen=True)
@@ -108,7 +114,7 @@ class Tally:
     too_late: int = 0  # yeses that came after someone else had taken the task
 
 
-class Run:
+class Run(WeeklyRounds):
     """One circle, one strategy ("broadcast" or "service"), one set of rules, walked hour by hour."""
 
     def __init__(self, circle: Circle, strategy: str, rules: Rules, seed: int):
@@ -361,109 +367,3 @@ class Run:
             if not task.handled:
                 load = load or self.load()
                 self.alert(task, 1, load)
-
-    # --- digests, re-engagement, browsing, thanks ---------------------------------------------------------------
-    def digests(self) -> None:
-        load = self.load()
-        soon = [t for t in self.c.tasks if t.open and self.now + 12 < t.start < self.now + 8 * DAY]
-        people = [p for p in self.c.people if self.may_ask(p) and self.has_room(p.id, load, pending=False)]
-        if self.rules.enough:  # enough: only as many digests as the week's open spots need, likeliest first
-            people.sort(key=lambda p: -max((self.estimate(p, t) for t in soon if p.suits(t.kind)), default=0))
-        expected = 0.0
-        for person in people:
-            picks = [t for t in soon if person.id not in t.holders and person.suits(t.kind)][
-                : OFFER_MAX if self.rules.offers else 2
-            ]
-            if not picks:
-                continue
-            if self.rules.enough and expected >= ENOUGH_YES * len(soon):
-                break
-            expected += max(self.estimate(person, t) for t in picks)
-            self.texted(person, "digest")
-            self.answer(person, tuple(picks), how="digest")
-
-    def drifting(self, pid: int) -> bool:
-        active = self.active[pid]
-        earlier = sum(1 for at in active if self.now - LOAD_BACK - DRIFT_RECENT <= at < self.now - DRIFT_RECENT)
-        recent = sum(1 for at in active if at >= self.now - DRIFT_RECENT)
-        if earlier >= 2 and recent / 3 < earlier / 8 / 2:
-            return True
-        last_active = active[-1] if active else -1
-        return sum(1 for at in self.ask_events[pid] if at > last_active) >= UNANSWERED_IN_A_ROW
-
-    def reengage(self, load: tuple[Counter, int], open_tasks: list[Task]) -> None:
-        for pid, at in list(self.reengaged.items()):
-            if at is not None and self.now - at > ARCHIVE_AFTER:
-                if any(t > at for t in self.active[pid]):
-                    self.reengaged[pid] = None
-                else:
-                    self.archived.add(pid)
-                    del self.reengaged[pid]
-        short = any(t.stage >= WIDER for t in open_tasks if t.open and t.start < self.now + 14 * DAY)
-        if self.rules.enough and not short:
-            return  # enough: nobody is drawn back while the circle has hands to spare
-        for person in self.c.people:
-            if person.id in self.archived or person.id in self.asked_now or not self.drifting(person.id):
-                continue
-            if self.reengaged.get(person.id) is not None and self.now - self.reengaged[person.id] < REENGAGE_EVERY:
-                continue
-            if not self.may_ask(person, quiet=REENGAGE_QUIET):
-                continue
-            small = next(
-                (
-                    t
-                    for t in open_tasks
-                    if t.kind in SMALL_KINDS
-                    and t.open
-                    and t.start < self.now + 14 * DAY
-                    and person.id not in t.asked
-                    and person.suits(t.kind)
-                    and self.has_room(person.id, load)
-                ),
-                None,
-            )
-            self.texted(person, "reengage")
-            self.reengaged[person.id] = self.now
-            if not person.is_away(self.now) and self.rng.random() < REENGAGE_TAKES:
-                person.restored = min(2.0, person.restored + REENGAGE_BOOST)
-            if small is not None:
-                small.asked.add(person.id)
-                self.answer(person, (small,), how="reengage")
-
-    def broadcast(self) -> None:
-        """The anchors' way: each task is emailed to everyone once, when it first exists (eight weeks ahead)."""
-        fresh = [t for t in self.c.tasks[self.emailed :] if t.start - GENERATE_AHEAD <= self.now]
-        self.emailed += len(fresh)
-        for task in fresh:
-            for person in self.rng.sample(self.c.people, len(self.c.people)):
-                self.texted(person, "email")
-                if self.rng.random() < EMAIL_READ and task.open and not person.is_away(self.now):
-                    if self.rng.random() < BROADCAST_DISCOUNT * person.up_for_it(self.now) * person.fit(task):
-                        self.take(person, task, "email")
-
-    def browse(self) -> None:
-        soon = [t for t in self.c.tasks if t.open and t.start > self.now][:10]
-        load = self.load() if self.strategy == "service" else None
-        for person in self.c.people:
-            if person.id in self.archived or person.is_away(self.now) or not soon:
-                continue
-            like_an_ask = person.up_for_it(self.now) * person.base / person.general  # about `base` at the start
-            if self.rng.random() >= BROWSE * like_an_ask / STUDY_ACCEPTANCE:
-                continue
-            fitting = [t for t in soon if t.open and self.rng.random() < person.fit(t)]
-            if not fitting:
-                continue
-            task = self.rng.choice(fitting)
-            heavy = load is not None and task.start - self.now > WIDER_ASK and not self.has_room(person.id, load, False)
-            if heavy and self.rng.random() < HEEDS_REST:
-                continue  # offered a rest before taking more, they leave it for others
-            self.take(person, task, "browse")
-
-    def finish(self) -> None:
-        while self.finished < len(self.c.tasks) and self.c.tasks[self.finished].end < self.now:
-            task = self.c.tasks[self.finished]
-            self.finished += 1
-            for pid in task.holders:
-                if self.rng.random() < MARKS_DONE and self.strategy == "service" and self.rng.random() < PATIENT_THANKS:
-                    person = self.by_id[pid]
-                    person.restored = min(2.0, person.restored + GRATITUDE_BOOST)
