@@ -279,6 +279,13 @@ def test_the_calendar_marks_treatment_days_only_for_those_who_may_see_the_plan(a
 
 
 @time_machine.travel(START, tick=False)
+def test_a_daily_course_reads_in_words(app, team):
+    make_posted(team, course_weeks=6)
+    page = text(browser(app, team["patient"]).get(f"/circles/{team['circle'].id}/plan"))
+    assert "Mon, Tue, Wed, Thu, Fri for 6 weeks from Mon 12 Oct" in page and "Day 30" in page
+
+
+@time_machine.travel(START, tick=False)
 def test_the_health_page_shows_coverage_per_cycle_for_the_whole_plan(app, team):
     plan = make_posted(team)
     fourth = plan.treatments[0].days[3]

@@ -46,6 +46,7 @@ from coordinator.services.care.plans import (
     plan_rules_choose,
     treatment_add,
 )
+from coordinator.services.care.recurrence import WEEKDAY_NAMES, WEEKDAYS
 from coordinator.web.access import circle_view, managing_view
 from coordinator.web.confirming import Confirmation, confirmation_page
 from coordinator.web.edge import refusals
@@ -79,6 +80,7 @@ def show(*, membership: Membership, circle: Circle):
         summary=plan_summary(plan, circle=circle),
         categories=CATEGORIES,
         kinds=KIND_WORDS,
+        weekday_names=dict(zip(WEEKDAYS, WEEKDAY_NAMES, strict=True)),
         zone=zone_label(circle.timezone),
         today=today_in(circle.timezone),
         clock=short_time,
