@@ -53,6 +53,7 @@ CIRCLE_FILES = {
     "activity.csv",
     "updates.csv",
     "notes.csv",
+    "treatment_plan.csv",
 }
 
 

@@ -415,3 +415,19 @@ def test_only_the_patient_lets_the_inner_circle_see_the_plan(app, team):
     assert maria.post(f"{base}/audience", {"audience": "inner"}, form_url=base).status_code == 302
     assert "your inner circle can see the plan too" in text(maria.get(base))
     assert browser(app, team["sam"]).get(base).status_code == 200
+
+
+@time_machine.travel(START, tick=False)
+def test_the_circle_export_carries_the_plan_days(app, team):
+    import io
+    import zipfile
+
+    from coordinator.services.privacy.circle_export import circle_export
+
+    make_posted(team, times=2)
+    buffer = io.BytesIO()
+    circle_export(circle=team["circle"], exporter=None, out=buffer)
+    sheet = zipfile.ZipFile(buffer).read("treatment_plan.csv").decode("utf-8-sig")
+    lines = sheet.strip().splitlines()
+    assert lines[0].startswith("plan,who_sees_it,treatment") and len(lines) == 3
+    assert "Round two,managers,Chemo infusion,repeating,Mercy Cancer Center,2,2026-11-02" in lines[2]

@@ -1,7 +1,7 @@
 """A circle's records as a ZIP, for its patient and coordinators (and the host, from the command line).
 
-Needs, tasks, who took them, updates and the notes sent back, the members with what the People page shows a
-coordinator (numbers and emails of people still in the circle; never a password,
+Needs, tasks, who took them, the treatment plan's days, updates and the notes sent back, the members
+with what the People page shows a coordinator (numbers and emails of people still in the circle; never a password,
 a token or a session), the message log as its page shows it (numbers shortened;
 what a message said only for coordinators, as on the page) and the activity
 record with people named. Nothing from any other circle.
@@ -24,6 +24,7 @@ from coordinator.models.claims import Claim
 from coordinator.models.invitations import Invitation
 from coordinator.models.messages import Message
 from coordinator.models.needs import Need, Task
+from coordinator.models.plans import Plan, PlanDay, PlanTreatment
 from coordinator.models.updates import Update, UpdateHeart, UpdateNote, UpdatePhoto
 from coordinator.services.health.activity import activity_record
 from coordinator.services.people.phones import phone_mask
@@ -52,6 +53,7 @@ def circle_export(*, circle: Circle, exporter: Membership | None, out: IO[bytes]
         _activity(circle, details_for_patient=role == PATIENT),
         _updates(circle),
         _notes(circle, hidden_too=role == PATIENT),
+        _plan_days(circle),
     ):
         archive.sheet(sheet)
     archive.close(title=f"The records of {circle.name}", notes=COMMON_NOTES)
@@ -386,6 +388,47 @@ def _updates(circle: Circle) -> Sheet:
         ),
         query=query,
         key=Update.id,
+        cells=lambda row: tuple(row[1:]),
+    )
+
+
+def _plan_days(circle: Circle) -> Sheet:
+    """The treatment plan (the export is for the patient and coordinators, who see it): one row per treatment day."""
+    query = (
+        select(
+            PlanDay.id,
+            Plan.name,
+            Plan.audience,
+            PlanTreatment.label,
+            PlanTreatment.kind,
+            PlanTreatment.place,
+            PlanDay.number,
+            PlanDay.series_date,
+            PlanDay.local_date,
+            PlanDay.start_time,
+            PlanDay.status,
+        )
+        .join(Plan, Plan.id == PlanDay.plan_id)
+        .join(PlanTreatment, PlanTreatment.id == PlanDay.treatment_id)
+        .where(Plan.circle_id == circle.id)
+    )
+    return Sheet(
+        name="treatment_plan.csv",
+        about="Each treatment day of the plan: which treatment, cycle or day number, first planned for, now, status.",
+        columns=(
+            "plan",
+            "who_sees_it",
+            "treatment",
+            "kind",
+            "place",
+            "number",
+            "first_planned_for",
+            "date",
+            "time",
+            "status",
+        ),
+        query=query,
+        key=PlanDay.id,
         cells=lambda row: tuple(row[1:]),
     )
 
