@@ -243,7 +243,10 @@ def quiet_remove(*, membership: Membership, circle: Circle, quiet_id: int):
                 button="Yes, take them away",
                 back=back,
                 back_label="No, keep them",
-                consequences=("Visits can be suggested for those days again the next time you post help.",),
+                consequences=(
+                    "Visits can be asked for on those days again: help you add to the plan from now on includes them.",
+                    "Visits already withdrawn for those days don't come back on their own; ask for one if you'd like.",
+                ),
             )
         )
     if ConfirmForm().validate_on_submit():
