@@ -215,3 +215,23 @@ def test_whoever_replies_ok_to_the_move_is_not_asked_again_and_whoever_stays_sil
     checkins = {m.task_id: m for m in texts("checkin")}
     assert cancel_reason(checkins[sams.id]) == ALREADY_CONFIRMED and ALREADY_CONFIRMED in NOT_SENT
     assert cancel_reason(checkins[kims.id]) is None  # Kim said nothing: she is asked the evening before
+
+
+@time_machine.travel(START, tick=False)
+def test_a_cycle_moved_close_to_another_takes_the_visit_out_of_its_quiet_days(posted):
+    second_visit = tasks_of(posted, 2, "visit")[0]  # day +3 after cycle 2: Thu 5 Nov
+    take(posted["kim"], second_visit)
+    third = cycle(posted, 3)
+    plan_day_move(
+        plan=posted["plan"],
+        circle=posted["circle"],
+        day=third,
+        to=date(2026, 11, 3),
+        following=False,
+        actor=posted["patient"],
+    )  # fmt: skip  (cycle 3 the day after cycle 2: its quiet days +1 and +2 are 4 and 5 Nov)
+    db.session.commit()
+    db.session.refresh(second_visit)
+    assert second_visit.status == "cancelled"
+    told = texts("plan_cancelled")
+    assert len(told) == 1 and told[0].to_address == "+12025550111" and f"task {second_visit.id}" in told[0].body

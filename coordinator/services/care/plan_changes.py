@@ -27,6 +27,7 @@ from coordinator.models.circles import Circle, Membership, MembershipStatus
 from coordinator.models.claims import Claim, ClaimStatus
 from coordinator.models.needs import Need, Task, TaskStatus
 from coordinator.models.plans import Plan, PlanDay, PlanDayStatus
+from coordinator.services.care.plan_expansion import MEAL_KINDS, VISIT_KINDS, live_days, quiet_blocks, quiet_by_date
 from coordinator.services.care.task_changes import task_cancel, task_reschedule
 from coordinator.services.health.activity import activity_record
 from coordinator.services.texting.messages import messages_cancel, notify
@@ -194,6 +195,7 @@ def plan_day_move(*, plan: Plan, circle: Circle, day: PlanDay, to: date | None, 
     _ask_again([c for c in claims if c.user_id != actor.id], tasks, circle)
     _restart_asking(list(tasks.values()))
     db.session.flush()
+    quiet_apply(plan=plan, circle=circle, actor=actor)  # a moved day's quiet stretch may now cover another's visit
     activity_record(
         kind="plan.moved",
         circle_id=circle.id,
@@ -251,3 +253,32 @@ def plan_change_preview(*, plan: Plan, day: PlanDay, following: bool) -> Change:
     tasks = [task for _, task in _linked([d.id for d in days])]
     holders = {c.user_id for c in _holders([t.id for t in tasks])}
     return Change(days=len(days), tasks=len(tasks), told=len(holders))
+
+
+def quiet_apply(*, plan: Plan, circle: Circle, actor: User) -> Change:
+    """Withdraw posted visits that now fall in a quiet stretch; give posted meals there the drop-off note."""
+    quiet = quiet_by_date(plan, live_days(plan))
+    if not quiet:
+        return Change(days=0, tasks=0, told=0)
+    rows = db.session.execute(
+        select(Need, Task)
+        .join(Task, Task.need_id == Need.id)
+        .options(contains_eager(Task.need))
+        .where(
+            Need.plan_id == plan.id,
+            Need.category.in_(VISIT_KINDS | MEAL_KINDS),
+            Need.cancelled_at.is_(None),
+            Task.status == TaskStatus.OPEN,
+            Task.ends_at > now(),
+        )
+        .order_by(Task.starts_at, Task.id)
+    ).all()
+    withdrawn = []
+    for need, task in rows:
+        stretch = quiet.get(task.local_date)
+        if quiet_blocks(stretch, need.category, task.start_time, task.end_time):
+            withdrawn.append((need, task))
+        elif need.category in MEAL_KINDS and stretch is not None and stretch.note:
+            if (need.details or {}).get("dropoff") != stretch.note:
+                need.details = dict(need.details or {}) | {"dropoff": stretch.note}
+    return plan_tasks_cancel(plan=plan, circle=circle, linked=withdrawn, actor=actor)

@@ -13,17 +13,15 @@ from dataclasses import dataclass
 from datetime import time, timedelta
 
 from sqlalchemy import select
-from sqlalchemy.orm import contains_eager
 
-from coordinator.clock import now
 from coordinator.errors import Invalid, Problems
 from coordinator.extensions import db
 from coordinator.models.accounts import User
 from coordinator.models.circles import Circle
-from coordinator.models.needs import Need, Task, TaskStatus
+from coordinator.models.needs import Task
 from coordinator.models.plans import OFFSET_MAX, OFFSET_MIN, Plan, PlanDay, PlanDayStatus, PlanQuiet, PlanTreatment
-from coordinator.services.care.plan_changes import Change, plan_tasks_cancel
-from coordinator.services.care.plan_expansion import MEAL_KINDS, VISIT_KINDS, live_days, quiet_blocks, quiet_by_date
+from coordinator.services.care.plan_changes import Change, quiet_apply
+from coordinator.services.care.plan_expansion import quiet_blocks
 
 NOTE_MAX = 200
 
@@ -87,35 +85,6 @@ def plan_quiet_remove(*, plan: Plan, quiet: PlanQuiet) -> None:
     """Take a quiet stretch away; visits are proposed for those days again next time the plan is posted."""
     plan.quiet_days.remove(quiet)
     db.session.flush()
-
-
-def quiet_apply(*, plan: Plan, circle: Circle, actor: User) -> Change:
-    """Withdraw posted visits that now fall in a quiet stretch; give posted meals there the drop-off note."""
-    quiet = quiet_by_date(plan, live_days(plan))
-    if not quiet:
-        return Change(days=0, tasks=0, told=0)
-    rows = db.session.execute(
-        select(Need, Task)
-        .join(Task, Task.need_id == Need.id)
-        .options(contains_eager(Task.need))
-        .where(
-            Need.plan_id == plan.id,
-            Need.category.in_(VISIT_KINDS | MEAL_KINDS),
-            Need.cancelled_at.is_(None),
-            Task.status == TaskStatus.OPEN,
-            Task.ends_at > now(),
-        )
-        .order_by(Task.starts_at, Task.id)
-    ).all()
-    withdrawn = []
-    for need, task in rows:
-        stretch = quiet.get(task.local_date)
-        if quiet_blocks(stretch, need.category, task.start_time, task.end_time):
-            withdrawn.append((need, task))
-        elif need.category in MEAL_KINDS and stretch is not None and stretch.note:
-            if (need.details or {}).get("dropoff") != stretch.note:
-                need.details = dict(need.details or {}) | {"dropoff": stretch.note}
-    return plan_tasks_cancel(plan=plan, circle=circle, linked=withdrawn, actor=actor)
 
 
 def quiet_visit_check(circle_id: int) -> Callable[[Task], bool]:
