@@ -31,6 +31,8 @@ def test_each_job_keeps_its_place_and_schedule_and_only_delivery_commits_as_it_g
         ("purge_circles", 3600),
         ("plan_reminders", 300),
         ("send_digests", 1800),
+        ("send_update_news", 1800),  # after the digests: someone whose digest carried the news gets nothing more
+        ("send_notes_summaries", 1800),
         ("outreach", 900),
         ("patient_checkins", 1800),
         ("retention_texts", 3600),
