@@ -37,6 +37,7 @@ def test_each_job_keeps_its_place_and_schedule_and_only_delivery_commits_as_it_g
         ("patient_checkins", 1800),
         ("retention_texts", 3600),
         ("retention_people", 3600),
+        ("sweep_photos", 6 * 3600),
         ("deliver", 5),
     ]
     assert [job.id for job in JOBS if not job.commits] == ["deliver"]

@@ -332,3 +332,31 @@ def test_roles_in_the_fixture_are_what_the_tests_assume(circle):
     roles = {m.user.name: m.role for m in circle.memberships}
     assert roles["Maria Lopez"] == PATIENT and roles["Daniel Lopez"] == COORDINATOR
     assert db.session.scalar(select(func.count(Message.id))) == 0
+
+
+def test_photo_files_no_update_names_are_swept_after_an_hour_and_kept_ones_stay(client, circle, tmp_path):
+    import os
+
+    from coordinator.services.updates.photos import photo_store, photos_prepare
+
+    sign_in(client, circle.maria)
+    post_update(client, circle, photos=[PHONE_PHOTO])
+    with PHONE_PHOTO.open("rb") as stream:
+
+        class Upload:
+            filename = "lost.jpg"
+
+        Upload.stream = stream
+        [prepared] = photos_prepare([Upload])
+    lost = photo_store(prepared, circle_id=circle.id)  # as if the post's commit never happened
+    folder = tmp_path / "photos" / str(circle.id)
+    assert len(list(folder.glob("*.jpg"))) == 4
+    JOBS_BY_ID["sweep_photos"].run()
+    assert len(list(folder.glob("*.jpg"))) == 4  # fresh files may still be about to be named: kept
+    an_hour_ago = datetime.now(UTC).timestamp() - 3700
+    for path in folder.iterdir():
+        os.utime(path, (an_hour_ago, an_hour_ago))
+    JOBS_BY_ID["sweep_photos"].run()
+    left = sorted(p.name for p in folder.glob("*.jpg"))
+    kept = db.session.scalar(select(UpdatePhoto.token))
+    assert left == [f"{kept}-full.jpg", f"{kept}-phone.jpg"] and lost.token not in "".join(left)

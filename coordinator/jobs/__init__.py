@@ -27,6 +27,7 @@ from coordinator.services.texting.reminders import reminders_plan
 from coordinator.services.texting.retention import texting_retention_purge
 from coordinator.services.updates.delivery import weekly_news_send
 from coordinator.services.updates.notes import notes_summaries_send
+from coordinator.services.updates.upkeep import photos_sweep
 
 
 @dataclass(frozen=True)
@@ -70,6 +71,7 @@ JOBS = [  # in the order `scheduler tick` runs them: plan first, deliver last
         "delete old sign-in codes, reset links, sessions, finished invitations and contact lists",
         every_setting="RETENTION_EVERY_SECONDS",
     ),
+    Job("sweep_photos", 6 * 3600, photos_sweep, "remove photo files no update names (a post that never committed)"),
     Job(
         "deliver",
         BaseConfig.DELIVER_EVERY_SECONDS,
