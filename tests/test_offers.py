@@ -75,9 +75,9 @@ def test_the_offer_text_names_no_title_fits_one_segment_and_says_how_to_answer(a
         daniel = make_user(name="Daniel", phone="+12025550101")
         circle = make_circle(coordinator=daniel, name="Team Maria")
         tasks = [
-            need(circle, daniel, "ride", 9, 9, "Ride to chemo at the oncology ward"),
-            need(circle, daniel, "meal", 10, 17, "Dinner, no dairy"),
-            need(circle, daniel, "errands", 11, 11, "Pharmacy pickup"),
+            need(circle, daniel, "ride", 2, 9, "Ride to chemo at the oncology ward"),
+            need(circle, daniel, "meal", 3, 17, "Dinner, no dairy"),
+            need(circle, daniel, "errands", 4, 11, "Pharmacy pickup"),
         ]
         kept, body = offer_fitted(tasks)
 
@@ -97,9 +97,7 @@ def test_an_offer_that_would_need_two_texts_drops_its_last_task(app, monkeypatch
         circle = make_circle(coordinator=daniel, name="Team Maria")
         circle.patient_name = "Maximiliana-Josefina Lopez"
         db.session.commit()
-        tasks = [
-            need(circle, daniel, kind, day, 11) for kind, day in (("errands", 9), ("errands", 10), ("errands", 11))
-        ]
+        tasks = [need(circle, daniel, kind, day, 11) for kind, day in (("errands", 2), ("errands", 3), ("errands", 4))]
         monkeypatch.setattr(Task, "code", property(lambda t: str(t.id + 100000)))  # codes as on a big host
         kept, body = offer_fitted(tasks)
         assert kept == tasks[:2]

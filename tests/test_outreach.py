@@ -226,7 +226,6 @@ def test_an_unanswered_ask_counts_toward_the_cap_until_it_goes_stale(app):
                 )
         db.session.commit()
         thursday = make_need(circle, daniel, start_date=TASK_DAY, start_time=time(9), end_time=time(11)).tasks[0]
-        friday = make_need(circle, daniel, start_date=TASK_DAY + timedelta(days=1), start_time=time(9)).tasks[0]
 
     def asked_about(task):
         db.session.expire_all()
@@ -234,6 +233,9 @@ def test_an_unanswered_ask_counts_toward_the_cap_until_it_goes_stale(app):
 
     run_at(datetime(2026, 6, 4, 14, tzinfo=UTC))  # a week before Thursday
     assert asked_about(thursday) == ["Ana"]  # Ben is at his share already
+    with time_machine.travel(datetime(2026, 6, 4, 15, tzinfo=UTC), tick=False):
+        # posted after that text went, so it was not offered in it (tests/test_offers.py has offers)
+        friday = make_need(circle, daniel, start_date=TASK_DAY + timedelta(days=1), start_time=time(9)).tasks[0]
     run_at(datetime(2026, 6, 5, 14, tzinfo=UTC))  # a week before Friday; Ana has not answered yet
     assert asked_about(friday) == []
     run_at(datetime(2026, 6, 9, 14, tzinfo=UTC))  # three days before Friday; the Thursday ask has gone stale

@@ -51,6 +51,7 @@ KINDS = frozenset(
         "feed.reset",
         "sms.replied",
         "ask.sent",
+        "ask.offered",  # another task offered in the same asking text (services/health/offers.py)
         "task.escalated",
         "alert.sent",
         "alert.handled",

@@ -1,7 +1,7 @@
 """One outreach pass's picture of a circle: who may be asked about which task, and what the pass did.
 
 Loaded once per circle per pass in a fixed number of queries (the ask budget,
-asks still out, who holds what, who answered before, everyone's load), then
+asks still out, the other tasks those texts offered, who holds what, who answered before, everyone's load), then
 kept up to date as the pass asks people, so the ladder (outreach.py) and
 re-engagement (reengage.py) never text one person twice in a pass or take
 anyone past their fair share.
@@ -18,6 +18,7 @@ from sqlalchemy.orm import joinedload
 
 from coordinator.clock import now
 from coordinator.extensions import db
+from coordinator.models.activity import Event
 from coordinator.models.circles import COORDINATOR, SUPPORTER, Circle, Membership, MembershipStatus
 from coordinator.models.claims import Claim, ClaimStatus
 from coordinator.models.messages import Message, MessageStatus
@@ -73,11 +74,20 @@ class CircleState:
         )
         task_ids = [t.id for t in tasks]
         asks: list = []
+        offered: list = []
         holders: set = set()
         if task_ids:
             asks = db.session.execute(
                 select(Message.task_id, Message.user_id, Message.created_at, Message.status).where(
                     Message.kind == "ask", Message.task_id.in_(task_ids)
+                )
+            ).all()
+            offered = db.session.execute(  # offered in a text about another task (services/health/offers.py)
+                select(Event.object_id, Event.subject_id, Event.occurred_at).where(
+                    Event.circle_id == circle.id,
+                    Event.kind == "ask.offered",
+                    Event.object_type == "task",
+                    Event.object_id.in_(task_ids),
                 )
             ).all()
             holders = set(
@@ -88,7 +98,7 @@ class CircleState:
                 ).all()
             )
         last_ask: dict[int, datetime] = {}
-        for task_id, _, at, _ in asks:
+        for task_id, _, at, *_ in (*asks, *offered):
             last_ask[task_id] = max(at, last_ask.get(task_id, at))
         lately = now() - PENDING_FOR
         return cls(
@@ -100,7 +110,7 @@ class CircleState:
             load=circle_load(circle_id=circle.id, factor=settings.fair_share_factor),
             answered=answered_before(circle_id=circle.id),
             budget=CircleBudget.load_for(circle.id, [m.user_id for m in members]),
-            asked={(task_id, user_id) for task_id, user_id, _, _ in asks},
+            asked={(task_id, user_id) for task_id, user_id, *_ in (*asks, *offered)},
             pending=Counter(
                 user_id
                 for task_id, user_id, at, status in asks

@@ -26,6 +26,7 @@ from coordinator.models.needs import Need, Task
 from coordinator.services.care.matching import suits
 from coordinator.services.health.asking import CircleState
 
+ASKED_KINDS = ("ask.sent", "ask.offered")  # asked about it, alone or among an offer's tasks (offers.py)
 YES_KINDS = ("claim.made",)  # said yes by taking it (an OK to a check-in is the same yes again)
 PRIOR_YES, PRIOR_WEIGHT, KIND_WEIGHT = 0.3, 3, 2  # someone barely known counts as the study's 32%, roughly
 
@@ -62,13 +63,13 @@ def records(*, circle_id: int) -> dict[tuple[int, str], tuple[int, int]]:
             Event.circle_id == circle_id,
             Event.object_type == "task",
             Event.subject_id.is_not(None),
-            Event.kind.in_((*YES_KINDS, "ask.sent")),
+            Event.kind.in_((*YES_KINDS, *ASKED_KINDS)),
         )
         .group_by(Event.subject_id, Need.category, Event.kind)
     ).all()
     found: Counter = Counter()
     for user_id, category, kind, count in rows:
-        found[(user_id, category, "asked" if kind == "ask.sent" else "yes")] += count
+        found[(user_id, category, "asked" if kind in ASKED_KINDS else "yes")] += count
     return {(u, c): (found[(u, c, "yes")], found[(u, c, "asked")]) for u, c, _ in found}
 
 

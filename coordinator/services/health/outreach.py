@@ -38,10 +38,10 @@ from coordinator.services.care.plan_quiet import quiet_visit_check
 from coordinator.services.care.tasks import sms_context
 from coordinator.services.health.activity import activity_record
 from coordinator.services.health.asking import CircleState, Outcome
+from coordinator.services.health.offers import offer_queue
 from coordinator.services.health.reengage import reengage
 from coordinator.services.health.settings import HealthSettings, health_settings
 from coordinator.services.texting.coordinator_notices import HOLD, coordinator_acted, coordinator_notice, first_told
-from coordinator.services.texting.messages import notify
 from coordinator.urls import public_url
 
 BEST, WIDER, ALERTED, BACKUP = 1, 2, 3, 4
@@ -99,11 +99,11 @@ def outreach_run(*, circle_id: int | None = None) -> Outcome:
         by_circle.setdefault(task.circle_id, []).append(task)
     states = {}
     for cid, circle_tasks in by_circle.items():
-        states[cid] = state = CircleState.load_for(db.session.get(Circle, cid), circle_tasks)
         quiet = quiet_visit_check(cid) if any(t.need.category in VISIT_KINDS for t in circle_tasks) else None
-        for task in circle_tasks:
-            if quiet is not None and quiet(task):
-                continue  # a visit on the patient's no-visitor days (her treatment plan): nobody is asked
+        # a visit on the patient's no-visitor days (her treatment plan): nobody is asked, nor offered it
+        askable = [t for t in circle_tasks if quiet is None or not quiet(t)]
+        states[cid] = state = CircleState.load_for(db.session.get(Circle, cid), askable)
+        for task in askable:
             climb(task, state, outcome)
     backups(outcome, circle_id=circle_id)
     open_circles = select(Circle.id).where(Circle.closed_at.is_(None))
@@ -146,22 +146,16 @@ def _quiet_since(task: Task, state: CircleState) -> bool:
 
 
 def ask(task: Task, people: list[Membership], state: CircleState, outcome: Outcome) -> None:
+    """One text to each person: about `task`, and up to two more open tasks that suit them (offers.py)."""
     context = sms_context(task)
     for member in people:
-        sent = notify(
-            user=member.user,
-            kind="ask",
-            key=f"ask:{task.id}:{member.user_id}",
-            context=context,
-            circle_id=task.circle_id,
-            task_id=task.id,
-            send_by=task.starts_at - timedelta(hours=1),
+        offered = offer_queue(
+            state=state, member=member, task=task, context=context, send_by=task.starts_at - timedelta(hours=1)
         )
-        if sent:
+        if offered:
             member.last_asked_at = now()
-            state.asked.add((task.id, member.user_id))
             state.asked_now.add(member.user_id)
-            state.pending[member.user_id] += 1
+            state.pending[member.user_id] += 1  # one text: a yes to one of its tasks
             state.budget.spend(member.user_id)
             activity_record(
                 kind="ask.sent",
@@ -169,6 +163,7 @@ def ask(task: Task, people: list[Membership], state: CircleState, outcome: Outco
                 subject_id=member.user_id,
                 object_type="task",
                 object_id=task.id,
+                data={"with": [t.id for t in offered[1:]]} if len(offered) > 1 else {},
             )
             outcome.asked += 1
             outcome.by_task[task.id] = outcome.by_task.get(task.id, 0) + 1

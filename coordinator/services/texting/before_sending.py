@@ -9,6 +9,7 @@ the answer (cancel the row, or put it back until quiet hours end).
 
 from __future__ import annotations
 
+import re
 from datetime import datetime
 
 from sqlalchemy import select
@@ -25,11 +26,14 @@ from coordinator.services.texting.ask_budget import send_refusal
 from coordinator.services.texting.quiet_hours import next_allowed, window_for, zone_for
 from coordinator.services.texting.send_time import stale_reason
 
+OFFERED = re.compile(r"\bTAKE (\d+)\b")  # each task an ask offers, by its code (templates/sms/offer.txt)
 QUIET_EXEMPT = {"sign_in_code"}  # the person asked for it this minute
 TASK_KINDS = {"reminder", "checkin", "ask"}
 NEWS_KINDS = {"update_news", "update_week", "update_email", "notes_summary"}  # only while still in the circle
 CLOSING_KINDS = {"circle_closed"}
-ALREADY_CONFIRMED = "they already said they can still do it"  # the one message a closing circle still sends: that it is closing
+ALREADY_CONFIRMED = (
+    "they already said they can still do it"  # the one message a closing circle still sends: that it is closing
+)
 
 
 def cancel_reason(message: Message) -> str | None:
@@ -52,10 +56,15 @@ def cancel_reason(message: Message) -> str | None:
             return "texts are off for this person"
     if message.kind in TASK_KINDS and message.task_id:
         task = db.session.get(Task, message.task_id)
-        if task is None or task.status != TaskStatus.OPEN:
-            return "the task was cancelled"
-        if message.kind == "ask" and task.claimed >= task.capacity:
-            return "somebody already took it"
+        gone = (
+            "the task was cancelled"
+            if task is None or task.status != TaskStatus.OPEN
+            else "somebody already took it"
+            if message.kind == "ask" and task.claimed >= task.capacity
+            else None
+        )
+        if gone and not (message.kind == "ask" and _offer_still_open(message)):
+            return gone
         if message.claim_id:
             claim = db.session.get(Claim, message.claim_id)
             if claim is None or claim.status != ClaimStatus.HELD:
@@ -73,6 +82,28 @@ def cancel_reason(message: Message) -> str | None:
         ):
             return "no longer in the circle"
     return send_refusal(message)  # the week's asks and the spacing between them (ask_budget.py)
+
+
+def _offer_still_open(message: Message) -> bool:
+    """Whether an ask offering several tasks (services/health/offers.py) still offers one somebody could take.
+
+    The text names each task it offers by its code ("TAKE 143"), the task's number: those are what it asks.
+    """
+    others = {int(code) for code in OFFERED.findall(message.body or "")} - {message.task_id}
+    if not others:
+        return False
+    found = db.session.scalar(
+        select(Task.id)
+        .where(
+            Task.id.in_(others),
+            Task.circle_id == message.circle_id,
+            Task.status == TaskStatus.OPEN,
+            Task.claimed < Task.capacity,
+            Task.starts_at > now(),
+        )
+        .limit(1)
+    )
+    return found is not None
 
 
 def quiet_until(message: Message) -> datetime | None:

@@ -54,8 +54,14 @@ def _open_tasks(circle_id: int) -> list[Task]:
 
 
 def digest_line(task: Task) -> str:
+    """One task in a few words, "Tue 9am ride (TAKE 142)": never a title, note or address.
+
+    A weekday alone is only clear within the coming week; a task seven or more days off is dated ("Tue 9 Jun").
+    """
     moment = local(task.starts_at, task.timezone)
-    when = f"by {task.local_date:%a}" if task.anytime else f"{moment:%a} {short_time(moment.time())}"
+    far = (task.local_date - local(now(), task.timezone).date()).days >= 7
+    day = f"{task.local_date:%a %-d %b}" if far else f"{task.local_date:%a}"
+    when = f"by {day}" if task.anytime else f"{day} {short_time(moment.time())}"
     return f"{when} {CATEGORIES[task.need.category].noun.removeprefix('a ').removeprefix('an ')} (TAKE {task.code})"
 
 

@@ -85,12 +85,14 @@ def notify(
     due_at: datetime | None = None,
     send_by: datetime | None = None,
     subject: str = "",
+    template: str | None = None,
 ) -> bool:
     """Queue one message of `kind` to `user` by text, or by email if they can't be texted.
 
+    The words come from templates/sms/<template or kind>.txt (an ask offering several tasks is still an "ask").
     Returns False if it was already queued, or the person can't be reached at all.
     """
-    body = render_template(f"sms/{kind}.txt", **context).strip()
+    body = render_template(f"sms/{template or kind}.txt", **context).strip()
     if user.can_text:
         channel, address = "sms", user.phone
     elif user.email and user.email_enabled:
