@@ -114,8 +114,8 @@ class WeeklyRounds:
 
     def broadcast(self) -> None:
         """The anchors' way: each task is emailed to everyone once, when it first exists (eight weeks ahead)."""
-        fresh = [t for t in self.c.tasks[self.emailed :] if t.start - GENERATE_AHEAD <= self.now]
-        self.emailed += len(fresh)
+        fresh = [t for t in self.c.tasks if t.id not in self.emailed and t.start - GENERATE_AHEAD <= self.now]
+        self.emailed.update(t.id for t in fresh)  # by id: a plan's delay reorders the tasks
         for task in fresh:
             for person in self.rng.sample(self.c.people, len(self.c.people)):
                 self.texted(person, "email")

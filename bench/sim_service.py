@@ -4,6 +4,8 @@ Mirrors, rule for rule (the files named are what to read if they change):
 - the ladder (services/health/outreach.py): the best three who suit a task 7 days
   ahead, the next three if none said yes within 36 hours, everyone who suits it at
   3 days, the first coordinator at 1 day, the next one 12 hours later if nobody acted;
+  a ride on a treatment plan's day (bench/sim_plan.py) climbs twice as early: 14, 6
+  and 2 days (outreach.MUST_NOT_FAIL);
 - who may be asked (services/health/asking.py): suits their declared kinds, not
   asked about it before, within their asks in the last seven days and 20 hours
   after their last ask (services/texting/ask_budget.py), one ask per person per
@@ -43,6 +45,7 @@ from bisect import bisect_left
 from collections import Counter, defaultdict
 from dataclasses import dataclass, field
 
+from bench.sim_plan import delay_apply
 from bench.sim_rounds import WeeklyRounds
 from bench.sim_settings import (
     ALERT,
@@ -112,6 +115,8 @@ class Tally:
     kinds: Counter = field(default_factory=Counter)  # asking texts by why they went (best, wider, everyone, ...)
     past_cap: Counter = field(default_factory=Counter)  # takes that carried someone past the cap, by how
     too_late: int = 0  # yeses that came after someone else had taken the task
+    moved_texts: int = 0  # a treatment plan's delay: one text to each holder of a moved task (not an ask)
+    dropped: int = 0  # moved tasks their holders could no longer make, released (DROP)
 
 
 class Run(WeeklyRounds):
@@ -129,7 +134,7 @@ class Run(WeeklyRounds):
         self.seen: dict[tuple, list[int]] = defaultdict(lambda: [0, 0])  # (person[, kind or part]) -> [yes, asked]
         self.reengaged: dict[int, int] = {}
         self.last_asked: dict[int, int] = {}
-        self.emailed = 0
+        self.emailed: set[int] = set()
         self.replies: list[tuple[int, Person, Task, str]] = []
         self.finished = 0
 
@@ -142,6 +147,7 @@ class Run(WeeklyRounds):
         return self.tally
 
     def step(self, *, weekday: int, hour: int) -> None:
+        delay_apply(self)  # a treatment plan's delay, once it is known (bench/sim_plan.py)
         self.replies_arrive()
         if weekday == 0 and hour == 8:
             load = self.load()
@@ -229,6 +235,8 @@ class Run(WeeklyRounds):
         self.reengage(load, open_tasks)
 
     def days(self, task: Task) -> tuple[int, int, int]:
+        if task.treatment:  # a ride on a treatment day climbs twice as early (outreach.MUST_NOT_FAIL), in every variant
+            return EARLY_FIRST, EARLY_WIDER, EARLY_ALERT
         if self.rules.early and (task.must or sum(1 for p in self.c.people if p.suits(task.kind)) < HARD_POOL):
             return EARLY_FIRST, EARLY_WIDER, EARLY_ALERT
         return FIRST_ASK, WIDER_ASK, ALERT

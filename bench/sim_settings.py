@@ -11,6 +11,8 @@ from bench.sim_world import DAY, WEEK
 
 BEST, WIDER, ALERTED, BACKUP = 1, 2, 3, 4
 FIRST_ASK, WIDER_ASK, ALERT = 7 * DAY, 3 * DAY, 1 * DAY  # HealthSettings defaults
+# A ride on a treatment plan's day: each rung twice as early (outreach.MUST_NOT_FAIL = 2; its alert at
+# max(alert_days x 2, 1) days); also the `early` rule's timings for needs few people suit.
 EARLY_FIRST, EARLY_WIDER, EARLY_ALERT = 14 * DAY, 6 * DAY, 2 * DAY
 BEST_FEW, NEXT_FEW_AFTER, BACKUP_AFTER = 3, 36, 12
 LOOK_AHEAD, PENDING_FOR = 30 * DAY, 2 * DAY

@@ -88,6 +88,8 @@ class Task:
     alerted_at: int | None = None
     handled: bool = False
     early: bool = False
+    treatment: bool = False  # a ride on a treatment plan's day (bench/sim_plan.py): the ladder's earlier rungs
+    moves_to: int | None = None  # where the plan's delay moves it, once known (bench/sim_plan.delay_apply)
 
     @property
     def part(self) -> str:
@@ -96,6 +98,11 @@ class Task:
     @property
     def open(self) -> bool:
         return len(self.holders) < self.capacity
+
+    @property
+    def final_start(self) -> int:
+        """Where it starts once any delay has moved it (the upper bound plans with the final dates)."""
+        return self.moves_to if self.moves_to is not None else self.start
 
 
 @dataclass
@@ -149,6 +156,7 @@ class Circle:
     tasks: list[Task]
     weeks: int
     scenario: str
+    delay_at: int | None = None  # when a treatment plan's delay becomes known (bench/sim_plan.py)
 
     @property
     def helpers(self) -> int:  # the fair share splits spots among everyone who could take them
@@ -215,7 +223,7 @@ def upper_bound(circle: Circle, seed: int) -> tuple[float, float]:
     rng = random.Random(seed * 104729)
     physical = willing = 0
     for week in range(circle.weeks):
-        slots = [t for t in circle.tasks if week * WEEK <= t.start < (week + 1) * WEEK]
+        slots = [t for t in circle.tasks if week * WEEK <= t.final_start < (week + 1) * WEEK]
         middle = week * WEEK + 3 * DAY
         room_all, room_willing = {}, {}
         for p in circle.people:
@@ -238,7 +246,7 @@ def _matching(slots: list[Task], people: list[Person], room: dict[int, int]) -> 
 
     def place(slot: Task, seen: set[int]) -> bool:
         for person in people:
-            if person.id not in room or person.id in seen or person.is_away(slot.start):
+            if person.id not in room or person.id in seen or person.is_away(slot.final_start):
                 continue
             seen.add(person.id)
             if len(taken[person.id]) < room[person.id]:

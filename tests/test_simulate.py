@@ -14,9 +14,13 @@ import random
 import pytest
 
 from bench import simulate
+from bench.sim_plan import DELAY, delay_apply, demand_circle, treatment_days
 from bench.sim_report import measure
 from bench.sim_service import ALERTED, BEST, DAY, WEEK, Rules, Run
+from bench.sim_settings import EARLY_ALERT, EARLY_FIRST, EARLY_WIDER
 from bench.sim_world import Task, make_circle, upper_bound
+from coordinator.services.health.outreach import MUST_NOT_FAIL
+from coordinator.services.health.settings import HealthSettings
 
 
 def circle(size: int = 20, scenario: str = "normal", weeks: int = 6, seed: int = 1):
@@ -24,7 +28,7 @@ def circle(size: int = 20, scenario: str = "normal", weeks: int = 6, seed: int =
 
 
 def test_quick_grid_prints_every_cell_and_the_goal(capsys):
-    simulate.main(["--quick", "--jobs", "1"])
+    simulate.main(["--quick", "--jobs", "1", "--demand", "weekly"])
     out = capsys.readouterr().out
     rows = [line for line in out.splitlines() if line.strip().startswith(("6 ", "20 "))]
     assert len(rows) == 2 * 4 * 3  # two sizes, four scenarios, broadcast + today + the recommended rules
@@ -160,3 +164,99 @@ def test_a_silent_coordinator_leaves_it_to_the_backup_and_the_nudge_names_one_pe
 def test_unknown_rule_is_refused_before_any_run():
     with pytest.raises(TypeError):
         simulate.parse(["--variants", "offers+telepathy"])
+
+
+def plan_circle(demand: str = "plan", size: int = 20, weeks: int = 26, scenario: str = "normal"):
+    return demand_circle(demand=demand, size=size, base_mean=0.32, scenario=scenario, weeks=weeks, seed=1)
+
+
+def _cycle_of(task: Task, days: list[int]) -> int:
+    """Which treatment day a task hangs on: the last one at or before it (as first planned)."""
+    planned = task.moves_to - DELAY if task.moves_to is not None else task.start
+    return max(n for n, day in enumerate(days) if day - day % DAY <= planned)
+
+
+def test_six_cycles_make_one_ride_there_and_back_per_treatment_day_and_the_needs_around_it():
+    c = plan_circle()
+    days = treatment_days("plan")
+    rides = [t for t in c.tasks if t.kind == "ride"]
+    assert len(rides) == 6 and all(t.treatment and t.must and t.end - t.start == 4 for t in rides)
+    assert all(t.must == t.treatment == (t.kind == "ride") for t in c.tasks)  # only the rides must not fail
+    for kind, per_cycle in (("ride", 1), ("meal", 3), ("visit", 1)):
+        cycles = [_cycle_of(t, days) for t in c.tasks if t.kind == kind]
+        assert cycles == sorted(n for n in range(6) for _ in range(per_cycle))
+    meals = sorted(t.start for t in c.tasks if t.kind == "meal" and _cycle_of(t, days) == 0)
+    assert [(m - days[0]) // DAY for m in meals] == [1, 2, 3]  # days +1 to +3 after the first infusion
+    assert sum(t.kind == "errands" for t in c.tasks) == 16  # Saturdays, first treatment to a week after the last
+    assert len(c.tasks) == 46  # the 40-odd tasks issue 16's journey expects
+
+
+def test_the_delay_moves_the_middle_cycle_and_every_later_one_a_week_and_tells_each_holder_once():
+    run = Run(plan_circle(), "service", Rules(), 1)
+    days = treatment_days("plan")
+    moved = [t for t in run.c.tasks if t.moves_to is not None]
+    assert {_cycle_of(t, days) for t in moved} == {3, 4, 5} and not any(t.kind == "errands" for t in moved)
+    planned = {t.id: t.start for t in run.c.tasks}
+    keeper, dropper = run.c.people[:2]
+    fourth = [t for t in moved if _cycle_of(t, days) == 3]  # the ride, three meals and the visit
+    for task in fourth[:3]:
+        task.holders.append(keeper.id)
+    fourth[3].holders.append(dropper.id)
+    run.now = run.c.delay_at - 1
+    delay_apply(run)
+    assert all(t.start == planned[t.id] for t in run.c.tasks)  # not known yet: nothing moved
+    run.now = run.c.delay_at
+    draws = iter([0.0, 0.0, 0.0, 0.99])  # the keeper can make all three (OK); the other can't (DROP)
+    run.rng.random = lambda: next(draws, 0.5)
+    delay_apply(run)
+    for task in run.c.tasks:
+        assert task.start == planned[task.id] + (DELAY if task in moved else 0)
+    rides = sorted(t.start for t in run.c.tasks if t.kind == "ride")
+    assert [(b - a) // DAY for a, b in zip(rides, rides[1:], strict=False)] == [21, 21, 28, 21, 21]
+    assert run.tally.moved_texts == 2  # one text per holder, not one per task
+    assert all(keeper.id in t.holders for t in fourth[:3]) and run.tally.dropped == 1
+    assert fourth[3].open and dropper.id in fourth[3].asked  # released, and not asked about it again
+    assert fourth[3].stage == 0  # its ladder starts again for the new date
+    delay_apply(run)
+    assert run.tally.moved_texts == 2  # once
+
+
+def test_a_weekday_course_makes_a_ride_each_weekday_for_five_weeks():
+    c = plan_circle("course")
+    rides = [t for t in c.tasks if t.kind == "ride"]
+    assert len(rides) == 25 and all(t.treatment for t in rides)
+    assert {t.kind for t in c.tasks} == {"ride", "errands"}  # meals and visits follow repeating treatments only
+    per_week = [sum(1 for t in rides if w * WEEK <= t.final_start < (w + 1) * WEEK) for w in range(8)]
+    assert sum(per_week) == 25 and max(per_week) == 5
+
+
+def test_a_treatment_day_ride_climbs_the_ladder_twice_as_early_as_the_service_does():
+    settings = HealthSettings()
+    assert EARLY_FIRST == settings.first_ask_days * MUST_NOT_FAIL * DAY
+    assert EARLY_WIDER == settings.wider_ask_days * MUST_NOT_FAIL * DAY
+    assert EARLY_ALERT == max(settings.alert_days * MUST_NOT_FAIL, MUST_NOT_FAIL - 1) * DAY
+    run = Run(plan_circle(), "service", Rules(), 1)
+    run.asked_now = set()
+    ride = next(t for t in run.c.tasks if t.treatment and t.start > 3 * WEEK)
+    meal = next(t for t in run.c.tasks if t.kind == "meal" and t.start > ride.start)
+    run.now = meal.start - 10 * DAY  # the ride is less than two weeks off, the meal more than a week
+    run.climb(ride, run.load(), [ride])
+    run.climb(meal, run.load(), [meal])
+    assert (ride.stage, meal.stage) == (BEST, 0)
+    run.now = ride.start - 5 * DAY
+    run.climb(ride, run.load(), [ride])
+    assert ride.stage >= 2  # everyone who suits it, at six days
+
+
+def test_the_plan_table_reports_treatment_day_rides_apart_and_judges_issue_16s_goal(capsys):
+    simulate.main(["--quick", "--jobs", "1", "--demand", "plan", "--sizes", "20", "--scenarios", "normal"])
+    out = capsys.readouterr().out
+    assert "demand: plan" in out and "missed" in out.splitlines()[2]
+    rows = [line for line in out.splitlines() if line.strip().startswith("20 ")]
+    assert len(rows) == 3
+    for line in rows:
+        must, missed = line.split("|")[2].split()[1:3]
+        assert must.endswith("%") and float(missed) >= 0
+    broadcast = next(r for r in rows if "broadcast" in r)
+    assert "miss: rides in 1/1 seeds" in broadcast  # the anchors' way leaves a treatment-day ride bare
+    assert "cells meet the goal; a delay:" in out
