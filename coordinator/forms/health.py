@@ -49,7 +49,7 @@ class HealthSettingsForm(FlaskForm):
         "Then ask everyone who suits it, days before",
         minimum=0,
         maximum=30,
-        description="Fewer days than the first ask.",
+        description="Fewer days than the first ask. Only as many as should bring a yes, likeliest first; more a day later if nobody says yes.",
     )
     alert_days = NumberInput(
         "Then tell a coordinator, days before",
@@ -57,7 +57,12 @@ class HealthSettingsForm(FlaskForm):
         maximum=14,
         description="Fewer days than asking everyone (0: on the day).",
     )
-    best_few = NumberInput("How many to ask first", minimum=1, maximum=10)
+    best_few = NumberInput(
+        "How many to ask first",
+        minimum=1,
+        maximum=10,
+        description="If nobody says yes within 12 hours, the next ones are asked.",
+    )
     backup_after_hours = NumberInput(
         "Tell the next coordinator if nobody acts within (hours)",
         minimum=1,

@@ -60,6 +60,7 @@ class CircleState:
     holders: set[tuple[int, int]]
     last_ask: dict[int, datetime]
     asked_now: set[int] = field(default_factory=set)
+    history: dict | None = None  # each person's yeses and asks by kind of help, once asked for (nudges.py)
 
     @classmethod
     def load_for(cls, circle: Circle, tasks: list[Task]) -> CircleState:

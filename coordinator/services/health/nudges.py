@@ -6,8 +6,9 @@ more of those tasks than "ask everyone" alone (coverage +4.6 points across the
 grid, more on top of offers). The service already knows who to suggest: whoever
 has said yes to this kind of help most often when asked, in this circle.
 
-This module only chooses the person and words the line; the ladder's alert
-(outreach.alert) would add it to the text and the outreach page would show it.
+This module only chooses the person and words the line; the outreach page for
+the task shows it, and the ladder's alert adds it to the text when it still fits.
+The same record tells the ladder's wider rung how many to ask (`likely_enough`).
 It reads the pass's picture of the circle (asking.CircleState) and one grouped
 query of the circle's asks and yeses, however many people and tasks.
 """
@@ -28,6 +29,7 @@ from coordinator.services.health.asking import CircleState
 
 ASKED_KINDS = ("ask.sent", "ask.offered")  # asked about it, alone or among an offer's tasks (offers.py)
 YES_KINDS = ("claim.made",)  # said yes by taking it (an OK to a check-in is the same yes again)
+ENOUGH_YES = 1.5  # expected yeses per open spot the wider rung asks for (bench/README.md, "enough")
 PRIOR_YES, PRIOR_WEIGHT, KIND_WEIGHT = 0.3, 3, 2  # someone barely known counts as the study's 32%, roughly
 
 
@@ -81,11 +83,7 @@ def nudge_pick(*, state: CircleState, task: Task) -> Nudge | None:
     most often; ties go to whoever carries less. Nobody who has never said yes
     to anything in the circle is named: a cold call is what "ask everyone" is for.
     """
-    history = records(circle_id=state.circle.id)
-    totals: dict[int, tuple[int, int]] = {}
-    for (user_id, _), (yes, asked) in history.items():
-        before = totals.get(user_id, (0, 0))
-        totals[user_id] = (before[0] + yes, before[1] + asked)
+    history, totals = _history(state)
     kind = task.need.category
     best: Nudge | None = None
     for member in state.supporters:
@@ -101,6 +99,52 @@ def nudge_pick(*, state: CircleState, task: Task) -> Nudge | None:
         if best is None or _better(nudge, best, state):
             best = nudge
     return best
+
+
+def _history(state: CircleState) -> tuple[dict, dict[int, tuple[int, int]]]:
+    """The circle's record by (person, kind) and each person's totals, read once per pass and kept on `state`."""
+    if state.history is None:
+        history = records(circle_id=state.circle.id)
+        state.history = {"by_kind": history, "totals": record_totals(history)}
+    return state.history["by_kind"], state.history["totals"]
+
+
+def record_totals(history: dict[tuple[int, str], tuple[int, int]]) -> dict[int, tuple[int, int]]:
+    """Each person's yeses and asks over every kind of help, from `records`."""
+    totals: dict[int, tuple[int, int]] = {}
+    for (user_id, _), (yes, asked) in history.items():
+        before = totals.get(user_id, (0, 0))
+        totals[user_id] = (before[0] + yes, before[1] + asked)
+    return totals
+
+
+def record_in(history: dict, totals: dict, user_id: int, kind: str) -> Record:
+    return Record(*history.get((user_id, kind), (0, 0)), *totals.get(user_id, (0, 0)))
+
+
+def record_of(state: CircleState, user_id: int, kind: str) -> Record:
+    """One person's record in this circle: yeses and asks for `kind` of help, and for anything."""
+    return record_in(*_history(state), user_id, kind)
+
+
+def likely_enough(*, state: CircleState, task: Task, people: list[Membership]) -> list[Membership]:
+    """The likeliest of `people` (best first) until their expected yeses reach ENOUGH_YES per open spot.
+
+    Issue 18's "enough": the wider rung asks only as many as should bring a yes, not everyone
+    at once; if none comes the ladder asks the next batch a day later (outreach.NEXT_BATCH_AFTER).
+    Someone the circle knows little about counts as about a 30% yes. Ties keep `people`'s order.
+    """
+    kind = task.need.category
+    spots = max(task.capacity - task.claimed, 1)
+    ranked = sorted(people, key=lambda m: -record_of(state, m.user_id, kind).chance)
+    chosen: list[Membership] = []
+    expected = 0.0
+    for member in ranked:
+        if expected >= ENOUGH_YES * spots - 1e-9:  # ten people at 30% are three yeses, however floats add
+            break
+        chosen.append(member)
+        expected += record_of(state, member.user_id, kind).chance
+    return chosen
 
 
 def _better(a: Nudge, b: Nudge, state: CircleState) -> bool:

@@ -3,16 +3,21 @@
 Run by the scheduler. For each open task it climbs a ladder, one rung at a
 time as the day comes closer (the days are per-circle settings):
 
-1. the best few supporters for it: they offer that kind of help, are free then,
-   are within their asks this week and the spacing between asks
+1. the best one for it (best_few, a setting): they offer that kind of help, are
+   free then, are within their asks this week and the spacing between asks
    (services/texting/ask_budget.py) and the fair-share cap, have answered asks
-   before, and have been asked least recently;
-2. everyone else who suits it;
+   before, and have been asked least recently; if nobody said yes within 12
+   hours, the next one;
+2. everyone else who suits it, a batch at a time: the likeliest, only as many as
+   should bring 1.5 yeses per open spot (nudges.likely_enough), the next batch a
+   day later;
 3. the first coordinator in line, with a one-tap page to ask everyone or mark it
    covered another way;
 4. if nobody acted on that in time, the next coordinator in line.
 
 A ride on a treatment plan's day must not go uncovered: it climbs each rung twice as early.
+Every ask is one text that also offers up to two more open tasks that suit the
+person (offers.py). Issue 18's simulation chose these rules (bench/README.md).
 
 Each pass ends with re-engagement (reengage.py): one gentle, concrete ask to
 each supporter who is drifting away, and quiet archiving if that goes
@@ -38,6 +43,7 @@ from coordinator.services.care.plan_quiet import quiet_visit_check
 from coordinator.services.care.tasks import sms_context
 from coordinator.services.health.activity import activity_record
 from coordinator.services.health.asking import CircleState, Outcome
+from coordinator.services.health.nudges import likely_enough
 from coordinator.services.health.offers import offer_queue
 from coordinator.services.health.reengage import reengage
 from coordinator.services.health.settings import HealthSettings, health_settings
@@ -46,7 +52,8 @@ from coordinator.urls import public_url
 
 BEST, WIDER, ALERTED, BACKUP = 1, 2, 3, 4
 LOOK_AHEAD = timedelta(days=30)
-NEXT_FEW_AFTER = timedelta(hours=36)  # nobody of the best few said yes: ask the next few
+NEXT_FEW_AFTER = timedelta(hours=12)  # nobody of the best few said yes: ask the next few (a yes comes within hours)
+NEXT_BATCH_AFTER = timedelta(days=1)  # nobody of the wider rung's batch said yes: ask the next likeliest
 MUST_NOT_FAIL = 2  # a treatment-day ride is asked about, asked widely, and alerted on twice as early
 
 
@@ -117,15 +124,18 @@ def outreach_run(*, circle_id: int | None = None) -> Outcome:
 
 def climb(task: Task, state: CircleState, outcome: Outcome) -> None:
     target = target_stage(task, state.settings)
-    if target == BEST == task.ask_stage and _quiet_since(task, state):
+    if target == BEST == task.ask_stage and _quiet_since(task, state, NEXT_FEW_AFTER):
         ask(task, state.candidates(task, limit_to=state.settings.best_few), state, outcome)  # the next few
+        return
+    if target == WIDER == task.ask_stage and _quiet_since(task, state, NEXT_BATCH_AFTER, never=True):
+        ask(task, wider_batch(task, state), state, outcome)  # no yes from the last batch: the next likeliest
         return
     if target <= task.ask_stage:
         return
     if target >= BEST and task.ask_stage < BEST and target == BEST:
         ask(task, state.candidates(task, limit_to=state.settings.best_few), state, outcome)
     if target >= WIDER and task.ask_stage < WIDER:
-        ask(task, state.candidates(task, limit_to=None), state, outcome)
+        ask(task, wider_batch(task, state), state, outcome)
     if target >= ALERTED and task.ask_stage < ALERTED and state.coordinators:
         alert(task, state.coordinators[0], state.circle, backup=False)
         task.alerted_at = now()
@@ -140,9 +150,15 @@ def climb(task: Task, state: CircleState, outcome: Outcome) -> None:
     )
 
 
-def _quiet_since(task: Task, state: CircleState) -> bool:
+def _quiet_since(task: Task, state: CircleState, wait: timedelta, *, never: bool = False) -> bool:
+    """Nobody said yes in `wait` since the last ask about `task` (`never`: or nobody was ever asked)."""
     last = state.last_ask.get(task.id)
-    return last is not None and last < now() - NEXT_FEW_AFTER
+    return never if last is None else last < now() - wait
+
+
+def wider_batch(task: Task, state: CircleState) -> list[Membership]:
+    """Everyone else who suits it, likeliest first, but only as many as should bring a yes per open spot."""
+    return likely_enough(state=state, task=task, people=state.candidates(task, limit_to=None))
 
 
 def ask(task: Task, people: list[Membership], state: CircleState, outcome: Outcome) -> None:

@@ -17,7 +17,7 @@ class HealthSettings:
     first_ask_days: int = 7  # ask the best few this many days before an open task
     wider_ask_days: int = 3  # then everyone who suits it
     alert_days: int = 1  # then tell the coordinators
-    best_few: int = 3
+    best_few: int = 1  # one at a time, the next 12 hours later: fewer asks spent on a task just taken (issue 18)
     fair_share_factor: float = 2.0  # nobody asked past this many times an even split
     backup_after_hours: int = 12  # an alert nobody acted on goes to the next coordinator
     reengage: bool = True  # one gentle, concrete ask to someone drifting away
