@@ -34,7 +34,10 @@ The new rules (Rules), each off by default so a run with none is the service tod
   the next two weeks has reached the wider rung);
 - single: the best one, not three, then the next one twelve hours later (a yes
   usually comes within hours; REPLY_DELAYS), so fewer asks are spent on a task
-  somebody has just taken.
+  somebody has just taken;
+- rides: a ride on a treatment day, once it reaches the wider rung, may also ask
+  people who already carry their fair share (bench/README.md, "Treatment plan
+  demand": what left a treatment-day ride bare was the cap, not the people).
 """
 
 from __future__ import annotations
@@ -96,12 +99,13 @@ class Rules:
     nudge: bool = False
     enough: bool = False
     single: bool = False
+    rides: bool = False
 
     @classmethod
     def named(cls, names: str) -> Rules:
         chosen = {n for n in names.split("+") if n and n != "none"}
         if chosen == {"all"}:
-            chosen = {"offers", "learn", "early", "nudge", "enough", "single"}
+            chosen = {"offers", "learn", "early", "nudge", "enough", "single"}  # not rides: it bends the cap
         return cls(**{n: True for n in chosen})
 
 
@@ -272,10 +276,14 @@ class Run(WeeklyRounds):
             if p.id not in task.asked
             and p.id not in task.holders
             and self.may_ask(p)
-            and self.has_room(p.id, load)
+            and (self.has_room(p.id, load) or self.past_cap_for(task))
             and (everyone or (p.id not in self.asked_now and p.suits(task.kind)))
         ]
         return self.ranked(people, task, load[0])
+
+    def past_cap_for(self, task: Task) -> bool:
+        """rides: a treatment-day ride within its wider rung's days may ask those already at their fair share."""
+        return self.rules.rides and task.treatment and task.start - self.now <= self.days(task)[1]
 
     def enough(self, task: Task, load: tuple[Counter, int]) -> list[Person]:
         chosen, expected = [], 0.0

@@ -14,6 +14,7 @@ midway: issue 16) is bench/sim_plan.py; the figures are bench/sim_report.py.
     python -m bench.simulate                      # the whole grid (make simulate)
     python -m bench.simulate --quick              # a small grid in seconds (the tests run it)
     python -m bench.simulate --demand plan course # only the treatment plan's demand
+    python -m bench.simulate --demand plan course --variants none rides offers+nudge+single+enough+rides
     python -m bench.simulate --variants none all offers learn early nudge enough --ablation
     python -m bench.simulate --real --seeds 1 2   # the model against the real services, one circle
 """
@@ -50,6 +51,7 @@ def run_one(cell: tuple, seed: int, strategy: str, variant: str, weeks: int, dem
 
 
 def label(strategy: str, variant: str) -> str:
+    variant = variant.removeprefix("none+")
     return "broadcast" if strategy == "broadcast" else "service" if variant == "none" else f"+{variant}"
 
 

@@ -260,3 +260,23 @@ def test_the_plan_table_reports_treatment_day_rides_apart_and_judges_issue_16s_g
     broadcast = next(r for r in rows if "broadcast" in r)
     assert "miss: rides in 1/1 seeds" in broadcast  # the anchors' way leaves a treatment-day ride bare
     assert "cells meet the goal; a delay:" in out
+
+
+def test_rides_lets_a_bare_treatment_day_ride_ask_people_at_their_fair_share_and_nothing_else():
+    for rules, expected in ((Rules(), False), (Rules(rides=True), True)):
+        run = Run(plan_circle(), "service", rules, 1)
+        run.asked_now = set()
+        ride = next(t for t in run.c.tasks if t.treatment and t.start > 4 * WEEK)
+        meal = next(t for t in run.c.tasks if t.kind == "meal" and t.start > ride.start)
+        busy = next(p for p in run.c.people if not p.declared)  # suits every kind
+        others = [t for t in run.c.tasks if t.start < ride.start - 7 * DAY][:2]
+        for task in others:
+            task.holders.append(busy.id)  # two tasks in the window: the cap (MIN_CAP) in a light plan's circle
+        run.now = ride.start - 10 * DAY
+        assert busy not in run.candidates(ride, run.load())  # the best few: never past the cap
+        run.now = ride.start - 5 * DAY
+        load = run.load()
+        assert not run.has_room(busy.id, load)
+        assert (busy in run.candidates(ride, load)) is expected  # at the wider rung, only with rides
+        run.now = meal.start - 2 * DAY
+        assert busy not in run.candidates(meal, run.load())  # a meal never bends the cap
