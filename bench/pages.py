@@ -61,6 +61,12 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     parser.add_argument("--gunicorn-threads", type=int, default=4, help="threads per gunicorn worker")
     parser.add_argument("--alone-seconds", type=int, default=2, help="seconds of one client per URL (its p50)")
     parser.add_argument("--circle", type=int, help="circle to browse (default: the middle one)")
+    parser.add_argument(
+        "--app-dir",
+        type=Path,
+        help="serve another copy of the code (e.g. `git archive <commit> | tar -x -C DIR`) against the same database, "
+        "to measure before and after on the same machine; its queries are not counted",
+    )
     parser.add_argument("--claim-tasks", type=int, default=200, help="tasks claimed and released in turn")
     parser.add_argument("--claim-supporters", type=int, default=4, help="supporters racing (one per wrk thread)")
     return parser.parse_args(argv)
@@ -177,8 +183,8 @@ def benchmark(args: argparse.Namespace, url: str, circle_id: int, claim_tasks: l
     env["RATELIMIT_STORAGE_URI"] = "memory://"  # chosen: the bench signs many in from one address, counts don't matter
     env.update(PUBLIC_BASE_URL="http://127.0.0.1", SMS_BACKEND="console", MAIL_BACKEND="console")  # nothing leaves
     pages = page_list(circle, week)
-    queries = query_counts(url, circle_id, pages)
-    with gunicorn("wsgi:app", env=env, log=APP_LOG, **serving) as base:
+    queries = {} if args.app_dir else query_counts(url, circle_id, pages)
+    with gunicorn("wsgi:app", env=env, log=APP_LOG, directory=args.app_dir, **serving) as base:
         coordinator = sign_in(base, coordinator_email(circle_id), landing=f"{circle}/tasks")
         supporters = [
             sign_in(base, supporter_email(circle_id, n), landing=f"{circle}/mine")

@@ -41,15 +41,19 @@ def free_port() -> int:
 
 
 @contextmanager
-def gunicorn(app_spec: str, *, env: dict[str, str], log: Path, workers: int, threads: int) -> Iterator[str]:
-    """Serve `app_spec` from the project directory; yields its base URL and stops it afterwards."""
+def gunicorn(
+    app_spec: str, *, env: dict[str, str], log: Path, workers: int, threads: int, directory: Path | None = None
+) -> Iterator[str]:
+    """Serve `app_spec` from the project directory (or another copy of the code); yields its base URL."""
     port = free_port()
     base = f"http://127.0.0.1:{port}"
     command = [sys.executable, "-m", "gunicorn", "--workers", str(workers), "--threads", str(threads)]
     command += ["--bind", f"127.0.0.1:{port}", app_spec]
     log.parent.mkdir(parents=True, exist_ok=True)
     with log.open("w") as output:
-        process = subprocess.Popen(command, cwd=PROJECT_DIR, env=env, stdout=output, stderr=subprocess.STDOUT)
+        process = subprocess.Popen(
+            command, cwd=directory or PROJECT_DIR, env=env, stdout=output, stderr=subprocess.STDOUT
+        )
         try:
             _wait_until_up(base, process, log)
             yield base
