@@ -8,7 +8,8 @@ from coordinator.categories import CATEGORIES
 from coordinator.forms.accounts import ConfirmForm
 from coordinator.models.circles import Circle, Membership
 from coordinator.services.care.tasks import claims_by_task, task_for
-from coordinator.services.health.outreach import ask_everyone, ask_picture, covered_elsewhere
+from coordinator.services.health.ask_picture import ask_picture
+from coordinator.services.health.outreach import ask_everyone, covered_elsewhere
 from coordinator.web.access import managing_view
 from coordinator.web.edge import refusals
 

@@ -153,8 +153,14 @@ def _better(a: Nudge, b: Nudge, state: CircleState) -> bool:
     return state.load.counts[a.member.user_id] < state.load.counts[b.member.user_id]
 
 
+def nudge_why(nudge: Nudge) -> str:
+    """Why them, in words: "has said yes to this kind of help 3 times", or "has helped before"."""
+    times = nudge.record.yes_kind
+    return (
+        f"has said yes to this kind of help {times} time{'s' if times != 1 else ''}" if times else "has helped before"
+    )
+
+
 def nudge_line(nudge: Nudge) -> str:
     """The sentence the alert adds: who, and why them (their first name only; the coordinator has the number)."""
-    times = nudge.record.yes_kind
-    why = f"has said yes to this kind of help {times} time{'s' if times != 1 else ''}" if times else "has helped before"
-    return f"{nudge.member.user.first_name} {why}: worth a call?"
+    return f"{nudge.member.user.first_name} {nudge_why(nudge)}: worth a call?"

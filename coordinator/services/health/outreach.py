@@ -27,27 +27,27 @@ answers to an alert ("ask everyone", "we've got it another way").
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from datetime import timedelta
 
-from sqlalchemy import func, select, update
+from flask import render_template
+from sqlalchemy import select, update
 from sqlalchemy.orm import contains_eager
 
 from coordinator.clock import now
 from coordinator.extensions import db
 from coordinator.models.circles import COORDINATOR, Circle, Membership, MembershipStatus
-from coordinator.models.messages import Message, MessageStatus
 from coordinator.models.needs import Need, Task, TaskStatus
 from coordinator.services.care.plan_expansion import VISIT_KINDS
 from coordinator.services.care.plan_quiet import quiet_visit_check
 from coordinator.services.care.tasks import sms_context
 from coordinator.services.health.activity import activity_record
 from coordinator.services.health.asking import CircleState, Outcome
-from coordinator.services.health.nudges import likely_enough
+from coordinator.services.health.nudges import Nudge, likely_enough, nudge_line, nudge_pick
 from coordinator.services.health.offers import offer_queue
 from coordinator.services.health.reengage import reengage
 from coordinator.services.health.settings import HealthSettings, health_settings
 from coordinator.services.texting.coordinator_notices import HOLD, coordinator_acted, coordinator_notice, first_told
+from coordinator.sms.segments import segments
 from coordinator.urls import public_url
 
 BEST, WIDER, ALERTED, BACKUP = 1, 2, 3, 4
@@ -137,7 +137,7 @@ def climb(task: Task, state: CircleState, outcome: Outcome) -> None:
     if target >= WIDER and task.ask_stage < WIDER:
         ask(task, wider_batch(task, state), state, outcome)
     if target >= ALERTED and task.ask_stage < ALERTED and state.coordinators:
-        alert(task, state.coordinators[0], state.circle, backup=False)
+        alert(task, state.coordinators[0], state.circle, backup=False, nudge=nudge_pick(state=state, task=task))
         task.alerted_at = now()
         outcome.alerts += 1
     task.ask_stage = min(target, ALERTED)
@@ -185,8 +185,13 @@ def ask(task: Task, people: list[Membership], state: CircleState, outcome: Outco
             outcome.by_task[task.id] = outcome.by_task.get(task.id, 0) + 1
 
 
-def alert(task: Task, coordinator: Membership, circle: Circle, *, backup: bool) -> None:
+def alert(task: Task, coordinator: Membership, circle: Circle, *, backup: bool, nudge: Nudge | None = None) -> None:
+    """Tell a coordinator nobody has said yes; naming the one person worth a call if the text stays one segment."""
     context = sms_context(task) | {"url": public_url("outreach.task", circle_id=circle.id, task_id=task.id)}
+    if nudge is not None:
+        line = nudge_line(nudge)
+        if segments(render_template("sms/alert.txt", **context, nudge=line).strip()).count <= 1:
+            context["nudge"] = line  # else the outreach page the text links to names them (ask_picture)
     coordinator_notice(  # said with a DROP notice for this task still held for this coordinator, if any
         user=coordinator.user,
         kind="alert_backup" if backup else "alert",
@@ -260,26 +265,6 @@ def ask_everyone(*, task: Task, actor: Membership) -> int:
     ask(task, people, state, Outcome())
     alert_handled(task=task, actor=actor)
     return len(state.asked) - before
-
-
-@dataclass(frozen=True)
-class AskPicture:
-    """How far asking has got for one open task, for the coordinator deciding what to do next."""
-
-    asked: int  # people texted about it so far
-    left: int  # people "ask everyone" would text now
-    resting: int  # people who could be asked but already carry their fair share
-
-
-def ask_picture(*, task: Task, circle: Circle) -> AskPicture:
-    state = CircleState.load_for(circle, [task])
-    left, resting = state.everyone_left(task)
-    asked = db.session.scalar(
-        select(func.count()).where(
-            Message.kind == "ask", Message.task_id == task.id, Message.status != MessageStatus.CANCELLED
-        )
-    )
-    return AskPicture(asked=asked, left=len(left), resting=len(resting))
 
 
 def covered_elsewhere(*, task: Task, actor: Membership) -> None:
