@@ -45,7 +45,7 @@ def task_screen(membership: Membership, filters: TaskFilter, *, today: date, ski
     skip = min(max(skip, 0), SKIP_MAX)
     first = filters.start or today
     rows = tasks_list(membership, filters, limit=SCREEN_TASKS + 1, offset=skip)
-    horizon = first + timedelta(days=SCREEN_DAYS - 1)
+    horizon = min(first, date.max - timedelta(days=SCREEN_DAYS)) + timedelta(days=SCREEN_DAYS - 1)  # never past 9999
     shown = [t for t in rows[:SCREEN_TASKS] if t.local_date <= horizon] or rows[:SCREEN_TASKS]
     if len(rows) == len(shown):
         return Screen(shown, None, 0)
