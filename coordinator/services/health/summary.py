@@ -30,6 +30,7 @@ from coordinator.models.needs import Task, TaskStatus
 from coordinator.services.health.activity import activity_record
 from coordinator.services.health.load import ACTIVE_KINDS, LOAD_WEEKS, Load, circle_load, drifting
 from coordinator.services.health.settings import HealthSettings, health_settings, health_settings_update
+from coordinator.services.health.this_week import week_story
 
 COVERAGE_DAYS = 14
 ACTIVE_WEEKS = 12
@@ -192,6 +193,7 @@ def health_summary(*, circle: Circle, membership: Membership) -> dict:
             "fair_share": load if math.isfinite(load.cap) else None,
             "load_weeks": LOAD_WEEKS,
             "drift": drift_table(circle_id=circle.id),
+            "week": week_story(circle=circle, load=load),  # what the service did this week, and why
         }
     if membership.role == PATIENT:
         if settings.patient_view != "gentle":

@@ -64,6 +64,14 @@ def _open_tasks(circle_id: int) -> list[Task]:
     )
 
 
+def bare_noun(category: str) -> str:
+    """The kind of help without its article: "ride", "errand", "housework", "pet care"."""
+    noun = CATEGORIES[category].noun
+    for article in ("a ", "an ", "some "):
+        noun = noun.removeprefix(article)
+    return noun
+
+
 def digest_line(task: Task) -> str:
     """One task in a few words, "Tue 9am ride (TAKE 142)": never a title, note or address.
 
@@ -73,7 +81,7 @@ def digest_line(task: Task) -> str:
     far = (task.local_date - local(now(), task.timezone).date()).days >= 7
     day = f"{task.local_date:%a %-d %b}" if far else f"{task.local_date:%a}"
     when = f"by {day}" if task.anytime else f"{day} {short_time(moment.time())}"
-    return f"{when} {CATEGORIES[task.need.category].noun.removeprefix('a ').removeprefix('an ')} (TAKE {task.code})"
+    return f"{when} {bare_noun(task.need.category)} (TAKE {task.code})"
 
 
 @dataclass
