@@ -250,9 +250,14 @@ def _answer(message: Message, by_phone: dict, held: Counter, limits: dict, rng: 
     person.asks.append(now())
     if message.kind == "reengage" and rng.random() < REENGAGE_TAKES:
         person.restored = min(2.0, person.restored + REENGAGE_BOOST)
-    # A digest lists its tasks as "(TAKE 42)": it is answered like one ask, for its first task.
+    # A digest lists its tasks as "(TAKE 42)": it is answered like one ask, for its first task. An ask that
+    # offers several (services/health/offers.py) is answered like one ask too, for one of them still open.
     listed = re.search(r"TAKE (\w+)", message.body or "") if message.kind == "digest" else None
     code = message.task_id or (listed and listed.group(1))
+    offered = [int(c) for c in re.findall(r"TAKE (\d+)", message.body or "")] if message.kind == "ask" else []
+    still_open = [t for t in offered if (task := db.session.get(Task, t)) is not None and task.claimed < task.capacity]
+    if len(offered) > 1 and still_open:
+        code = rng.choice(still_open)
     if code and rng.random() < person.willingness(now(), held[person.user_id], limits.get(person.user_id, 3)):
         inbound_handle(provider_id=f"SIM{message.id}", from_number=person.phone, body=f"TAKE {code}")
         db.session.commit()

@@ -110,7 +110,11 @@ def print_demand(demand: str, results: dict[tuple, dict[str, list[dict]]]) -> No
 
 
 def real(args: argparse.Namespace) -> None:
-    """The model's circle (20 supporters, 32%, normal) beside the same circle through the real services."""
+    """The model's circle (20 supporters, 32%, normal) beside the same circle through the real services.
+
+    The real service has sent the recommended rules since issue 18 (offers, single, enough; its nudge is on the
+    outreach page, which the walk's coordinators don't read), so the model runs them too.
+    """
     from bench import sim_real  # the real app: imported only when asked for
 
     context = multiprocessing.get_context("spawn")
@@ -123,7 +127,7 @@ def real(args: argparse.Namespace) -> None:
         found = {key: f.result() for key, f in futures.items()}
     print("seed | strategy  | coverage real / model | asks/filled real / model")
     for (seed, strategy), r in found.items():
-        m = run_one((20, 0.32, "normal"), seed, strategy, "none", args.weeks)
+        m = run_one((20, 0.32, "normal"), seed, strategy, RECOMMENDED, args.weeks)  # the service sends these now
         print(
             f"{seed:>4} | {strategy:9} | {r['coverage']:7.1%} / {m['coverage']:6.1%} | "
             f"{r['asks_per_fill']:8.2f} / {m['asks_per_fill']:.2f}"
