@@ -54,3 +54,9 @@ def test_the_week_in_plain_words_and_the_nudge_fit_a_phone(app):
         page.get_by_role("button", name="We've got it covered another way").wait_for()
         assert page.evaluate("document.documentElement.scrollWidth") <= 390
         shot(page, "outreach")
+
+        page.goto(f"{server.url}/circles/{circle_id}/health/settings")
+        page.get_by_label("How many to ask first").wait_for()
+        assert "If nobody says yes within 12 hours" in page.locator("main").inner_text()
+        assert page.evaluate("document.documentElement.scrollWidth") <= 390
+        shot(page, "settings")
