@@ -118,6 +118,19 @@ def test_an_offer_whose_tasks_are_all_taken_is_not_sent(app):
     assert dropped.status == "cancelled" and dropped.last_error == "somebody already took it"
 
 
+def test_an_offer_whose_first_task_was_cancelled_is_not_sent_even_with_others_open(app):
+    from coordinator.services.care.task_changes import task_cancel
+
+    circle, ana, ben, ride, meal, errand = setup()
+    run(datetime(2026, 6, 2, 2, tzinfo=UTC))  # queued at 10pm, waiting for the morning
+    with at(datetime(2026, 6, 2, 3, tzinfo=UTC)):
+        task_cancel(task=db.session.get(type(ride), ride.id), actor=db.session.get(type(ana.user), ana.user_id))
+        db.session.commit()
+    dispatch(datetime(2026, 6, 2, 12, tzinfo=UTC))
+    [dropped] = texts_to(ana)
+    assert dropped.status == "cancelled" and dropped.last_error == "the task was cancelled"
+
+
 def test_a_task_a_week_or_more_off_is_dated_so_its_weekday_is_not_read_as_this_week(app):
     from coordinator.services.texting.digests import digest_line
 

@@ -30,10 +30,9 @@ OFFERED = re.compile(r"\bTAKE (\d+)\b")  # each task an ask offers, by its code 
 QUIET_EXEMPT = {"sign_in_code"}  # the person asked for it this minute
 TASK_KINDS = {"reminder", "checkin", "ask"}
 NEWS_KINDS = {"update_news", "update_week", "update_email", "notes_summary"}  # only while still in the circle
-CLOSING_KINDS = {"circle_closed"}
-ALREADY_CONFIRMED = (
-    "they already said they can still do it"  # the one message a closing circle still sends: that it is closing
-)
+CLOSING_KINDS = {"circle_closed"}  # the one message a closing circle still sends: that it is closing
+ALREADY_CONFIRMED = "they already said they can still do it"
+CANCELLED = "the task was cancelled"
 
 
 def cancel_reason(message: Message) -> str | None:
@@ -57,13 +56,14 @@ def cancel_reason(message: Message) -> str | None:
     if message.kind in TASK_KINDS and message.task_id:
         task = db.session.get(Task, message.task_id)
         gone = (
-            "the task was cancelled"
+            CANCELLED
             if task is None or task.status != TaskStatus.OPEN
             else "somebody already took it"
             if message.kind == "ask" and task.claimed >= task.capacity
             else None
         )
-        if gone and not (message.kind == "ask" and _offer_still_open(message)):
+        # An offer goes while any task it names is open, unless its first task was cancelled: it would open the text.
+        if gone and not (message.kind == "ask" and gone != CANCELLED and _offer_still_open(message)):
             return gone
         if message.claim_id:
             claim = db.session.get(Claim, message.claim_id)
