@@ -74,3 +74,47 @@ def test_a_visit_typed_by_hand_on_a_no_visitors_day_is_never_asked_about(app):
         quiet_task, later_task = (db.session.scalar(select(Task).where(Task.need_id == n.id)) for n in (quiet, later))
         assert later_task.id in asked and quiet_task.id not in asked
         assert quiet_task.ask_stage == 0 and plan.id
+
+
+def test_a_treatment_day_ride_on_its_wider_rung_may_ask_someone_at_their_fair_share_an_ordinary_one_never(app):
+    """Issue 16's goal beside issue 18's cap: one over a fair share for a ride to treatment beats nobody coming."""
+    from coordinator.services.health.activity import activity_record
+
+    with time_machine.travel(START, tick=False) as traveller:
+        coordinator, patient = make_user(name="Daniel Lopez", phone="+12025550100"), make_user(name="Maria Lopez")
+        circle = make_circle(patient=patient, coordinator=coordinator)
+        busy = add_member(circle, make_user(name="Busy Bea", phone="+12025550120"))
+        for n in range(8):  # a big circle with little to do, so a fair share is the floor of two tasks
+            idle = add_member(circle, make_user(name=f"Idle {n}", phone=f"+1202555013{n}"))
+            idle.help_categories = ["meal"]  # never suits a ride: Bea is the only one who drives
+        db.session.commit()
+        plan = plan_create(
+            circle=circle,
+            author=patient,
+            name="Round two",
+            audience="managers",
+            treatment=TreatmentInput(
+                kind="oneoff", label="Surgery", first_date=TREATMENT, start_time=time(9), every_days=None, times=None
+            ),
+        )
+        plan_post(plan=plan, circle=circle, author=patient)
+        ordinary = make_need(circle, coordinator, title="Ride to the dentist", start_date=TREATMENT)
+        for n in range(2):  # Bea already carries two tasks: the fair share's floor (load.MIN_CAP)
+            task = make_need(circle, coordinator, category="meal", title="Dinner", start_date=date(2026, 10, 6 + n))
+            from coordinator.services.care.claims import claim_make
+
+            claim_make(membership=busy, task_id=task.tasks[0].id)
+        activity_record(kind="claim.made", circle_id=circle.id, subject_id=busy.user_id)
+        db.session.commit()
+        plan_ride = db.session.scalar(select(Task).join(Need).where(Need.plan_id == plan.id, Need.category == "ride"))
+        other = db.session.scalar(select(Task).where(Task.need_id == ordinary.id))
+
+        traveller.move_to(datetime.combine(TREATMENT, time(12), tzinfo=UTC) - timedelta(days=5))  # the wider rungs
+        outreach_run(circle_id=circle.id)
+        db.session.commit()
+        from coordinator.services.health.load import circle_load
+
+        assert not circle_load(circle_id=circle.id, factor=2.0).room_for(busy.user_id)  # she is at her share
+        asked = {m.task_id for m in db.session.scalars(select(Message).where(Message.user_id == busy.user_id))}
+        assert plan_ride.id in asked  # the treatment ride: asked although she carries her share
+        assert other.id not in asked  # the dentist: never past the cap

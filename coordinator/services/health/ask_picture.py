@@ -19,6 +19,7 @@ from coordinator.models.messages import Message, MessageStatus
 from coordinator.models.needs import Task
 from coordinator.services.health.asking import CircleState
 from coordinator.services.health.nudges import Nudge, nudge_pick, nudge_why
+from coordinator.services.health.outreach import must_not_fail
 
 
 @dataclass(frozen=True)
@@ -38,7 +39,7 @@ class AskPicture:
 
 def ask_picture(*, task: Task, circle: Circle) -> AskPicture:
     state = CircleState.load_for(circle, [task])
-    left, resting = state.everyone_left(task)
+    left, resting = state.everyone_left(task, stretch=must_not_fail(task))  # as "ask everyone" will
     asked = db.session.scalar(
         select(func.count()).where(
             Message.kind == "ask", Message.task_id == task.id, Message.status != MessageStatus.CANCELLED

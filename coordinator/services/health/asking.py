@@ -121,8 +121,12 @@ class CircleState:
             last_ask=last_ask,
         )
 
-    def candidates(self, task: Task, *, limit_to: int | None) -> list[Membership]:
-        """Who may be asked about `task`, best first."""
+    def candidates(self, task: Task, *, limit_to: int | None, stretch: bool = False) -> list[Membership]:
+        """Who may be asked about `task`, best first.
+
+        `stretch`: a ride that must not fail (outreach.must_not_fail) on its wider rung may also go to someone who
+        already carries exactly their fair share: one over it for a ride to treatment beats nobody coming.
+        """
         eligible = [
             m
             for m in self.supporters
@@ -130,7 +134,7 @@ class CircleState:
             and (task.id, m.user_id) not in self.asked
             and (task.id, m.user_id) not in self.holders
             and self.budget.may_ask(m)  # within their asks this week, and not too soon after the last
-            and self.has_room(m.user_id)  # yes to all stays within the cap
+            and self.has_room(m.user_id, stretch=stretch)  # yes to all stays within the cap (or one over it)
             and m.user_id not in self.asked_now  # one ask per person per pass: one clear message, not three
             and suits(m, task)
         ]
@@ -140,11 +144,12 @@ class CircleState:
         )
         return eligible if limit_to is None else eligible[:limit_to]
 
-    def has_room(self, user_id: int) -> bool:
-        """Whether a yes to one more ask, and to every ask still out to them, keeps them within their fair share."""
-        return self.load.room_for(user_id, pending=self.pending[user_id])
+    def has_room(self, user_id: int, *, stretch: bool = False) -> bool:
+        """Whether a yes to one more ask, and to every ask still out to them, keeps them within their fair share
+        (`stretch`: within one over it)."""
+        return self.load.room_for(user_id, pending=self.pending[user_id] - (1 if stretch else 0))
 
-    def everyone_left(self, task: Task) -> tuple[list[Membership], list[Membership]]:
+    def everyone_left(self, task: Task, *, stretch: bool = False) -> tuple[list[Membership], list[Membership]]:
         """Who "ask everyone" would text now, and who it spares because they already carry their fair share.
 
         Everyone reachable who has not been asked, whatever kind of help they offered,
@@ -159,5 +164,5 @@ class CircleState:
             and (task.id, m.user_id) not in self.asked
             and (task.id, m.user_id) not in self.holders
         ]
-        room = [m for m in reachable if self.has_room(m.user_id)]
+        room = [m for m in reachable if self.has_room(m.user_id, stretch=stretch)]
         return room, [m for m in reachable if m not in room]

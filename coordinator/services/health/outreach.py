@@ -158,7 +158,8 @@ def _quiet_since(task: Task, state: CircleState, wait: timedelta, *, never: bool
 
 def wider_batch(task: Task, state: CircleState) -> list[Membership]:
     """Everyone else who suits it, likeliest first, but only as many as should bring a yes per open spot."""
-    return likely_enough(state=state, task=task, people=state.candidates(task, limit_to=None))
+    people = state.candidates(task, limit_to=None, stretch=must_not_fail(task))
+    return likely_enough(state=state, task=task, people=people)
 
 
 def ask(task: Task, people: list[Membership], state: CircleState, outcome: Outcome) -> None:
@@ -260,7 +261,7 @@ def backups(outcome: Outcome, *, circle_id: int | None) -> None:
 def ask_everyone(*, task: Task, actor: Membership) -> int:
     """A coordinator's one tap: ask everyone reachable not yet asked (not those who said never, nor the overloaded)."""
     state = CircleState.load_for(actor.circle, [task])
-    people, _ = state.everyone_left(task)
+    people, _ = state.everyone_left(task, stretch=must_not_fail(task))
     before = len(state.asked)
     ask(task, people, state, Outcome())
     alert_handled(task=task, actor=actor)
