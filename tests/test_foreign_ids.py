@@ -15,9 +15,9 @@ import re
 
 from sqlalchemy import select
 
+from coordinator.clock import now
 from coordinator.extensions import db
 from coordinator.models import Base, Claim, JoinRequest, NeedDraft
-from coordinator.clock import now
 from coordinator.models.invitations import InvitationStatus
 from coordinator.models.updates import Update, UpdateNote, UpdatePhoto
 from coordinator.services.care.claims import claim_make
