@@ -25,7 +25,7 @@ from coordinator.models.accounts import User
 from coordinator.models.activity import Event
 from coordinator.models.circles import SUPPORTER, Circle, Membership, MembershipStatus
 from coordinator.models.messages import Message
-from coordinator.models.needs import Need, Task
+from coordinator.models.needs import Need, Task, TaskStatus
 from coordinator.services.health.load import Load
 from coordinator.services.texting.ask_budget import ASKING_KINDS, NOT_GOING, WEEK
 from coordinator.services.texting.digests import bare_noun
@@ -111,7 +111,7 @@ def week_story(*, circle: Circle, load: Load) -> dict:
     for kind, subject, name, task_id, data, category, day, status, claimed, capacity, covered in rows:
         task = tasks.get(task_id)
         if task is None:
-            is_open = status == "open" and claimed < capacity and covered is None
+            is_open = status == TaskStatus.OPEN and claimed < capacity and covered is None
             task = tasks[task_id] = _Task(category, day, is_open)
         if kind == "ask.sent":
             task.asked.add(subject)
