@@ -216,7 +216,8 @@ def delete(*, membership: Membership, circle: Circle, update_id: int):
     consequences = ["Nobody will be able to read it any more."]
     if photos:
         consequences.append(f"Its {photos} photo{'s' if photos != 1 else ''} will be deleted too.")
-    consequences.append("Notes people wrote about it stay with the patient.")
+    keeper = "you" if membership.role == PATIENT else circle.patient_first_name
+    consequences.append(f"Notes people wrote about it stay with {keeper}.")
     return confirmation_page(
         Confirmation(
             title="Delete this update?",
