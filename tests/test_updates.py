@@ -360,3 +360,16 @@ def test_photo_files_no_update_names_are_swept_after_an_hour_and_kept_ones_stay(
     left = sorted(p.name for p in folder.glob("*.jpg"))
     kept = db.session.scalar(select(UpdatePhoto.token))
     assert left == [f"{kept}-full.jpg", f"{kept}-phone.jpg"] and lost.token not in "".join(left)
+
+
+def test_only_the_patient_is_offered_and_given_the_settings_for_updates(client, circle):
+    sign_in(client, circle.daniel)
+    assert "Settings for updates" not in client.get(f"/circles/{circle.id}/updates").get_data(as_text=True)
+    assert client.get(f"/circles/{circle.id}/updates/settings").status_code == 404
+    client.sign_out()
+    sign_in(client, circle.maria)
+    assert "Settings for updates" in client.get(f"/circles/{circle.id}/updates").get_data(as_text=True)
+    saved = client.post(f"/circles/{circle.id}/updates/settings", {"need_approval": "y"})
+    assert saved.status_code == 302
+    db.session.expire_all()
+    assert circle.updates_need_approval and not circle.notes_shared

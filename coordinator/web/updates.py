@@ -24,6 +24,7 @@ from coordinator.services.updates.posting import (
     update_edit,
     update_photos_forget,
     update_post,
+    update_settings_allowed,
     update_settings_change,
 )
 from coordinator.services.updates.reading import (
@@ -65,6 +66,7 @@ def index(*, membership: Membership, circle: Circle):
         membership=membership,
         result=result,
         waiting=pending_count(membership),
+        may_set=membership.manages and update_settings_allowed(membership),
         confirm=ConfirmForm(),
     )
 
@@ -276,6 +278,8 @@ def note_choice(*, membership: Membership, circle: Circle, note_id: int, choice:
 @bp.route(PREFIX + "/settings", methods=["GET", "POST"])
 @managing_view()
 def settings(*, membership: Membership, circle: Circle):
+    if not update_settings_allowed(membership):
+        abort(404)  # the patient's choices: a coordinator sets them only for a circle with no patient account
     form = UpdateSettingsForm(
         data={
             "need_approval": circle.updates_need_approval,

@@ -58,17 +58,7 @@ def _waits_for_patient(member: Membership, circle: Circle) -> bool:
     """A coordinator's update waits when the patient asked for that and has an account to approve it with."""
     if member.role == PATIENT or not circle.updates_need_approval:
         return False
-    return bool(
-        db.session.scalar(
-            select(
-                exists().where(
-                    Membership.circle_id == circle.id,
-                    Membership.role == PATIENT,
-                    Membership.status == MembershipStatus.ACTIVE,
-                )
-            )
-        )
-    )
+    return _has_patient(circle.id)
 
 
 def _photos_ready(uploads: list[Upload], *, already: int, problems: Problems) -> list[PreparedPhoto]:
@@ -273,21 +263,32 @@ def update_photos_forget(*, circle_id: int, tokens: list[str]) -> None:
         photos_delete(circle_id=circle_id, tokens=tokens)
 
 
-def update_settings_change(*, member: Membership, need_approval: bool, email_full: bool, notes_shared: bool) -> None:
-    """The patient's choices (a coordinator's only where the circle has no patient account)."""
-    circle = member.circle
-    if member.role != PATIENT:
-        has_patient = db.session.scalar(
+def update_settings_allowed(member: Membership) -> bool:
+    """The patient sets how updates and notes work; a coordinator only where the circle has no patient account."""
+    if member.role == PATIENT:
+        return True
+    return member.manages and not _has_patient(member.circle_id)
+
+
+def _has_patient(circle_id: int) -> bool:
+    return bool(
+        db.session.scalar(
             select(
                 exists().where(
-                    Membership.circle_id == circle.id,
+                    Membership.circle_id == circle_id,
                     Membership.role == PATIENT,
                     Membership.status == MembershipStatus.ACTIVE,
                 )
             )
         )
-        if has_patient or not member.manages:
-            raise NotFound("No such page.")
+    )
+
+
+def update_settings_change(*, member: Membership, need_approval: bool, email_full: bool, notes_shared: bool) -> None:
+    """The patient's choices (a coordinator's only where the circle has no patient account)."""
+    circle = member.circle
+    if not update_settings_allowed(member):
+        raise NotFound("No such page.")
     circle.updates_need_approval = need_approval
     circle.updates_email_full = email_full
     circle.notes_shared = notes_shared
