@@ -204,3 +204,46 @@ def test_every_reason_the_dispatcher_drops_a_text_has_words_for_the_coordinator(
     assert message_status(message, circle_zone="America/New_York", moment=NEXT_NOON_NEW_YORK)[2] == (
         "They'd been asked something else shortly before."
     )
+
+
+def test_a_long_log_comes_a_page_at_a_time_newest_first_and_older_pages_follow_on_without_gaps(client, circle):
+    from coordinator.services.texting.message_log import LOG_LENGTH
+
+    with time_machine.travel(NEXT_NOON_NEW_YORK, tick=True):
+        for number in range(LOG_LENGTH + 5):  # the same moment for many rows: the order must still hold across pages
+            notify(
+                user=circle.sam,
+                kind="welcome",
+                key=f"welcome-{number}",
+                circle_id=circle.id,
+                context={"circle_name": f"Circle number {number}", "first_name": "Maria"},
+            )
+        db.session.commit()
+        client.sign_in(circle.daniel.email, PASSWORD)
+        first = client.get(f"/circles/{circle.id}/messages").get_data(as_text=True)
+        older = re.search(r'href="([^"]*before=\d+)"[^>]*>Older messages', first)
+        assert older, "a long log offers its older messages"
+        second = client.get(unescape(older.group(1))).get_data(as_text=True)
+    assert len(first.encode()) < 30_000, "the first screen stays light on a phone"
+    numbers = [int(n) for n in re.findall(r"Circle number (\d+)", first + second)]
+    assert numbers == list(range(LOG_LENGTH + 4, -1, -1)), "every message once, newest first, none lost between pages"
+    assert "Older messages" not in second and "Back to the newest" in second
+
+
+def test_an_older_page_of_another_circle_shows_nothing_of_it(client, circle):
+    other = make_circle(coordinator=make_user(name="Olga Other"), name="Other circle")
+    for circle_id, name in ((circle.id, "Ours"), (other.id, "Theirs")):
+        notify(
+            user=circle.sam,
+            kind="welcome",
+            key=f"welcome-{name}",
+            circle_id=circle_id,
+            context={"circle_name": name, "first_name": "Maria"},
+        )
+    db.session.commit()
+    foreign = db.session.scalar(select(Message.id).where(Message.circle_id == other.id))
+    client.sign_in(circle.daniel.email, PASSWORD)
+    page = client.get(f"/circles/{circle.id}/messages?before={foreign}").get_data(as_text=True)
+    assert "Theirs" not in page and "Ours" not in page and "No older messages" in page
+    nonsense = client.get(f"/circles/{circle.id}/messages?before=abc")  # not a number: the newest page
+    assert nonsense.status_code == 200 and "Ours" in nonsense.get_data(as_text=True)

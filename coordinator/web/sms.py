@@ -10,7 +10,7 @@ number that keeps sending stays refused; the few texts that are kept go after RE
 
 from __future__ import annotations
 
-from flask import Blueprint, Response, abort, render_template
+from flask import Blueprint, Response, abort, render_template, request
 from twilio.twiml.messaging_response import MessagingResponse
 
 from coordinator.extensions import csrf
@@ -72,11 +72,15 @@ def status():
 @bp.get("/circles/<int:circle_id>/messages")
 @managing_view()
 def log(*, membership: Membership, circle: Circle):
+    before = request.args.get("before", type=int)  # an older page starts below this message
+    page = message_log(circle=circle, before=before)
     return render_template(
         "messages/index.html",
         circle=circle,
         membership=membership,
-        entries=message_log(circle=circle),
+        entries=page.entries,
+        older=page.older,
+        paged=before is not None,
         show_bodies=membership.role == COORDINATOR,
         mask=phone_mask,
     )

@@ -4,7 +4,8 @@ Every text and email the circle sent or will send is a row (services/texting/mes
 this names who each went to (an invitee by the name they were invited under, not
 "Invitee"), what kind of message it was ("Ask", "Reminder") and what became of it
 ("Sent", "Waiting for quiet hours to end", "Couldn't be delivered"), with the reason
-in plain words when one went wrong. Two queries, however long the log.
+in plain words when one went wrong. Two queries, however long the log: a page of
+LOG_LENGTH messages (about 25 KB on a phone), older ones a page at a time.
 """
 
 from __future__ import annotations
@@ -13,7 +14,7 @@ import re
 from dataclasses import dataclass
 
 from flask import current_app
-from sqlalchemy import select
+from sqlalchemy import and_, or_, select
 from sqlalchemy.orm import joinedload
 
 from coordinator.clock import local, now
@@ -25,7 +26,7 @@ from coordinator.services.texting.before_sending import QUIET_EXEMPT
 from coordinator.services.texting.dispatch import OPTED_OUT_CODES, UNREACHABLE_CODES
 from coordinator.services.texting.quiet_hours import window_for, zone_for
 
-LOG_LENGTH = 200
+LOG_LENGTH = 40
 
 KINDS = {
     "ask": "Ask",
@@ -94,24 +95,39 @@ class LogEntry:
     words: str = ""  # what it said, or that retention has removed that (services/texting/retention.py)
 
 
-def message_log(*, circle: Circle, limit: int = LOG_LENGTH) -> list[LogEntry]:
-    """The circle's latest messages, newest first, each in plain words."""
-    messages = list(
-        db.session.scalars(
-            select(Message)
-            .where(Message.circle_id == circle.id)
-            .options(joinedload(Message.user))
-            .order_by(Message.created_at.desc(), Message.id.desc())
-            .limit(limit)
-        )
+@dataclass(frozen=True)
+class LogPage:
+    entries: list[LogEntry]
+    older: int | None  # the message the next page starts below, None when this is the last page
+
+
+def message_log(*, circle: Circle, before: int | None = None, limit: int = LOG_LENGTH) -> LogPage:
+    """The circle's latest messages, newest first, `limit` at a time; `before` (a message id) starts below it."""
+    query = (
+        select(Message)
+        .where(Message.circle_id == circle.id)
+        .options(joinedload(Message.user))
+        .order_by(Message.created_at.desc(), Message.id.desc())
+        .limit(limit + 1)
     )
+    if before is not None:  # keyset: strictly older than that message (of this circle; any other id gives nothing)
+        boundary = (
+            select(Message.created_at).where(Message.id == before, Message.circle_id == circle.id).scalar_subquery()
+        )
+        query = query.where(
+            or_(Message.created_at < boundary, and_(Message.created_at == boundary, Message.id < before))
+        )
+    messages = list(db.session.scalars(query))
+    older = messages[limit - 1].id if len(messages) > limit else None
+    messages = messages[:limit]
     invited = _invitee_names(circle, [m for m in messages if m.user is None])
     moment = now()
     removed = f"(The words were removed after {current_app.config['RETAIN_MESSAGE_BODIES_DAYS']} days.)"
-    return [
+    entries = [
         _entry(m, circle=circle, invitee=invited.get(_invitation_id(m)), moment=moment, removed=removed)
         for m in messages
     ]
+    return LogPage(entries=entries, older=older)
 
 
 def _invitation_id(message: Message) -> int | None:
