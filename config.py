@@ -446,6 +446,7 @@ def engine_options(config) -> dict:
         options.setdefault("max_overflow", int(config["SQLALCHEMY_MAX_OVERFLOW"]))
         options.setdefault("pool_timeout", int(config["SQLALCHEMY_POOL_TIMEOUT"]))
         options.setdefault("pool_recycle", int(config["SQLALCHEMY_POOL_RECYCLE"]))
+        options["pool_pre_ping"] = False  # a connection idle over a second is pinged instead (coordinator/db_pool.py)
     return options
 
 

@@ -69,6 +69,7 @@ def register_proxies(app: Flask) -> None:
 
 def register_extensions(app: Flask) -> None:
     from coordinator import models  # noqa: F401  (registers every table)
+    from coordinator.db_pool import commit_read_only_requests, ping_when_idle
     from coordinator.extensions import csrf, db, limiter, login_manager, migrate
 
     db.init_app(app)
@@ -84,6 +85,10 @@ def register_extensions(app: Flask) -> None:
     with app.app_context():
         if db.engine.dialect.name == "sqlite":
             event.listen(db.engine, "connect", _sqlite_pragmas)
+        else:  # PostgreSQL
+            if not app.config["SQLALCHEMY_ENGINE_OPTIONS"].get("pool_pre_ping"):
+                ping_when_idle(db.engine)
+            commit_read_only_requests(app, db.engine, db.session)
 
     from coordinator.web.access import user_load
 

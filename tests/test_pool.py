@@ -41,7 +41,7 @@ def test_a_third_request_waits_pool_timeout_then_fails_when_two_connections_are_
     with app.app_context():
         engine = db.engine
         assert engine.pool.size() == 2 and engine.pool._max_overflow == 0 and engine.pool._recycle == 1800
-        assert engine.pool._pre_ping is True and engine.hide_parameters is True  # the options stay
+        assert engine.hide_parameters is True  # the options stay
         release = threading.Event()
         threads = _hold_connections(engine, 2, release)
         try:
@@ -87,3 +87,118 @@ def test_sqlite_keeps_its_own_pool(make_app, database):
         connections = [db.engine.connect() for _ in range(3)]  # more than POOL_SIZE + MAX_OVERFLOW: no limit here
         for connection in connections:
             connection.close()
+
+
+def _server_closes(url, connection_pid: int) -> None:
+    """The server ends one backend, as a restart or an idle timeout would (asked on a connection of its own)."""
+    engine = sa.create_engine(url, poolclass=sa.pool.NullPool)
+    with engine.connect() as other:
+        other.execute(sa.text("SELECT pg_terminate_backend(:pid)"), {"pid": connection_pid})
+        other.commit()
+    engine.dispose()
+
+
+def _pid(connection) -> int:
+    return connection.execute(sa.text("SELECT pg_backend_pid()")).scalar()
+
+
+def test_a_connection_the_server_closed_while_idle_is_replaced_before_a_request_meets_it(make_app, database):
+    if database.name != "postgresql":
+        pytest.skip("about PostgreSQL's pool; set TEST_DATABASE_URL to run this")
+    from coordinator.db_pool import PING_AFTER_IDLE_SECONDS
+
+    app = make_app(SQLALCHEMY_POOL_SIZE=1, SQLALCHEMY_MAX_OVERFLOW=1)
+    assert app.config["SQLALCHEMY_ENGINE_OPTIONS"]["pool_pre_ping"] is False  # no ping on every request
+    with app.app_context():
+        engine = db.engine  # the app's own, as a request borrows it
+        with engine.connect() as connection:
+            first = _pid(connection)
+        _server_closes(engine.url, first)
+        time.sleep(PING_AFTER_IDLE_SECONDS + 0.2)  # idle past the window (a busy machine only makes it longer)
+        with engine.connect() as connection:  # the ping finds it dead; the pool opens another
+            assert _pid(connection) != first
+
+
+def test_a_connection_used_a_moment_ago_is_not_pinged_and_a_dead_one_costs_one_request_only(make_app, database):
+    if database.name != "postgresql":
+        pytest.skip("about PostgreSQL's pool; set TEST_DATABASE_URL to run this")
+    from coordinator.db_pool import ping_when_idle
+
+    app = make_app()
+    with app.app_context():
+        engine = sa.create_engine(db.engine.url, pool_size=1, max_overflow=0, pool_pre_ping=False)
+        ping_when_idle(engine, after_seconds=3600)  # everything counts as used a moment ago: never pinged
+        with engine.connect() as connection:
+            first = _pid(connection)
+        with engine.connect() as connection:
+            assert _pid(connection) == first  # the same connection, borrowed again
+        _server_closes(engine.url, first)
+        with pytest.raises(sa.exc.OperationalError) as failed, engine.connect() as connection:
+            _pid(connection)  # not pinged, so this statement is what finds it dead
+        assert failed.value.connection_invalidated
+        with engine.connect() as connection:  # and the pool has let it go: the next one works
+            assert _pid(connection) != first
+        engine.dispose()
+
+
+def _read_only_app(make_app):
+    """The app with three test views: one that reads, one that writes and forgets to save, one that fails."""
+    from coordinator.models import Circle
+
+    app = make_app()
+
+    @app.get("/_test/read")
+    def read():
+        return {"circles": db.session.scalar(sa.select(sa.func.count(Circle.id)))}
+
+    @app.get("/_test/unsaved")
+    def unsaved():
+        db.session.execute(
+            sa.insert(Circle).values(name="Half written", patient_name="X", timezone="UTC", phone_region="US")
+        )
+        return {"saved": False}  # no commit: the request's end must throw it away
+
+    @app.get("/_test/dirty")
+    def dirty():
+        circle = db.session.scalar(sa.select(Circle).limit(1))
+        circle.name = "Changed but never saved"
+        return {"saved": False}
+
+    return app
+
+
+def test_a_request_that_only_read_ends_with_commit_and_keeps_its_prepared_statements(make_app, database):
+    if database.name != "postgresql":
+        pytest.skip("about PostgreSQL's prepared statements; set TEST_DATABASE_URL to run this")
+    app = _read_only_app(make_app)
+    ends: list[str] = []
+    with app.app_context():
+        engine = db.engine
+    sa.event.listen(engine, "commit", lambda connection: ends.append("commit"))
+    sa.event.listen(engine, "rollback", lambda connection: ends.append("rollback"))
+    client = app.test_client()
+    for _ in range(8):  # psycopg prepares a statement on its fifth use on a connection
+        assert client.get("/_test/read").status_code == 200
+    assert ends == ["commit"] * 8
+    with app.app_context():
+        with db.engine.connect() as connection:  # the pool's one idle connection: the one the requests used
+            prepared = connection.execute(sa.text("SELECT statement FROM pg_prepared_statements")).scalars().all()
+    assert any("count(circles.id)" in statement for statement in prepared), prepared
+    client.get("/_test/unsaved")
+    assert ends[-1] == "rollback"  # a request that wrote and did not save is rolled back as before
+
+
+def test_a_request_that_wrote_without_saving_still_rolls_back_nothing_half_written(make_app, database):
+    from coordinator.models import Circle
+
+    app = _read_only_app(make_app)
+    client = app.test_client()
+    with app.app_context():
+        db.session.add(Circle(name="Kept", patient_name="Y", timezone="UTC", phone_region="US"))
+        db.session.commit()
+        db.session.remove()
+    assert client.get("/_test/unsaved").status_code == 200
+    assert client.get("/_test/dirty").status_code == 200
+    with app.app_context():
+        names = db.session.scalars(sa.select(Circle.name)).all()
+    assert names == ["Kept"], names
