@@ -14,8 +14,8 @@ from collections import Counter
 
 from bench.sim_settings import (
     ARCHIVE_AFTER,
+    DIGEST_ENOUGH_YES,
     DRIFT_RECENT,
-    ENOUGH_YES,
     LOAD_BACK,
     OFFER_MAX,
     REENGAGE_EVERY,
@@ -48,7 +48,8 @@ class WeeklyRounds:
     def digests(self) -> None:
         load = self.load()
         soon = [t for t in self.c.tasks if t.open and self.now + 12 < t.start < self.now + 8 * DAY]
-        people = [p for p in self.c.people if self.may_ask(p) and self.has_room(p.id, load, pending=False)]
+        # Room for one more counting the asks still out to them, as services/texting/digests.py does since issue 18.
+        people = [p for p in self.c.people if self.may_ask(p) and self.has_room(p.id, load)]
         if self.rules.enough:  # enough: only as many digests as the week's open spots need, likeliest first
             people.sort(key=lambda p: -max((self.estimate(p, t) for t in soon if p.suits(t.kind)), default=0))
         expected = 0.0
@@ -58,7 +59,7 @@ class WeeklyRounds:
             ]
             if not picks:
                 continue
-            if self.rules.enough and expected >= ENOUGH_YES * len(soon):
+            if self.rules.enough and expected >= DIGEST_ENOUGH_YES * len(soon):
                 break
             expected += max(self.estimate(person, t) for t in picks)
             self.texted(person, "digest")

@@ -24,6 +24,7 @@ OFFER_MAX, OFFER_WITHIN = 3, 10 * DAY  # offers: at most three tasks in one text
 HARD_POOL = 8  # early: fewer people than this suit a task
 PRIOR_YES = 0.3  # what the service assumes of someone it knows nothing about (the study's acceptance)
 ENOUGH_YES = 1.5  # enough: expected yeses the wider rung aims for per open slot
+DIGEST_ENOUGH_YES = 1.0  # enough: and the Sunday digests (1.5 covered 0.2 points more for 0.28 more asks per fill)
 REPLY_DELAYS = ((0, 0.55), (3, 0.25), (9, 0.12), (24, 0.08))  # hours until a yes arrives, and how often
 SINGLE_WAIT = 12  # single: hours to wait for the one person asked before asking the next
 STEPS = (8, 11, 14, 17, 20)  # the scheduler's passes while texts may go (quiet hours 21:00-08:00)

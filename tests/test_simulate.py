@@ -280,3 +280,27 @@ def test_rides_lets_a_bare_treatment_day_ride_ask_people_at_their_fair_share_and
         assert (busy in run.candidates(ride, load)) is expected  # at the wider rung, only with rides
         run.now = meal.start - 2 * DAY
         assert busy not in run.candidates(meal, run.load())  # a meal never bends the cap
+
+
+def test_the_model_aims_its_digests_and_wider_rung_at_the_services_own_figures():
+    from bench import sim_settings
+    from coordinator.services.health import nudges
+    from coordinator.services.texting import digests
+
+    assert sim_settings.DIGEST_ENOUGH_YES == digests.DIGEST_ENOUGH_YES == 1.0
+    assert sim_settings.ENOUGH_YES == nudges.ENOUGH_YES
+
+
+def test_enough_keeps_ask_everyone_to_people_who_offer_that_kind_of_help():
+    from bench.sim_service import Rules, Run
+    from bench.sim_world import make_circle
+
+    circle = make_circle(size=20, base_mean=0.32, scenario="normal", weeks=4, seed=1)
+    task = circle.tasks[0]
+    found = {}
+    for rules in ("enough", "none"):
+        run = Run(circle, "service", Rules.named(rules), 1)
+        run.now = max(task.start - 48, 0)  # two days before: the coordinator's alert has come
+        found[rules] = run.candidates(task, run.load(), everyone=True)
+    assert found["enough"] and all(p.suits(task.kind) for p in found["enough"])
+    assert any(not p.suits(task.kind) for p in found["none"])  # the service before issue 18 asked them too

@@ -2,7 +2,8 @@
 
 An alert links here. The coordinator sees how many people were texted about the
 task (alone, or offered with another: services/health/offers.py), how many
-"ask everyone" would still reach, who is spared for carrying their fair share,
+"ask everyone" would still reach, who is spared for carrying their fair share or
+for offering other kinds of help,
 and the one person most likely to say yes, worth a call (nudges.py).
 """
 
@@ -29,6 +30,7 @@ class AskPicture:
     asked: int  # people texted about it so far (on its own, or offered with another task)
     left: int  # people "ask everyone" would text now
     resting: int  # people who could be asked but already carry their fair share
+    other_help: int  # people who could be asked but offered other kinds of help
     nudge: Nudge | None = None  # the one person most likely to say yes, worth a call (nudges.py)
 
     @property
@@ -39,7 +41,7 @@ class AskPicture:
 
 def ask_picture(*, task: Task, circle: Circle) -> AskPicture:
     state = CircleState.load_for(circle, [task])
-    left, resting = state.everyone_left(task, stretch=must_not_fail(task))  # as "ask everyone" will
+    everyone = state.everyone_left(task, stretch=must_not_fail(task))  # as "ask everyone" will
     asked = db.session.scalar(
         select(func.count()).where(
             Message.kind == "ask", Message.task_id == task.id, Message.status != MessageStatus.CANCELLED
@@ -52,4 +54,10 @@ def ask_picture(*, task: Task, circle: Circle) -> AskPicture:
             Event.object_id == task.id,
         )
     )
-    return AskPicture(asked=asked, left=len(left), resting=len(resting), nudge=nudge_pick(state=state, task=task))
+    return AskPicture(
+        asked=asked,
+        left=len(everyone.left),
+        resting=len(everyone.resting),
+        other_help=everyone.other_help,
+        nudge=nudge_pick(state=state, task=task),
+    )

@@ -259,9 +259,10 @@ def backups(outcome: Outcome, *, circle_id: int | None) -> None:
 
 
 def ask_everyone(*, task: Task, actor: Membership) -> int:
-    """A coordinator's one tap: ask everyone reachable not yet asked (not those who said never, nor the overloaded)."""
+    """A coordinator's one tap: ask everyone reachable not yet asked who offers this kind of help (not those who
+    said never, nor the overloaded: asking.everyone_left)."""
     state = CircleState.load_for(actor.circle, [task])
-    people, _ = state.everyone_left(task, stretch=must_not_fail(task))
+    people = state.everyone_left(task, stretch=must_not_fail(task)).left
     before = len(state.asked)
     ask(task, people, state, Outcome())
     alert_handled(task=task, actor=actor)
