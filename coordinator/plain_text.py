@@ -22,6 +22,8 @@ REMOVED_CATEGORIES = {"Cc", "Cf", "Cs"}
 
 def text_clean(text: str, *, multiline: bool = True) -> str:
     """`text` without control, format or unpaired surrogate characters, NFC, trimmed (see the module)."""
+    if text.isascii() and text.isprintable():  # most values (cookies, ids, English words): nothing to remove
+        return text.strip()
     text = LINE_BREAKS.sub("\n", text).replace("\t", " ")
     if not multiline:
         text = text.replace("\n", " ")
@@ -32,4 +34,6 @@ def text_clean(text: str, *, multiline: bool = True) -> str:
 def text_storable(text: str) -> str:
     """`text` without what a database cannot store or should never hold (NUL and other C0/C1 controls,
     lone surrogates), and nothing else touched: for values such as passwords whose every character counts."""
+    if text.isascii() and text.isprintable():
+        return text
     return "".join(ch for ch in text if ch in "\t\n\r" or unicodedata.category(ch) not in {"Cc", "Cs"})

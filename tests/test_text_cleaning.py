@@ -20,7 +20,7 @@ from sqlalchemy import select
 from coordinator.extensions import db
 from coordinator.models import InboundMessage, Message, Need
 from coordinator.models.accounts import UserSession
-from coordinator.plain_text import text_clean
+from coordinator.plain_text import LINE_BREAKS, REMOVED_CATEGORIES, text_clean, text_storable
 from coordinator.services.texting.messages import message_queue
 from tests.factories import PASSWORD, add_member, make_circle, make_user
 from tests.sms import SMS_SETTINGS, signed_post, text_in
@@ -45,6 +45,17 @@ def test_the_cleaner_leaves_no_control_or_direction_character_and_cleaning_twice
     assert _unclean(text_clean(text, multiline=False), newlines=False) == []
     assert unicodedata.is_normalized("NFC", once) and once == once.strip()
     assert text_clean(once) == once
+
+
+@given(st.text(alphabet=st.characters(codec="ascii")), st.booleans())
+def test_the_plain_ascii_shortcut_cleans_exactly_as_the_full_rule_does(text, multiline):
+    """Most values skip the per-character walk; what they come out as must not change."""
+    full = LINE_BREAKS.sub("\n", text).replace("\t", " ")
+    if not multiline:
+        full = full.replace("\n", " ")
+    full = "".join(ch for ch in full if ch == "\n" or unicodedata.category(ch) not in REMOVED_CATEGORIES)
+    assert text_clean(text, multiline=multiline) == unicodedata.normalize("NFC", full).strip()
+    assert text_storable(text) == "".join(ch for ch in text if ch in "\t\n\r" or unicodedata.category(ch) != "Cc")
 
 
 def test_the_cleaner_keeps_what_people_mean():
