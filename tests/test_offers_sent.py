@@ -108,7 +108,20 @@ def test_an_offer_still_goes_when_its_ride_is_taken_while_its_meal_is_open(app):
     stats = overnight_claims(circle, ride)
     [text] = texts_to(ana)
     assert text.status == "sent" and stats.sent == 2  # Ana's offer (the meal and errand are open) and Ben's ask
-    assert text.body.startswith(f"For Maria: Fri 9am ride (TAKE {ride.code}); Sat 5pm meal")  # its days still true
+    assert text.body == (  # the ride taken overnight is no longer offered; the days are still true
+        f"For Maria: Sat 5pm meal (TAKE {meal.code}); Sun 11am errand (TAKE {errand.code}). "
+        "Can you do one? Reply TAKE and its number. No need to reply if not."
+    )
+
+
+def test_an_offer_names_only_the_tasks_still_open_when_it_goes(app):
+    circle, ana, ben, ride, meal, errand = setup()
+    overnight_claims(circle, meal)
+    [text] = texts_to(ana)
+    assert text.status == "sent"
+    assert f"TAKE {ride.code}" in text.body and f"TAKE {errand.code}" in text.body
+    assert f"TAKE {meal.code}" not in text.body and "meal" not in text.body
+    assert text.body.startswith("For Maria: Fri 9am ride")
 
 
 def test_an_offer_whose_tasks_are_all_taken_is_not_sent(app):

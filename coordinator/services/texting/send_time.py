@@ -6,6 +6,9 @@ check-in that arrives after the task began is noise. The dispatcher calls
 `stale_reason` (through before_sending.py) and `words_refresh` on every row
 right before sending: the relative phrase is written again for the moment of
 sending, in the recipient's zone, and a text whose moment has passed is dropped.
+An offer of several tasks (services/health/offers.py) names only those somebody
+could still take when it goes (`offer_trim`): "TAKE 150" for a task taken an hour
+ago would only earn "someone already has it".
 
 Any-time tasks ("any time by Sunday": `Task.anytime`, `starts_at` the end of
 the last day) are worded as such and never asked about on their last afternoon.
@@ -13,6 +16,7 @@ the last day) are worded as such and never asked about on their last afternoon.
 
 from __future__ import annotations
 
+import re
 from datetime import date, datetime, time, timedelta
 
 from sqlalchemy import select
@@ -22,7 +26,7 @@ from coordinator.extensions import db
 from coordinator.models.accounts import User
 from coordinator.models.circles import Circle
 from coordinator.models.messages import Message, MessageStatus
-from coordinator.models.needs import Task
+from coordinator.models.needs import Task, TaskStatus
 from coordinator.plain_text import text_clean
 from coordinator.services.texting.quiet_hours import zone_for
 from coordinator.sms.segments import gsm_plain, segments
@@ -31,6 +35,7 @@ ASKING_KINDS = {"ask", "checkin", "reengage"}  # they ask something of someone a
 TIMED_KINDS = {"reminder"} | ASKING_KINDS  # worthless once the task has begun
 LAST_CALL = time(12, 0)  # an any-time task is not asked about after noon of its last day
 DIGEST_LIFE = timedelta(days=1)
+TAKE_CODE = re.compile(r"\(TAKE (\d+)\)")  # how an offer's line names its task (services/texting/digests.digest_line)
 
 
 def last_day(task: Task) -> date:
@@ -92,6 +97,7 @@ def words_refresh(message: Message) -> bool:
     """Write the row's "when" words again for now; True if its body changed (the caller commits)."""
     if not message.task_id or not message.body:
         return False
+    trimmed = offer_trim(message)
     task = db.session.get(Task, message.task_id)
     if task is None:
         return False
@@ -101,10 +107,46 @@ def words_refresh(message: Message) -> bool:
         body = _rewrite(message.body, task, when_words(task, moment, zone, short=True))
     body = text_clean(gsm_plain(body) if message.channel == "sms" else body)
     if body == message.body:
-        return False
+        return trimmed
     message.body = body
     if message.subject:
         message.subject = text_clean(_rewrite(message.subject, task, when_words(task, moment, zone)), multiline=False)
+    return True
+
+
+def offer_trim(message: Message) -> bool:
+    """Take out of an offer ("For Maria: Tue 9am ride (TAKE 142); Thu 5pm meal (TAKE 150). Can you do one? ...") the
+    lines of tasks nobody can take any more (taken, cancelled, begun); True if the body changed.
+
+    before_sending.cancel_reason has already decided the text still goes, so at least one line stays.
+    """
+    if message.kind != "ask" or not message.body:
+        return False
+    body = message.body
+    codes = TAKE_CODE.findall(body)
+    if len(codes) < 2 or ": " not in body:
+        return False
+    start, end = body.index(": ") + 2, [m.end() for m in TAKE_CODE.finditer(body)][-1]
+    lines = body[start:end].split("; ")
+    if [c for line in lines for c in TAKE_CODE.findall(line)] != codes or any(
+        len(TAKE_CODE.findall(line)) != 1 for line in lines
+    ):
+        return False  # not the shape an offer is written in: leave it as it is
+    takeable = set(
+        db.session.scalars(
+            select(Task.id).where(
+                Task.id.in_([int(c) for c in codes]),
+                Task.circle_id == message.circle_id,
+                Task.status == TaskStatus.OPEN,
+                Task.claimed < Task.capacity,
+                Task.starts_at > now(),
+            )
+        )
+    )
+    kept = [line for line in lines if int(TAKE_CODE.findall(line)[0]) in takeable]
+    if not kept or len(kept) == len(lines):
+        return False
+    message.body = body[:start] + "; ".join(kept) + body[end:]
     return True
 
 
