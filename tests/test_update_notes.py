@@ -3,7 +3,9 @@ notes at most once a day; notes and hearts count as taking part, and re-engageme
 
 from __future__ import annotations
 
+import re
 from datetime import UTC, datetime, timedelta
+from html import unescape
 
 import pytest
 import time_machine
@@ -173,3 +175,28 @@ def test_deleting_an_update_keeps_the_notes_written_about_it(client, circle):
     [note] = notes()
     assert note.body == "so glad" and note.update_id is None
     assert "so glad" in client.get(f"/circles/{circle.id}/notes").get_data(as_text=True)
+
+
+def test_many_notes_come_a_page_at_a_time_newest_first_none_lost_between_pages(client, circle):
+    from coordinator.models.updates import NoteVia
+    from coordinator.services.updates.notes import NOTES_PAGE
+
+    with time_machine.travel(datetime(2026, 6, 2, 16, tzinfo=UTC), tick=False):  # one moment for every note
+        for number in range(NOTES_PAGE + 3):
+            db.session.add(
+                UpdateNote(
+                    circle_id=circle.id,
+                    author_id=circle.ana.id,
+                    via=NoteVia.WEB,
+                    body=f"Note number {number}. " + "With love from all of us. " * 15,
+                )
+            )
+        db.session.commit()
+    sign_in(client, circle.maria)
+    first = client.get(f"/circles/{circle.id}/notes").get_data(as_text=True)
+    older = re.search(r'href="([^"]*before=\d+)"[^>]*>Older notes', first)
+    assert older and len(first.encode()) < 30_000
+    second = client.get(unescape(older.group(1))).get_data(as_text=True)
+    shown = [int(n) for n in re.findall(r"Note number (\d+)\.", first + second)]
+    assert shown == list(range(NOTES_PAGE + 2, -1, -1))
+    assert "Older notes" not in second and "Back to the newest" in second

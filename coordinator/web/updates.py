@@ -251,11 +251,15 @@ def photo(*, membership: Membership, circle: Circle, update_id: int, photo_id: i
 @bp.get("/circles/<int:circle_id>/notes")
 @managing_view()
 def notes(*, membership: Membership, circle: Circle):
+    before = request.args.get("before", type=int)  # an older page starts below this note
+    page = notes_page(membership, before=before)
     return render_template(
         "updates/notes.html",
         circle=circle,
         membership=membership,
-        notes=notes_page(membership),
+        notes=page.notes,
+        older=page.older,
+        paged=before is not None,
         confirm=ConfirmForm(),
     )
 

@@ -9,10 +9,11 @@ new notes at most once a day (`notes_summaries_send`), never once per note.
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import timedelta
 
 from flask import render_template
-from sqlalchemy import exists, func, select
+from sqlalchemy import and_, exists, func, or_, select
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import contains_eager
@@ -258,8 +259,18 @@ def _summary(member: Membership, moment) -> int:
     )
 
 
-def notes_page(member: Membership, *, limit: int = 100) -> list[UpdateNote]:
-    """Notes for the patient and coordinators (the patient also sees hidden ones), newest first: one query."""
+NOTES_PAGE = 20  # a page of notes: 500 characters at most each, so about 20 KB at worst on a phone
+
+
+@dataclass(frozen=True)
+class NotesPage:
+    notes: list[UpdateNote]
+    older: int | None  # the note the next page starts below, None on the last page
+
+
+def notes_page(member: Membership, *, before: int | None = None, limit: int = NOTES_PAGE) -> NotesPage:
+    """Notes for the patient and coordinators (the patient also sees hidden ones), newest first, `limit` at a time
+    (older pages below the note `before`, of this circle only): one query."""
     if not member.manages:
         raise NotFound("No such page.")
     query = (
@@ -268,8 +279,21 @@ def notes_page(member: Membership, *, limit: int = 100) -> list[UpdateNote]:
         .options(contains_eager(UpdateNote.author))
         .where(UpdateNote.circle_id == member.circle_id)
         .order_by(UpdateNote.created_at.desc(), UpdateNote.id.desc())
-        .limit(limit)
+        .limit(limit + 1)
     )
     if member.role != PATIENT:
         query = query.where(UpdateNote.hidden_at.is_(None))
-    return list(db.session.scalars(query))
+    if before is not None:
+        boundary = (
+            select(UpdateNote.created_at)
+            .where(UpdateNote.id == before, UpdateNote.circle_id == member.circle_id)
+            .scalar_subquery()
+        )
+        query = query.where(
+            or_(
+                UpdateNote.created_at < boundary,
+                and_(UpdateNote.created_at == boundary, UpdateNote.id < before),
+            )
+        )
+    notes = list(db.session.scalars(query))
+    return NotesPage(notes=notes[:limit], older=notes[limit - 1].id if len(notes) > limit else None)
