@@ -31,10 +31,8 @@ The new rules (Rules), each off by default so a run with none is the service tod
 - enough: the wider rung asks only as many people as should bring a yes (by the
   same estimate), the next batch a day later, instead of everyone at once; and
   nobody drifting is re-engaged while the circle has hands to spare (no task in
-  the next two weeks has reached the wider rung); Sunday digests aim at one expected
-  yes per open spot (DIGEST_ENOUGH_YES); and "ask everyone" texts only those who
-  offered this kind of help or named none (a text about help they said they don't
-  give was a yes one time in fifty);
+  the next two weeks has reached the wider rung); and Sunday digests aim at one
+  expected yes per open spot (DIGEST_ENOUGH_YES);
 - single: the best one, not three, then the next one twelve hours later (a yes
   usually comes within hours; REPLY_DELAYS), so fewer asks are spent on a task
   somebody has just taken;
@@ -280,8 +278,7 @@ class Run(WeeklyRounds):
             and p.id not in task.holders
             and self.may_ask(p)
             and (self.has_room(p.id, load) or self.past_cap_for(task))
-            and (everyone or p.id not in self.asked_now)
-            and (p.suits(task.kind) or (everyone and not self.rules.enough))
+            and (everyone or (p.id not in self.asked_now and p.suits(task.kind)))
         ]
         return self.ranked(people, task, load[0])
 

@@ -109,7 +109,7 @@ def test_acting_on_the_alert_stops_the_backup(app, circle_setup):
         browser = WebClient(app.test_client())
         browser.sign_in(daniel.email, PASSWORD)
         page = browser.get(f"/circles/{circle.id}/tasks/{task.id}/help")
-        assert "Ask everyone who offers this help" in page.get_data(as_text=True)
+        assert "Ask everyone in the circle" in page.get_data(as_text=True)
         browser.post(
             f"/circles/{circle.id}/tasks/{task.id}/help/covered", form_url=f"/circles/{circle.id}/tasks/{task.id}/help"
         )
@@ -127,8 +127,8 @@ def test_ask_everyone_reaches_people_not_yet_asked(app, circle_setup):
         browser.post(
             f"/circles/{circle.id}/tasks/{task.id}/help/everyone", form_url=f"/circles/{circle.id}/tasks/{task.id}/help"
         )
-    # all but Eli, who asked never to be asked, and Cat, who offered meals, not rides
-    assert sorted(asked()) == ["Ana", "Ben", "Dev", "Fay", "Gus"]
+    # all but Eli, who asked never to be asked (Cat, who ticked meals, too: a coordinator's last resort is everyone)
+    assert sorted(asked()) == ["Ana", "Ben", "Cat", "Dev", "Fay", "Gus"]
 
 
 def test_ask_everyone_never_texts_an_inner_circle_need_to_the_rest_of_the_circle(app, circle_setup):
@@ -167,17 +167,15 @@ def test_ask_everyone_still_spares_whoever_carries_too_much(app, circle_setup):
         browser.sign_in(daniel.email, PASSWORD)
         page = " ".join(browser.get(f"/circles/{circle.id}/tasks/{task.id}/help").get_data(as_text=True).split())
         assert "Nobody has been asked by text yet." in page
-        # all but Eli (never), Gus (past his share) and Cat (meals, not rides)
-        assert "Ask everyone who offers this help (4 more)" in page
+        assert "Ask everyone in the circle (5 more)" in page  # all but Eli (never) and Gus (past his share)
         assert "1 person is left out because they already carry more than a fair share" in page
-        assert "1 person offered other kinds of help, so we don't text them about this one." in page
         browser.post(
             f"/circles/{circle.id}/tasks/{task.id}/help/everyone", form_url=f"/circles/{circle.id}/tasks/{task.id}/help"
         )
         page = " ".join(browser.get(f"/circles/{circle.id}/tasks/{task.id}/help").get_data(as_text=True).split())
     assert "Gus" not in asked() and "Ana" in asked()  # four tasks against a cap of two: not asked even now
-    assert "4 people have been asked by text, and there is nobody else to ask." in page
-    assert "Ask everyone" not in page and "Cat" not in asked()
+    assert "5 people have been asked by text, and there is nobody else to ask." in page
+    assert "Ask everyone in the circle" not in page
 
 
 def test_a_taken_task_stops_climbing_and_pending_asks_are_dropped(circle_setup):

@@ -289,18 +289,3 @@ def test_the_model_aims_its_digests_and_wider_rung_at_the_services_own_figures()
 
     assert sim_settings.DIGEST_ENOUGH_YES == digests.DIGEST_ENOUGH_YES == 1.0
     assert sim_settings.ENOUGH_YES == nudges.ENOUGH_YES
-
-
-def test_enough_keeps_ask_everyone_to_people_who_offer_that_kind_of_help():
-    from bench.sim_service import Rules, Run
-    from bench.sim_world import make_circle
-
-    circle = make_circle(size=20, base_mean=0.32, scenario="normal", weeks=4, seed=1)
-    task = circle.tasks[0]
-    found = {}
-    for rules in ("enough", "none"):
-        run = Run(circle, "service", Rules.named(rules), 1)
-        run.now = max(task.start - 48, 0)  # two days before: the coordinator's alert has come
-        found[rules] = run.candidates(task, run.load(), everyone=True)
-    assert found["enough"] and all(p.suits(task.kind) for p in found["enough"])
-    assert any(not p.suits(task.kind) for p in found["none"])  # the service before issue 18 asked them too

@@ -2,8 +2,7 @@
 
 An alert links here. The coordinator sees how many people were texted about the
 task (alone, or offered with another: services/health/offers.py), how many
-"ask everyone" would still reach, who is spared for carrying their fair share or
-for offering other kinds of help,
+"ask everyone" would still reach, who is spared for carrying their fair share,
 and the one person most likely to say yes, worth a call (nudges.py).
 """
 
@@ -30,7 +29,6 @@ class AskPicture:
     asked: int  # people texted about it so far (on its own, or offered with another task)
     left: int  # people "ask everyone" would text now
     resting: int  # people who could be asked but already carry their fair share
-    other_help: int  # people who could be asked but offered other kinds of help
     nudge: Nudge | None = None  # the one person most likely to say yes, worth a call (nudges.py)
 
     @property
@@ -58,6 +56,5 @@ def ask_picture(*, task: Task, circle: Circle) -> AskPicture:
         asked=asked,
         left=len(everyone.left),
         resting=len(everyone.resting),
-        other_help=everyone.other_help,
         nudge=nudge_pick(state=state, task=task),
     )

@@ -23,7 +23,7 @@ from coordinator.models.circles import COORDINATOR, SUPPORTER, Circle, Membershi
 from coordinator.models.claims import Claim, ClaimStatus
 from coordinator.models.messages import Message, MessageStatus
 from coordinator.models.needs import Task
-from coordinator.services.care.matching import may_see, offers, suits
+from coordinator.services.care.matching import may_see, suits
 from coordinator.services.health.load import Load, answered_before, circle_load
 from coordinator.services.health.settings import HealthSettings, health_settings
 from coordinator.services.texting.ask_budget import CircleBudget
@@ -47,7 +47,6 @@ class Outcome:
 class EveryoneLeft:
     left: list[Membership]  # whom "ask everyone" texts
     resting: list[Membership]  # spared: they already carry their fair share
-    other_help: int  # spared: they offered other kinds of help
 
 
 @dataclass
@@ -157,14 +156,13 @@ class CircleState:
         return self.load.room_for(user_id, pending=self.pending[user_id] - (1 if stretch else 0))
 
     def everyone_left(self, task: Task, *, stretch: bool = False) -> EveryoneLeft:
-        """Who "ask everyone" would text now, and whom it spares: those carrying their fair share, and those
-        who offered other kinds of help.
+        """Who "ask everyone" would text now, and whom it spares because they already carry their fair share.
 
-        Everyone reachable who has not been asked and who may see the task (an inner-circle need never goes
-        to the rest), within their asks this week and the spacing (a coordinator's tap draws from the same
-        budget as the ladder: the dispatcher would refuse the text anyway), and who offers this kind of help
-        or named none: a text about help someone said they don't give was a yes one time in fifty in the
-        simulation (bench/README.md), and one more text they didn't want.
+        Everyone reachable who has not been asked, whatever kind of help they offered (a coordinator's last
+        resort means everyone: in the real walk, keeping it to those who ticked that kind left 3 points more
+        slots bare for 3% fewer texts, bench/README.md), but only those who may see the task: an inner-circle
+        need never goes to the rest of the circle. Within their asks this week and the spacing (a coordinator's
+        tap draws from the same budget as the ladder: the dispatcher would refuse the text anyway).
         """
         reachable = [
             m
@@ -175,8 +173,5 @@ class CircleState:
             and (task.id, m.user_id) not in self.asked
             and (task.id, m.user_id) not in self.holders
         ]
-        willing = [m for m in reachable if offers(m, task.need.category)]
-        room = [m for m in willing if self.has_room(m.user_id, stretch=stretch)]
-        return EveryoneLeft(
-            left=room, resting=[m for m in willing if m not in room], other_help=len(reachable) - len(willing)
-        )
+        room = [m for m in reachable if self.has_room(m.user_id, stretch=stretch)]
+        return EveryoneLeft(left=room, resting=[m for m in reachable if m not in room])

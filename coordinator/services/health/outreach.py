@@ -259,8 +259,8 @@ def backups(outcome: Outcome, *, circle_id: int | None) -> None:
 
 
 def ask_everyone(*, task: Task, actor: Membership) -> int:
-    """A coordinator's one tap: ask everyone reachable not yet asked who offers this kind of help (not those who
-    said never, nor the overloaded: asking.everyone_left)."""
+    """A coordinator's one tap: ask everyone reachable not yet asked who may see the task (not those who said
+    never, nor the overloaded: asking.everyone_left)."""
     state = CircleState.load_for(actor.circle, [task])
     people = state.everyone_left(task, stretch=must_not_fail(task)).left
     before = len(state.asked)
