@@ -31,8 +31,10 @@ The new rules (Rules), each off by default so a run with none is the service tod
 - enough: the wider rung asks only as many people as should bring a yes (by the
   same estimate), the next batch a day later, instead of everyone at once; and
   nobody drifting is re-engaged while the circle has hands to spare (no task in
-  the next two weeks has reached the wider rung); and Sunday digests aim at one
-  expected yes per open spot (DIGEST_ENOUGH_YES);
+  the next two weeks has reached the wider rung); Sunday digests aim at one
+  expected yes per open spot (DIGEST_ENOUGH_YES); and "ask everyone" asks those who
+  offer that kind of help first, those who ticked other kinds only once none of the
+  first can be asked (services/health/asking.everyone_left);
 - single: the best one, not three, then the next one twelve hours later (a yes
   usually comes within hours; REPLY_DELAYS), so fewer asks are spent on a task
   somebody has just taken;
@@ -280,6 +282,8 @@ class Run(WeeklyRounds):
             and (self.has_room(p.id, load) or self.past_cap_for(task))
             and (everyone or (p.id not in self.asked_now and p.suits(task.kind)))
         ]
+        if everyone and self.rules.enough and any(p.suits(task.kind) for p in people):
+            people = [p for p in people if p.suits(task.kind)]  # those who ticked other kinds in a later wave
         return self.ranked(people, task, load[0])
 
     def past_cap_for(self, task: Task) -> bool:

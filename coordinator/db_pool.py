@@ -80,4 +80,10 @@ def commit_read_only_requests(app: Flask, engine: Engine, session: scoped_sessio
             return
         connection = transaction.connection(None) if transaction.is_active else None
         if connection is not None and connection.info.get(_ONLY_READ) is True:
-            current.commit()
+            # As the rollback it replaces: the objects keep what they hold (the session is closed next, and
+            # anything still holding one, such as a test's app context, must not find it expired and detached).
+            current.expire_on_commit = False
+            try:
+                current.commit()
+            finally:
+                current.expire_on_commit = True

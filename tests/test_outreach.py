@@ -109,7 +109,7 @@ def test_acting_on_the_alert_stops_the_backup(app, circle_setup):
         browser = WebClient(app.test_client())
         browser.sign_in(daniel.email, PASSWORD)
         page = browser.get(f"/circles/{circle.id}/tasks/{task.id}/help")
-        assert "Ask everyone in the circle" in page.get_data(as_text=True)
+        assert "Ask everyone who offers this help" in page.get_data(as_text=True)
         browser.post(
             f"/circles/{circle.id}/tasks/{task.id}/help/covered", form_url=f"/circles/{circle.id}/tasks/{task.id}/help"
         )
@@ -118,16 +118,21 @@ def test_acting_on_the_alert_stops_the_backup(app, circle_setup):
     assert db.session.get(Task, task.id).covered_elsewhere_at is not None
 
 
-def test_ask_everyone_reaches_people_not_yet_asked(app, circle_setup):
+def test_ask_everyone_reaches_people_not_yet_asked_those_who_ticked_other_help_last(app, circle_setup):
     circle, daniel, aisha, people, task = circle_setup
     run_at(datetime(2026, 6, 4, 14, tzinfo=UTC))
+    help_page = f"/circles/{circle.id}/tasks/{task.id}/help"
     with time_machine.travel(datetime(2026, 6, 5, 15, tzinfo=UTC), tick=True):
         browser = WebClient(app.test_client())
         browser.sign_in(daniel.email, PASSWORD)
-        browser.post(
-            f"/circles/{circle.id}/tasks/{task.id}/help/everyone", form_url=f"/circles/{circle.id}/tasks/{task.id}/help"
-        )
-    # all but Eli, who asked never to be asked (Cat, who ticked meals, too: a coordinator's last resort is everyone)
+        page = " ".join(browser.get(help_page).get_data(as_text=True).split())
+        assert "Ask everyone who offers this help" in page
+        assert "1 more person ticked other kinds of help: they are asked only after everyone who offers this." in page
+        browser.post(help_page + "/everyone", form_url=help_page)
+        assert sorted(asked()) == ["Ana", "Ben", "Dev", "Fay", "Gus"]  # all but Eli (never) and Cat (meals)
+        page = " ".join(browser.get(help_page).get_data(as_text=True).split())
+        assert "Ask the 1 who offered other kinds of help" in page  # the coordinator's last resort is everyone
+        browser.post(help_page + "/everyone", form_url=help_page)
     assert sorted(asked()) == ["Ana", "Ben", "Cat", "Dev", "Fay", "Gus"]
 
 
@@ -167,15 +172,15 @@ def test_ask_everyone_still_spares_whoever_carries_too_much(app, circle_setup):
         browser.sign_in(daniel.email, PASSWORD)
         page = " ".join(browser.get(f"/circles/{circle.id}/tasks/{task.id}/help").get_data(as_text=True).split())
         assert "Nobody has been asked by text yet." in page
-        assert "Ask everyone in the circle (5 more)" in page  # all but Eli (never) and Gus (past his share)
+        assert "Ask everyone who offers this help (4 more)" in page  # not Eli (never), Gus (past his share), Cat
         assert "1 person is left out because they already carry more than a fair share" in page
         browser.post(
             f"/circles/{circle.id}/tasks/{task.id}/help/everyone", form_url=f"/circles/{circle.id}/tasks/{task.id}/help"
         )
         page = " ".join(browser.get(f"/circles/{circle.id}/tasks/{task.id}/help").get_data(as_text=True).split())
     assert "Gus" not in asked() and "Ana" in asked()  # four tasks against a cap of two: not asked even now
-    assert "5 people have been asked by text, and there is nobody else to ask." in page
-    assert "Ask everyone in the circle" not in page
+    assert "4 people have been asked by text" in page and "Ask the 1 who offered other kinds of help" in page
+    assert "Cat" not in asked()  # she ticked meals: asked only if the coordinator taps again
 
 
 def test_a_taken_task_stops_climbing_and_pending_asks_are_dropped(circle_setup):

@@ -202,3 +202,17 @@ def test_a_request_that_wrote_without_saving_still_rolls_back_nothing_half_writt
     with app.app_context():
         names = db.session.scalars(sa.select(Circle.name)).all()
     assert names == ["Kept"], names
+
+
+def test_an_object_read_in_an_app_context_keeps_what_it_holds_after_the_context_ends(make_app, database):
+    """Ending a read-only context with COMMIT must not leave its objects expired and unreadable, as a ROLLBACK
+    followed by the session's close never did (tests/test_feeds.py met it first)."""
+    from coordinator.models import Circle
+
+    app = make_app()
+    with app.app_context():
+        db.session.add(Circle(name="Kept", patient_name="Y", timezone="UTC", phone_region="US"))
+        db.session.commit()
+    with app.app_context():
+        circle = db.session.scalar(sa.select(Circle).where(Circle.name == "Kept"))
+    assert circle.name == "Kept" and circle.timezone == "UTC"  # read after the context closed

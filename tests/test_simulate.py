@@ -289,3 +289,18 @@ def test_the_model_aims_its_digests_and_wider_rung_at_the_services_own_figures()
 
     assert sim_settings.DIGEST_ENOUGH_YES == digests.DIGEST_ENOUGH_YES == 1.0
     assert sim_settings.ENOUGH_YES == nudges.ENOUGH_YES
+
+
+def test_enough_asks_everyone_in_two_waves_those_who_offer_that_help_first():
+    from bench.sim_service import Rules, Run
+    from bench.sim_world import make_circle
+
+    circle = make_circle(size=20, base_mean=0.32, scenario="normal", weeks=4, seed=1)
+    task = circle.tasks[0]
+    run = Run(circle, "service", Rules.named("enough"), 1)
+    run.now = max(task.start - 48, 0)  # two days before: the coordinator's alert has come
+    first = run.candidates(task, run.load(), everyone=True)
+    assert first and all(p.suits(task.kind) for p in first)
+    task.asked.update(p.id for p in first)  # the first wave asked
+    second = run.candidates(task, run.load(), everyone=True)
+    assert second and not any(p.suits(task.kind) for p in second)  # then those who ticked other kinds

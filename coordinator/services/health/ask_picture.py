@@ -29,6 +29,8 @@ class AskPicture:
     asked: int  # people texted about it so far (on its own, or offered with another task)
     left: int  # people "ask everyone" would text now
     resting: int  # people who could be asked but already carry their fair share
+    others: bool = False  # "ask everyone" would now reach those who ticked other kinds of help (asking.everyone_left)
+    later: int = 0  # those it would reach after everyone who offers this help
     nudge: Nudge | None = None  # the one person most likely to say yes, worth a call (nudges.py)
 
     @property
@@ -56,5 +58,7 @@ def ask_picture(*, task: Task, circle: Circle) -> AskPicture:
         asked=asked,
         left=len(everyone.left),
         resting=len(everyone.resting),
+        others=everyone.others,
+        later=everyone.later,
         nudge=nudge_pick(state=state, task=task),
     )
