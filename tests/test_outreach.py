@@ -131,7 +131,7 @@ def test_ask_everyone_reaches_people_not_yet_asked_those_who_ticked_other_help_l
         browser.post(help_page + "/everyone", form_url=help_page)
         assert sorted(asked()) == ["Ana", "Ben", "Dev", "Fay", "Gus"]  # all but Eli (never) and Cat (meals)
         page = " ".join(browser.get(help_page).get_data(as_text=True).split())
-        assert "Ask the 1 who offered other kinds of help" in page  # the coordinator's last resort is everyone
+        assert "Ask the one person who offered other kinds of help" in page  # the coordinator's last resort is everyone
         browser.post(help_page + "/everyone", form_url=help_page)
     assert sorted(asked()) == ["Ana", "Ben", "Cat", "Dev", "Fay", "Gus"]
 
@@ -179,7 +179,7 @@ def test_ask_everyone_still_spares_whoever_carries_too_much(app, circle_setup):
         )
         page = " ".join(browser.get(f"/circles/{circle.id}/tasks/{task.id}/help").get_data(as_text=True).split())
     assert "Gus" not in asked() and "Ana" in asked()  # four tasks against a cap of two: not asked even now
-    assert "4 people have been asked by text" in page and "Ask the 1 who offered other kinds of help" in page
+    assert "4 people have been asked by text" in page and "Ask the one person who offered other kinds of help" in page
     assert "Cat" not in asked()  # she ticked meals: asked only if the coordinator taps again
 
 
