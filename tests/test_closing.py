@@ -8,7 +8,7 @@ about it ever goes out again, whatever was queued before.
 from __future__ import annotations
 
 import re
-from datetime import time, timedelta
+from datetime import UTC, datetime, time, timedelta
 
 import pytest
 import time_machine
@@ -290,7 +290,9 @@ def sending_app(make_app, smtp_server):
 
 def test_nothing_queued_about_a_purged_circle_is_ever_sent(sending_app):
     app, fake, mail = sending_app
-    noon = now().replace(hour=16, minute=0)  # noon in New York: nobody's quiet hours
+    # Noon in New York on START's own day (not today's UTC date, which is New York's tomorrow every evening there:
+    # the next day's 9am ride would have passed by then): nobody's quiet hours.
+    noon = datetime.combine(START, time(16, 0), tzinfo=UTC)
     with time_machine.travel(noon, tick=False):
         team = build("Team Maria", "Maria", 0)
         reminders_plan()
