@@ -60,6 +60,21 @@ def circle_setup(app):
     return circle, daniel, aisha, people, task
 
 
+def outreach_page(app, circle, daniel, task):
+    """Daniel signed in; (the outreach page's words, as one line; a tap on its "ask everyone" button)."""
+    url = f"/circles/{circle.id}/tasks/{task.id}/help"
+    browser = WebClient(app.test_client())
+    browser.sign_in(daniel.email, PASSWORD)
+
+    def words() -> str:
+        return " ".join(browser.get(url).get_data(as_text=True).split())
+
+    def tap() -> None:
+        browser.post(url + "/everyone", form_url=url)
+
+    return words, tap
+
+
 def run_at(moment: datetime):
     with time_machine.travel(moment, tick=False):
         outcome = outreach_run()
@@ -121,18 +136,15 @@ def test_acting_on_the_alert_stops_the_backup(app, circle_setup):
 def test_ask_everyone_reaches_people_not_yet_asked_those_who_ticked_other_help_last(app, circle_setup):
     circle, daniel, aisha, people, task = circle_setup
     run_at(datetime(2026, 6, 4, 14, tzinfo=UTC))
-    help_page = f"/circles/{circle.id}/tasks/{task.id}/help"
     with time_machine.travel(datetime(2026, 6, 5, 15, tzinfo=UTC), tick=True):
-        browser = WebClient(app.test_client())
-        browser.sign_in(daniel.email, PASSWORD)
-        page = " ".join(browser.get(help_page).get_data(as_text=True).split())
+        words, tap = outreach_page(app, circle, daniel, task)
+        page = words()
         assert "Ask everyone who offers this help" in page
         assert "1 more person ticked other kinds of help: they are asked only after everyone who offers this." in page
-        browser.post(help_page + "/everyone", form_url=help_page)
+        tap()
         assert sorted(asked()) == ["Ana", "Ben", "Dev", "Fay", "Gus"]  # all but Eli (never) and Cat (meals)
-        page = " ".join(browser.get(help_page).get_data(as_text=True).split())
-        assert "Ask the one person who offered other kinds of help" in page  # the coordinator's last resort is everyone
-        browser.post(help_page + "/everyone", form_url=help_page)
+        assert "Ask the one person who offered other kinds of help" in words()  # the last resort is everyone
+        tap()
     assert sorted(asked()) == ["Ana", "Ben", "Cat", "Dev", "Fay", "Gus"]
 
 
@@ -142,13 +154,9 @@ def test_ask_everyone_never_texts_an_inner_circle_need_to_the_rest_of_the_circle
     task.need.visibility = "inner"
     db.session.commit()
     with time_machine.travel(datetime(2026, 6, 5, 15, tzinfo=UTC), tick=True):
-        browser = WebClient(app.test_client())
-        browser.sign_in(daniel.email, PASSWORD)
-        page = " ".join(browser.get(f"/circles/{circle.id}/tasks/{task.id}/help").get_data(as_text=True).split())
-        assert "(1 more)" in page
-        browser.post(
-            f"/circles/{circle.id}/tasks/{task.id}/help/everyone", form_url=f"/circles/{circle.id}/tasks/{task.id}/help"
-        )
+        words, tap = outreach_page(app, circle, daniel, task)
+        assert "(1 more)" in words()
+        tap()
     assert asked() == ["Ana"]  # the inner circle only: nobody else learns of it by text
 
 
@@ -168,16 +176,13 @@ def test_ask_everyone_still_spares_whoever_carries_too_much(app, circle_setup):
             claim_make(membership=people[name], task_id=other.id)
         db.session.commit()
     with time_machine.travel(datetime(2026, 6, 10, 15, tzinfo=UTC), tick=True):
-        browser = WebClient(app.test_client())
-        browser.sign_in(daniel.email, PASSWORD)
-        page = " ".join(browser.get(f"/circles/{circle.id}/tasks/{task.id}/help").get_data(as_text=True).split())
+        words, tap = outreach_page(app, circle, daniel, task)
+        page = words()
         assert "Nobody has been asked by text yet." in page
         assert "Ask everyone who offers this help (4 more)" in page  # not Eli (never), Gus (past his share), Cat
         assert "1 person is left out because they already carry more than a fair share" in page
-        browser.post(
-            f"/circles/{circle.id}/tasks/{task.id}/help/everyone", form_url=f"/circles/{circle.id}/tasks/{task.id}/help"
-        )
-        page = " ".join(browser.get(f"/circles/{circle.id}/tasks/{task.id}/help").get_data(as_text=True).split())
+        tap()
+        page = words()
     assert "Gus" not in asked() and "Ana" in asked()  # four tasks against a cap of two: not asked even now
     assert "4 people have been asked by text" in page and "Ask the one person who offered other kinds of help" in page
     assert "Cat" not in asked()  # she ticked meals: asked only if the coordinator taps again
