@@ -371,7 +371,12 @@ def _check_time(name: str, value: str) -> None:
 
 def check_production_deployment(config: BaseConfig, env) -> None:
     """Refuse, naming what to set, whatever would break a real deployment; every problem at once."""
-    problems = [*_public_url_problems(config, env), *_backend_problems(config, env), *_photo_dir_problems(config, env)]
+    problems = [
+        *_public_url_problems(config, env),
+        *_backend_problems(config, env),
+        *_lease_problems(config),
+        *_photo_dir_problems(config, env),
+    ]
     if problems:
         raise ConfigError("Refusing to start in production:\n- " + "\n- ".join(problems))
 
@@ -391,6 +396,22 @@ def _public_url_problems(config: BaseConfig, env) -> list[str]:
         f"PUBLIC_BASE_URL must be an https address (people's sign-in links travel in it), not "
         f"{config.PUBLIC_BASE_URL!r}. Set PUBLIC_BASE_URL=https://your.domain (http only for 127.0.0.1 or "
         "localhost)"
+    ]
+
+
+def _lease_problems(config: BaseConfig) -> list[str]:
+    """A text still on its way to Twilio must never look like one a stopped dispatcher left (it could go twice).
+
+    The lease starts again right before each send, and a send can take TWILIO_TIMEOUT to connect and as
+    long again for the answer.
+    """
+    least = 2 * float(config.TWILIO_TIMEOUT)
+    if config.SMS_BACKEND != "twilio" or float(config.SMS_SENDING_LEASE_SECONDS) >= least:
+        return []
+    return [
+        f"SMS_SENDING_LEASE_SECONDS must be at least twice TWILIO_TIMEOUT ({least:g} s), not "
+        f"{config.SMS_SENDING_LEASE_SECONDS:g}: a text still on its way to Twilio would be taken for one a "
+        f"stopped dispatcher left, and could go twice. Set SMS_SENDING_LEASE_SECONDS={max(60, int(least) + 1)}"
     ]
 
 

@@ -97,6 +97,10 @@ def _without(*names: str) -> dict[str, str]:
         (_without("TWILIO_FROM_NUMBER"), r"needs TWILIO_FROM_NUMBER \(or TWILIO_MESSAGING_SERVICE_SID\)"),
         (_without("SMTP_HOST"), "MAIL_BACKEND=smtp needs SMTP_HOST"),
         (_without("MAIL_FROM"), "MAIL_BACKEND=smtp needs MAIL_FROM"),
+        (
+            {**PRODUCTION, "TWILIO_TIMEOUT": "10", "SMS_SENDING_LEASE_SECONDS": "15"},
+            r"SMS_SENDING_LEASE_SECONDS must be at least twice TWILIO_TIMEOUT \(20 s\), not 15",
+        ),
     ],
 )
 def test_production_refuses_what_would_break_a_real_deployment_and_says_what_to_set(environ, says):

@@ -10,7 +10,7 @@ from sqlalchemy import select
 from coordinator.clock import now
 from coordinator.extensions import db
 from coordinator.models import Message, PhoneOptOut, User
-from coordinator.services.texting.dispatch import Pacer, dispatch_due
+from coordinator.services.texting.dispatch import Pacer, Stats, dispatch_due
 from coordinator.services.texting.messages import message_queue, notify
 from coordinator.services.texting.quiet_hours import next_allowed
 from coordinator.sms.console import ConsoleGateway
@@ -138,3 +138,37 @@ def test_unreachable_and_disabled_people_are_skipped(app):
     db.session.commit()
     _, stats = run()
     assert stats.cancelled == 1
+
+
+def test_a_text_another_dispatcher_took_over_is_not_sent_again_by_the_first(app):
+    """The first dispatcher claimed three texts and is slow to reach them; past the lease, a second one
+    finds them (asks the provider, which has nothing) and claims them. Whichever order the two then reach
+    them in, each text goes once, by the second."""
+    from coordinator.services.texting.dispatch import claim_due, deliver, reconcile, recover_stale
+
+    people = [make_user(phone=f"+1202555011{n}", email=None) for n in range(3)]
+    with time_machine.travel(NOON_NEW_YORK, tick=False):
+        for n, person in enumerate(people):
+            welcome(person, key=f"w{n}")
+        slow = claim_due(limit=10)
+    assert [claim.attempt for claim in slow] == [1, 1, 1]
+    gateway = ConsoleGateway(stream=open("/dev/null", "w"))
+    first, second = Stats(), Stats()
+    try:
+        with time_machine.travel(NOON_NEW_YORK + timedelta(minutes=5), tick=False):
+            assert recover_stale(lease=timedelta(minutes=1)) == 3
+        with time_machine.travel(NOON_NEW_YORK + timedelta(minutes=6), tick=False):
+            assert reconcile(gateway=gateway) == 3  # the provider has none of them: due again
+            taken = claim_due(limit=10)
+            assert [claim.attempt for claim in taken] == [2, 2, 2]
+            deliver(slow[0], gateway=gateway, pacer=Pacer(0), stats=first)  # still "sending", but not ours
+            for claim in taken:
+                deliver(claim, gateway=gateway, pacer=Pacer(0), stats=second)
+            for claim in slow[1:]:  # "sent" by the time the first gets there
+                deliver(claim, gateway=gateway, pacer=Pacer(0), stats=first)
+    finally:
+        gateway.stream.close()
+    assert (first.sent, second.sent) == (0, 3)
+    assert sorted(m.to for m in gateway.sent) == sorted(p.phone for p in people)
+    db.session.expire_all()
+    assert [(m.status, m.attempts) for m in db.session.scalars(select(Message))] == [("sent", 2)] * 3

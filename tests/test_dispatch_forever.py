@@ -6,6 +6,7 @@ the fleet test runs two. Here one process is left running while texts fall due, 
 
 from __future__ import annotations
 
+import time
 from collections import Counter
 from datetime import timedelta
 
@@ -57,3 +58,28 @@ def test_a_forever_dispatcher_sends_what_falls_due_while_it_runs_and_stops_on_si
     assert code == 0, dispatcher.lines
     assert "Dispatcher stopped." in dispatcher.lines
     assert len(bodies) == TEXTS and set(bodies.values()) == {1}
+
+
+def test_two_dispatchers_send_each_text_once_when_one_is_slow_to_reach_a_text_it_claimed(app):
+    """A dispatcher claims a batch, then works through it one text at a time, pausing between sends to keep
+    under SMS_SENDS_PER_SECOND (or slowed by a busy machine). Texts it has not reached yet outlast the lease:
+    the other dispatcher calls them left by a crash, asks Twilio (nothing there yet) and sends them itself.
+    The first must not send them again when it gets to them, even if it had already looked at one."""
+    count = 4
+    queue(0, count)
+    with FakeTwilio(auth_token=TOKEN) as fake:
+        # one send every 2 s per dispatcher, against a lease of 1 s and a look at Twilio 0.5 s after that
+        env = command_env(app.config["SQLALCHEMY_DATABASE_URI"], fake.base_url, SMS_SENDS_PER_SECOND="0.5")
+        dispatchers = [Process(["sms", "dispatch", "--forever", "--idle-seconds", "0.2"], env) for _ in range(2)]
+        try:
+            for dispatcher in dispatchers:
+                assert dispatcher.wait_for("Dispatching until stopped."), dispatcher.lines
+            assert wait_until(lambda: sent() == count, seconds=90), [d.lines for d in dispatchers]
+            time.sleep(3)  # longer than a pause between sends: a dispatcher about to send one again has done so
+        finally:
+            codes = [dispatcher.stop() for dispatcher in dispatchers]
+        bodies = Counter(fake.bodies())
+    assert codes == [0, 0], [d.lines for d in dispatchers]
+    twice = sorted(body for body, times in bodies.items() if times > 1)
+    assert not twice, f"sent more than once: {twice}"
+    assert len(bodies) == count

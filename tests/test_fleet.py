@@ -93,9 +93,9 @@ def production_env(database_url: str, fake: FakeTwilio, smtp: SmtpServer, base: 
         SMTP_PORT=str(smtp.port),
         MAIL_FROM="Fleet circle <care@example.org>",
         SMS_SENDS_PER_SECOND="100",
-        SMS_SENDING_LEASE_SECONDS="5",  # a text a killed scheduler held is retried (after asking Twilio) soon
+        SMS_SENDING_LEASE_SECONDS="6",  # a text a killed scheduler held is retried (after asking Twilio) soon
         SMS_RECONCILE_AFTER_SECONDS="2",
-        TWILIO_TIMEOUT="5",
+        TWILIO_TIMEOUT="3",  # production refuses a lease shorter than twice this
         DELIVER_EVERY_SECONDS="1",
     )
 

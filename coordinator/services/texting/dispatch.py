@@ -12,6 +12,12 @@ This is the delivery edge, so unlike other services it commits, in steps:
 A crash between 1 and 3 leaves a row in `sending`; after a lease it becomes
 `unknown`, and an `unknown` row is only ever sent again after asking the
 provider whether it already has it (`reconcile`).
+
+A dispatcher that is merely slow (a long batch, a pause to keep the send rate,
+a busy machine) must not look like a crashed one: each text's lease starts
+again right before it goes, in one statement that also checks the row is still
+this dispatcher's claim (`_hold`: still `sending`, same attempt number). If
+another dispatcher has meanwhile taken it over, the slow one leaves it alone.
 """
 
 from __future__ import annotations
@@ -41,6 +47,14 @@ log = logging.getLogger(__name__)
 RECONCILE_SLACK = timedelta(minutes=2)
 UNREACHABLE_CODES = {"21211", "21614", "21612", "21408", "30006"}
 OPTED_OUT_CODES = {"21610"}
+
+
+@dataclass(frozen=True, order=True)
+class Claim:
+    """One row this dispatcher marked `sending`: it stays ours while its attempt number is the one we set."""
+
+    message_id: int
+    attempt: int
 
 
 @dataclass
@@ -81,8 +95,8 @@ def dispatch_due(*, limit: int = 100, gateway: SmsGateway | None = None, pacer: 
     recover_stale(lease=_lease())
     after = timedelta(seconds=float(current_app.config["SMS_RECONCILE_AFTER_SECONDS"]))  # let the provider store it
     reconcile(gateway=gateway, stats=stats, older_than=after)
-    for message_id in claim_due(limit=limit):
-        deliver(message_id, gateway=gateway, pacer=pacer, stats=stats)
+    for claim in claim_due(limit=limit):
+        deliver(claim, gateway=gateway, pacer=pacer, stats=stats)
     return stats
 
 
@@ -103,8 +117,8 @@ def recover_stale(*, lease: timedelta) -> int:
     return count
 
 
-def claim_due(*, limit: int) -> list[int]:
-    """Mark up to `limit` due rows `sending` and commit; returns their ids (ours alone)."""
+def claim_due(*, limit: int) -> list[Claim]:
+    """Mark up to `limit` due rows `sending` and commit; returns our claims on them (ours alone)."""
     moment = now()
     candidates = (
         select(Message.id)
@@ -117,21 +131,21 @@ def claim_due(*, limit: int) -> list[int]:
     if not ids:
         db.session.commit()
         return []
-    claimed = db.session.scalars(
+    claimed = db.session.execute(
         update(Message)
         .where(Message.id.in_(ids), Message.status == MessageStatus.PENDING)
         .values(status=MessageStatus.SENDING, attempts=Message.attempts + 1, updated_at=moment)
-        .returning(Message.id)
+        .returning(Message.id, Message.attempts)
         .execution_options(synchronize_session=False)
     ).all()
     db.session.commit()
-    return sorted(claimed)
+    return sorted(Claim(message_id, attempt) for message_id, attempt in claimed)
 
 
-def deliver(message_id: int, *, gateway: SmsGateway, pacer: Pacer, stats: Stats) -> None:
-    message = db.session.get(Message, message_id)
-    if message is None or message.status != MessageStatus.SENDING:
-        return
+def deliver(claim: Claim, *, gateway: SmsGateway, pacer: Pacer, stats: Stats) -> None:
+    message = db.session.get(Message, claim.message_id)
+    if message is None or message.status != MessageStatus.SENDING or message.attempts != claim.attempt:
+        return  # another dispatcher took it over while it waited in our batch
     reason = cancel_reason(message)
     if reason:
         _finish(message, MessageStatus.CANCELLED, error=reason)
@@ -146,13 +160,39 @@ def deliver(message_id: int, *, gateway: SmsGateway, pacer: Pacer, stats: Stats)
             _finish(message, MessageStatus.PENDING, due_at=wait_until, attempts=message.attempts - 1)
             stats.deferred += 1
         return
-    if words_refresh(message):
-        db.session.commit()  # the words about to go out are on the row before they go (reconcile compares them)
     pacer.wait()
+    words_refresh(message)  # saved with the hold: the words about to go out are on the row (reconcile compares them)
+    if not _hold(claim):
+        log.info("Message %s was taken over by another dispatcher; not sending it", claim.message_id)
+        return
     if message.channel == "email":
         _send_email(message, stats)
     else:
         _send_sms(message, gateway, stats)
+
+
+def _hold(claim: Claim) -> bool:
+    """Start the lease again right before sending, if the row is still our claim; commit (or roll back) either way.
+
+    One conditional UPDATE, so it is never both ours and taken over: either it runs first and the row's
+    fresh `updated_at` keeps recover_stale away for a whole lease, or recover_stale (or a new claim) ran
+    first and this matches nothing.
+    """
+    held = db.session.execute(
+        update(Message)
+        .where(
+            Message.id == claim.message_id,
+            Message.status == MessageStatus.SENDING,
+            Message.attempts == claim.attempt,
+        )
+        .values(updated_at=now())
+        .execution_options(synchronize_session=False)
+    ).rowcount
+    if held != 1:
+        db.session.rollback()  # and the refreshed words with it: the row is someone else's now
+        return False
+    db.session.commit()
+    return True
 
 
 def _send_sms(message: Message, gateway: SmsGateway, stats: Stats) -> None:
