@@ -104,6 +104,7 @@ def pages(circle_id: int) -> list[tuple[str, str, str]]:
         ("health (coordinator)", f"{base}/health", "coordinator"),
         ("people (coordinator)", f"{base}/people", "coordinator"),
         ("message log (coordinator)", f"{base}/messages", "coordinator"),
+        ("floor: /healthz (signed in)", "/healthz", "coordinator"),
     ]
 
 
