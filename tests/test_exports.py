@@ -16,7 +16,7 @@ import zipfile
 from datetime import timedelta
 
 import pytest
-from sqlalchemy import select
+from sqlalchemy import func, select
 
 from coordinator.clock import today_in
 from coordinator.extensions import db
@@ -55,6 +55,11 @@ CIRCLE_FILES = {
     "notes.csv",
     "treatment_plan.csv",
 }
+
+
+@pytest.fixture
+def config_overrides(tmp_path):
+    return {"PHOTO_DIR": str(tmp_path / "photos")}
 
 
 @pytest.fixture
@@ -125,7 +130,9 @@ def header(zipped: zipfile.ZipFile, name: str) -> list[str]:
 
 
 def everything(zipped: zipfile.ZipFile) -> str:
-    return "\n".join(zipped.read(name).decode("utf-8-sig") for name in zipped.namelist())
+    """Every text file in the ZIP, as one string (photos are pictures, not text)."""
+    texts = [name for name in zipped.namelist() if not name.startswith("photos/")]
+    return "\n".join(zipped.read(name).decode("utf-8-sig") for name in texts)
 
 
 def events(kind: str) -> list[Event]:
@@ -265,3 +272,59 @@ def test_a_long_log_is_read_a_batch_at_a_time(app, team, monkeypatch):
     log = sheet(zipfile.ZipFile(out), "messages.csv")
     assert len(log) == 232 and len({row["message"] for row in log}) == 232
     assert log[-1]["address"] == "+1••••••••11"  # a shortened number is left as it is
+
+
+def test_the_circle_export_carries_each_updates_photos_named_by_update_and_never_anothers(app, team):
+    """Maria posts an update with two photos and one without; Olga's circle next door has a photo too. The
+    ZIP holds Maria's two full-size photos, byte for byte what the update shows, named in updates.csv."""
+    from PIL import Image
+
+    from coordinator.models import Circle, UpdatePhoto, User
+    from coordinator.services.updates.photos import photo_path
+
+    def picture(colour: str) -> tuple[io.BytesIO, str]:
+        out = io.BytesIO()
+        Image.new("RGB", (64, 48), colour).save(out, "JPEG")
+        out.seek(0)
+        return out, f"{colour}.jpg"
+
+    circle = team["circle"]
+    maria = signed_in(app, team["patient"])
+    for data in (
+        {
+            "body": "Scan day. Two pictures from the garden.",
+            "audience": "circle",
+            "photos": [picture("red"), picture("blue")],
+        },
+        {"body": "No pictures today.", "audience": "circle"},
+    ):
+        posted = maria.post(f"/circles/{circle.id}/updates/new", data, content_type="multipart/form-data")
+        assert posted.status_code == 302, posted.status_code
+    olga = db.session.scalar(select(User).where(User.name == "Olga Other"))  # the patient of Team Olga next door
+    other = db.session.scalar(select(Circle).where(Circle.name == "Team Olga"))
+    next_door = signed_in(app, olga).post(
+        f"/circles/{other.id}/updates/new",
+        {"body": "Olga's garden.", "audience": "circle", "photos": [picture("green")]},
+        content_type="multipart/form-data",
+    )
+    assert next_door.status_code == 302
+    assert db.session.scalar(select(func.count()).where(UpdatePhoto.circle_id == other.id)) == 1
+
+    zipped = download(signed_in(app, team["coordinator"]), f"/circles/{circle.id}/export")
+
+    updates = {row["words"]: row for row in sheet(zipped, "updates.csv")}
+    with_photos = updates["Scan day. Two pictures from the garden."]
+    names = with_photos["photo_files"].split(";")
+    assert len(names) == 2 and with_photos["photos"] == "2"
+    assert updates["No pictures today."]["photo_files"] == ""
+    assert sorted(n for n in zipped.namelist() if n.startswith("photos/")) == sorted(names)
+    stored = db.session.scalars(
+        select(UpdatePhoto).where(UpdatePhoto.circle_id == circle.id).order_by(UpdatePhoto.position)
+    ).all()
+    for name, photo in zip(names, stored, strict=True):
+        assert zipped.read(name) == photo_path(circle_id=circle.id, token=photo.token, size="full").read_bytes()
+        assert photo.token not in name
+    colours = [Image.open(io.BytesIO(zipped.read(name))).convert("RGB").getpixel((32, 24)) for name in names]
+    assert colours[0][0] > 200 > colours[0][2] and colours[1][2] > 200 > colours[1][0]  # red, then blue
+    assert "photos/ (2 files)" in zipped.read("README.txt").decode()
+    assert "Olga" not in everything(zipped)

@@ -36,6 +36,7 @@ YOUR_FILES = (
 CIRCLE_FILES = (
     "Needs and tasks, with their notes and addresses, and who took each one.",
     "Everyone in the circle, with numbers and emails as the People page shows them.",
+    "The treatment plan's days, and every update with its photos and the notes sent back.",
     "The message log, as the Messages page shows it.",
     "The activity record: what happened and who did it.",
 )
@@ -70,7 +71,7 @@ def circle(*, membership: Membership, circle: Circle):
     return confirmation_page(
         Confirmation(
             title=f"Download {circle.name}'s records",
-            lead="One ZIP file with spreadsheets (CSV) and a README that explains each one. "
+            lead="One ZIP file with spreadsheets (CSV), the updates' photos and a README that explains each one. "
             "Keep it somewhere private: it holds people's numbers and the patient's address. It has:",
             consequences=CIRCLE_FILES,
             action=url_for("exports.circle", circle_id=circle.id),

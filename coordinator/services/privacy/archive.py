@@ -14,9 +14,10 @@ import io
 import json
 import re
 import zipfile
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time
+from pathlib import Path
 from typing import IO, Any
 
 from sqlalchemy import Select, func, select
@@ -134,11 +135,28 @@ class Archive:
         self.contents.append((sheet.name, sheet.about, written))
         return written
 
+    def files(self, folder: str, about: str, files: Iterable[tuple[str, Path]]) -> int:
+        """Copy files as they are into `folder`/ (stored, not compressed again: photos already are); returns
+        how many were there to copy. A file gone from the disk is left out and counted in README.txt."""
+        copied = missing = 0
+        for name, path in files:
+            try:
+                self._zip.write(path, f"{folder}/{name}", compress_type=zipfile.ZIP_STORED)
+            except FileNotFoundError:
+                missing += 1
+                continue
+            copied += 1
+        if missing:
+            about += f" {missing} could not be found on the server and are not here."
+        self.contents.append((f"{folder}/", about, copied))
+        return copied
+
     def close(self, *, title: str, notes: Sequence[str] = ()) -> None:
         """Write README.txt (what each file holds) and finish the ZIP."""
         lines = [title, "=" * len(title), "", f"Made {moment(now())}.", ""]
         for name, about, rows in self.contents:
-            lines.append(f"{name}{'' if rows is None else f' ({rows} rows)'}")
+            unit = "files" if name.endswith("/") else "rows"
+            lines.append(f"{name}{'' if rows is None else f' ({rows} {unit})'}")
             lines.append(f"    {about}")
         lines += ["", *notes]
         self._zip.writestr("README.txt", "\n".join(lines).rstrip() + "\n")

@@ -1,6 +1,6 @@
 """A circle's records as a ZIP, for its patient and coordinators (and the host, from the command line).
 
-Needs, tasks, who took them, the treatment plan's days, updates and the notes sent back, the members
+Needs, tasks, who took them, the treatment plan's days, updates with their photos and the notes sent back, the members
 with what the People page shows a coordinator (numbers and emails of people still in the circle; never a password,
 a token or a session), the message log as its page shows it (numbers shortened;
 what a message said only for coordinators, as on the page) and the activity
@@ -9,6 +9,8 @@ record with people named. Nothing from any other circle.
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from pathlib import Path
 from typing import IO
 
 from sqlalchemy import func, select
@@ -31,6 +33,7 @@ from coordinator.services.people.phones import phone_mask
 from coordinator.services.privacy.archive import COMMON_NOTES, Archive, Progress, Sheet
 from coordinator.services.texting.message_log import KINDS as MESSAGE_KINDS
 from coordinator.services.texting.message_log import message_status
+from coordinator.services.updates.photos import photo_path
 
 # Events whose details only the patient sees in an export (how her week is going, in her own words or a number).
 PATIENT_ONLY_DETAILS = frozenset({"patient.checkin"})
@@ -56,6 +59,11 @@ def circle_export(*, circle: Circle, exporter: Membership | None, out: IO[bytes]
         _plan_days(circle),
     ):
         archive.sheet(sheet)
+    archive.files(
+        "photos",
+        "The photos on updates, full size, named as updates.csv's photo_files column names them.",
+        _photo_files(circle),
+    )
     archive.close(title=f"The records of {circle.name}", notes=COMMON_NOTES)
     activity_record(kind="circle.exported", circle_id=circle.id, actor_id=exporter.user_id if exporter else None)
 
@@ -353,6 +361,27 @@ def _activity(circle: Circle, *, details_for_patient: bool) -> Sheet:
     )
 
 
+def _photo_name(update_id: int, number: int) -> str:
+    """A photo's name in the ZIP: its update and its place on it (1 to 4), never the random token it is kept by."""
+    return f"update-{update_id}-photo-{number}.jpg"
+
+
+def _photo_files(circle: Circle) -> Iterator[tuple[str, Path]]:
+    """(name in the ZIP, file on disk) for every photo on the circle's updates, in each update's order.
+
+    One SELECT of ids and tokens (small, whatever the photos weigh); each file is read as it is written.
+    """
+    rows = db.session.execute(
+        select(UpdatePhoto.update_id, UpdatePhoto.token)
+        .where(UpdatePhoto.circle_id == circle.id)
+        .order_by(UpdatePhoto.update_id, UpdatePhoto.position, UpdatePhoto.id)
+    ).all()
+    numbers: dict[int, int] = {}
+    for update_id, token in rows:
+        numbers[update_id] = numbers.get(update_id, 0) + 1
+        yield _photo_name(update_id, numbers[update_id]), photo_path(circle_id=circle.id, token=token, size="full")
+
+
 def _updates(circle: Circle) -> Sheet:
     photos = select(func.count(UpdatePhoto.id)).where(UpdatePhoto.update_id == Update.id).scalar_subquery()
     hearts = select(func.count()).select_from(UpdateHeart).where(UpdateHeart.update_id == Update.id).scalar_subquery()
@@ -374,7 +403,7 @@ def _updates(circle: Circle) -> Sheet:
     )
     return Sheet(
         name="updates.csv",
-        about="Every update: who wrote it, for whom, its words, how many photos (not in this file) and hearts.",
+        about="Every update: who wrote it, for whom, its words, its photos (in the photos folder) and hearts.",
         columns=(
             "written_at",
             "published_at",
@@ -384,11 +413,16 @@ def _updates(circle: Circle) -> Sheet:
             "status",
             "words",
             "photos",
+            "photo_files",
             "hearts",
         ),
         query=query,
         key=Update.id,
-        cells=lambda row: tuple(row[1:]),
+        cells=lambda row: (
+            *row[1:9],
+            ";".join(f"photos/{_photo_name(row.id, n)}" for n in range(1, row.photos + 1)),
+            row.hearts,
+        ),
     )
 
 
