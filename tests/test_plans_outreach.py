@@ -8,10 +8,12 @@ import time_machine
 from sqlalchemy import select
 
 from coordinator.extensions import db
-from coordinator.models import Message, Need, Task
+from coordinator.models import Message, Need, Task, User
 from coordinator.services.care.plan_posting import plan_post
 from coordinator.services.care.plans import TreatmentInput, plan_create
 from coordinator.services.health.outreach import outreach_run
+from coordinator.services.texting.digests import digests_send
+from coordinator.services.texting.inbound import inbound_handle
 from tests.factories import add_member, make_circle, make_need, make_user
 
 START = datetime(2026, 10, 5, 14, 0, tzinfo=UTC)  # Mon 5 Oct, 10am in New York
@@ -118,3 +120,46 @@ def test_a_treatment_day_ride_on_its_wider_rung_may_ask_someone_at_their_fair_sh
         asked = {m.task_id for m in db.session.scalars(select(Message).where(Message.user_id == busy.user_id))}
         assert plan_ride.id in asked  # the treatment ride: asked although she carries her share
         assert other.id not in asked  # the dentist: never past the cap
+
+
+SUNDAY_5PM = datetime(2026, 10, 4, 21, tzinfo=UTC)  # Sunday 4 Oct, 17:00 in New York
+
+
+def quiet_week() -> User:
+    """Maria's infusion on Tuesday 6 Oct makes Wednesday and Thursday no-visitor days; a coordinator has typed a
+    visit for Wednesday and one for Friday by hand. Returns the one helper."""
+    with time_machine.travel(SUNDAY_5PM - timedelta(days=2), tick=False):
+        coordinator, patient = make_user(name="Daniel Lopez", phone="+12025550100"), make_user(name="Maria Lopez")
+        circle = make_circle(patient=patient, coordinator=coordinator)
+        helper = make_user(name="Helper", phone="+12025550110")
+        add_member(circle, helper)
+        plan_create(
+            circle=circle,
+            author=patient,
+            name="Round two",
+            audience="managers",
+            treatment=TreatmentInput(kind="oneoff", label="Infusion", first_date=date(2026, 10, 6), start_time=time(9)),
+        )
+        db.session.commit()
+        make_need(circle, coordinator, category="visit", title="Pop round Wednesday", start_date=date(2026, 10, 7))
+        make_need(circle, coordinator, category="visit", title="Pop round Friday", start_date=date(2026, 10, 9))
+        db.session.commit()
+    return helper
+
+
+def test_the_sunday_digest_never_offers_a_visit_on_a_no_visitors_day(app):
+    """As the ladder: the Wednesday visit is in nobody's digest; Friday's is."""
+    helper = quiet_week()
+    with time_machine.travel(SUNDAY_5PM, tick=False):
+        assert digests_send() == 1
+        db.session.commit()
+    digest = db.session.scalar(select(Message).where(Message.kind == "digest", Message.user_id == helper.id))
+    assert "Fri" in digest.body and "Wed" not in digest.body, digest.body
+
+
+def test_a_texted_open_never_offers_a_visit_on_a_no_visitors_day(app):
+    helper = quiet_week()
+    with time_machine.travel(SUNDAY_5PM, tick=False):
+        reply = inbound_handle(provider_id="SM-open", from_number=helper.phone, body="open")
+        db.session.commit()
+    assert reply.startswith("Open: ") and "Fri" in reply and "Wed" not in reply, reply

@@ -21,7 +21,7 @@ from coordinator.models.circles import Circle
 from coordinator.models.needs import Task
 from coordinator.models.plans import OFFSET_MAX, OFFSET_MIN, Plan, PlanDay, PlanDayStatus, PlanQuiet, PlanTreatment
 from coordinator.services.care.plan_changes import Change, quiet_apply
-from coordinator.services.care.plan_expansion import quiet_blocks
+from coordinator.services.care.plan_expansion import VISIT_KINDS, quiet_blocks
 
 NOTE_MAX = 200
 
@@ -85,6 +85,15 @@ def plan_quiet_remove(*, plan: Plan, quiet: PlanQuiet) -> None:
     """Take a quiet stretch away; visits are proposed for those days again next time the plan is posted."""
     plan.quiet_days.remove(quiet)
     db.session.flush()
+
+
+def quiet_visits_left_out(tasks: list[Task]) -> list[Task]:
+    """`tasks` without any visit on its patient's no-visitor days: what a digest or an OPEN reply may offer.
+
+    Two queries for each circle that has a visit among them; none when there is no visit at all.
+    """
+    checks = {task.circle_id: quiet_visit_check(task.circle_id) for task in tasks if task.need.category in VISIT_KINDS}
+    return [task for task in tasks if task.circle_id not in checks or not checks[task.circle_id](task)]
 
 
 def quiet_visit_check(circle_id: int) -> Callable[[Task], bool]:

@@ -31,6 +31,7 @@ from coordinator.models.claims import Claim, ClaimStatus
 from coordinator.models.messages import Message, MessageStatus
 from coordinator.models.needs import Need, Task, TaskStatus
 from coordinator.services.care.matching import suits
+from coordinator.services.care.plan_quiet import quiet_visits_left_out
 from coordinator.services.health.load import Load, circle_load
 from coordinator.services.health.nudges import record_in, record_totals, records
 from coordinator.services.health.settings import health_settings
@@ -51,8 +52,9 @@ PENDING_FOR = timedelta(days=2)  # as services/health/asking.PENDING_FOR: an ask
 
 
 def _open_tasks(circle_id: int) -> list[Task]:
+    """The week's open spots a digest may offer: never a visit on the patient's no-visitor days (as the ladder)."""
     moment = now()
-    return list(
+    tasks = list(
         db.session.scalars(
             select(Task)
             .join(Need, Need.id == Task.need_id)
@@ -67,6 +69,7 @@ def _open_tasks(circle_id: int) -> list[Task]:
             .order_by(Task.starts_at)
         )
     )
+    return quiet_visits_left_out(tasks)
 
 
 def bare_noun(category: str) -> str:

@@ -25,6 +25,7 @@ from coordinator.models.inbound import InboundMessage, PhoneOptOut
 from coordinator.models.needs import Need, Task, TaskStatus
 from coordinator.services.care.claims import claim_make, claim_release
 from coordinator.services.care.matching import suits
+from coordinator.services.care.plan_quiet import quiet_visits_left_out
 from coordinator.services.care.tasks import sms_context
 from coordinator.services.health.activity import activity_record
 from coordinator.services.health.patient_checkins import patient_reply
@@ -195,7 +196,7 @@ def _open(user: User, code: int | None) -> str:
         .limit(50)
     )
     by_circle = {m.circle_id: m for m in members}
-    picks = [t for t in tasks if suits(by_circle[t.circle_id], t)][:3]
+    picks = [t for t in quiet_visits_left_out(list(tasks)) if suits(by_circle[t.circle_id], t)][:3]
     if not picks:
         return "Nothing open that suits you right now. Thank you for checking!"
     url = public_url("tasks.index", circle_id=picks[0].circle_id, open="1")
