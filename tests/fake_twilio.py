@@ -15,6 +15,10 @@ answers late: "accepted, but the client timed out"), or `accept_then_drop` (stor
 it and closes the connection without an answer). `idle()` says whether every request has been
 answered, so a test can wait for a late answer to go out instead of sleeping past it.
 
+`receipt_first=("delivered", "")` makes every create call the message's StatusCallback (signed, as
+Twilio signs it) with that status and error code BEFORE answering the create: the receipt that beats
+the API's answer. Each callback's HTTP status is kept in `callbacks`.
+
 One simplification: a stored message counts as sent the moment it is accepted
 (`date_sent` is set then), although the create answer still says "queued" with
 `date_sent` null, as Twilio's does. Twilio filters lists by `date_sent`.
@@ -36,6 +40,9 @@ from datetime import UTC, datetime
 from email.utils import format_datetime
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from urllib.parse import parse_qs, urlencode, urlsplit
+
+import requests
+from twilio.request_validator import RequestValidator
 
 API = "/2010-04-01/Accounts/"
 _CREATE_OR_LIST = re.compile(r"^/2010-04-01/Accounts/(AC\w+)/Messages\.json$")
@@ -78,8 +85,17 @@ def _parse_filter_date(text: str) -> datetime:
 
 
 class FakeTwilio:
-    def __init__(self, *, auth_token: str = "secret-token", page_size: int = 50, latency: float = 0.0):
+    def __init__(
+        self,
+        *,
+        auth_token: str = "secret-token",
+        page_size: int = 50,
+        latency: float = 0.0,
+        receipt_first: tuple[str, str] | None = None,
+    ):
         self.auth_token = auth_token
+        self.receipt_first = receipt_first
+        self.callbacks: list[int] = []
         self.page_size = page_size
         self.latency = latency  # seconds between storing a message and answering (a window to crash in)
         self.received: list[dict] = []
@@ -176,6 +192,25 @@ class FakeTwilio:
             self.received.append(stored)
         return message
 
+    def call_back(self, url: str, message: dict, status: str, error_code: str) -> None:
+        """POST a status callback for `message` to `url`, signed with the auth token, and wait for the answer."""
+        params = {
+            "AccountSid": message["account_sid"],
+            "MessageSid": message["sid"],
+            "SmsSid": message["sid"],
+            "MessageStatus": status,
+            "SmsStatus": status,
+            "To": message["to"],
+            "From": message["from"] or "",
+            "ApiVersion": "2010-04-01",
+        }
+        if error_code:
+            params["ErrorCode"] = error_code
+        signature = RequestValidator(self.auth_token).compute_signature(url, params)
+        answer = requests.post(url, data=params, headers={"X-Twilio-Signature": signature}, timeout=30)
+        with self._lock:
+            self.callbacks.append(answer.status_code)
+
     def listing(self, account_sid: str, query: dict[str, str]) -> dict:
         with self._lock:
             found = [m for m in self.received if m["account_sid"] == account_sid]
@@ -249,6 +284,8 @@ class _Handler(BaseHTTPRequestHandler):
         if isinstance(response, Error):
             return self.reply_error(response)
         message = self.fake.store(match[1], form)
+        if self.fake.receipt_first and form.get("StatusCallback"):
+            self.fake.call_back(form["StatusCallback"], message, *self.fake.receipt_first)
         if self.fake.latency:
             time.sleep(self.fake.latency)
         if response is accept_then_drop:

@@ -6,7 +6,7 @@ from coordinator.models.base import Base
 from coordinator.models.circles import Circle, Membership
 from coordinator.models.claims import Claim
 from coordinator.models.drafts import NeedDraft
-from coordinator.models.inbound import InboundMessage, PhoneOptOut
+from coordinator.models.inbound import EarlyReceipt, InboundMessage, PhoneOptOut
 from coordinator.models.invitations import ImportBatch, Invitation, JoinRequest, ReopenAnswer, Reopening
 from coordinator.models.messages import Message
 from coordinator.models.needs import Need, Task
@@ -19,6 +19,7 @@ __all__ = [
     "Base",
     "Circle",
     "Claim",
+    "EarlyReceipt",
     "Event",
     "ImportBatch",
     "InboundMessage",

@@ -1,9 +1,13 @@
-"""Texts people send us, and numbers that asked us to stop.
+"""Texts people send us, numbers that asked us to stop, and receipts that came before their text's id.
 
 Twilio may deliver the same inbound text more than once; its MessageSid is
 unique here, so a retried webhook finds the row and gets the same answer
 without acting twice. Opt-outs are kept per number, since people who are not
 (yet) members can text STOP too.
+
+Twilio may call back about a text before the dispatcher has stored the id Twilio gave it (the callback
+and the API's answer race); such a receipt waits in `early_receipts` until the id is stored, then is
+applied and removed (services/texting/receipts.py).
 """
 
 from __future__ import annotations
@@ -35,3 +39,14 @@ class PhoneOptOut(Base):
 
     phone: Mapped[str] = mapped_column(String(20), primary_key=True)
     opted_out_at: Mapped[datetime] = mapped_column(UTCDateTime, default=now)
+
+
+class EarlyReceipt(Base):
+    """A delivery receipt for a message id no row holds yet: kept (the furthest status) until one does."""
+
+    __tablename__ = "early_receipts"
+
+    provider_id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    status: Mapped[str] = mapped_column(String(20))
+    error_code: Mapped[str] = mapped_column(String(20), default="")
+    received_at: Mapped[datetime] = mapped_column(UTCDateTime, default=now)

@@ -19,7 +19,7 @@ from coordinator.models.circles import COORDINATOR, Circle, Membership
 from coordinator.services.people.phones import phone_mask
 from coordinator.services.texting.inbound import inbound_handle, sender_known
 from coordinator.services.texting.message_log import message_log
-from coordinator.services.texting.receipts import receipt_record
+from coordinator.services.texting.receipts import Receipt, receipt_early_settle, receipt_record
 from coordinator.sms.signature import signature_valid
 from coordinator.web.access import managing_view
 from coordinator.web.edge import refusals
@@ -60,12 +60,16 @@ def status():
     if not signature_valid():
         abort(403)
     form = ReceiptForm()
+    provider_id = form.MessageSid.data or ""
     with refusals():
-        receipt_record(
-            provider_id=form.MessageSid.data or "",
+        outcome = receipt_record(
+            provider_id=provider_id,
             provider_status=form.MessageStatus.data or "",
             error_code=form.ErrorCode.data or "",
         )
+    if outcome == Receipt.KEPT:  # before the dispatcher stored the id: look once more, now the receipt is saved
+        with refusals():
+            receipt_early_settle(provider_id)
     return Response(status=204)
 
 

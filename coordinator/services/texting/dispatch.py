@@ -39,6 +39,7 @@ from coordinator.models.inbound import PhoneOptOut
 from coordinator.models.messages import Message, MessageStatus
 from coordinator.services.people.phones import phone_mask
 from coordinator.services.texting.before_sending import cancel_reason, quiet_until
+from coordinator.services.texting.receipts import receipt_early_apply
 from coordinator.services.texting.send_time import words_refresh
 from coordinator.sms import Ambiguous, Permanent, Retryable, SmsGateway, sms_gateway
 
@@ -212,7 +213,7 @@ def _send_sms(message: Message, gateway: SmsGateway, stats: Stats) -> None:
         stats.failed += 1
         stats.provider_error(error.code)
     else:
-        _finish(message, MessageStatus.SENT, provider_id=result.provider_id, sent_at=now())
+        _sent(message, result.provider_id, now())
         stats.sent += 1
 
 
@@ -260,6 +261,13 @@ def record_opt_out(phone: str) -> None:
     db.session.commit()
 
 
+def _sent(message: Message, provider_id: str, sent_at) -> None:
+    """The provider has it: store its id (commit), then apply a receipt that came before the id did."""
+    _finish(message, MessageStatus.SENT, provider_id=provider_id, sent_at=sent_at)
+    receipt_early_apply(message)
+    db.session.commit()
+
+
 def _finish(message: Message, status: str, *, error: str | None = None, code: str | None = None, **values) -> None:
     message.status = status
     message.updated_at = now()
@@ -298,7 +306,7 @@ def reconcile(*, gateway: SmsGateway, stats: Stats | None = None, older_than: ti
             )
             found = [m for m in found if m.provider_id not in known]  # each provider message settles one row
         if found:
-            _finish(message, MessageStatus.SENT, provider_id=found[0].provider_id, sent_at=found[0].created_at or now())
+            _sent(message, found[0].provider_id, found[0].created_at or now())
         elif message.send_by is not None and now() > message.send_by:
             _finish(message, MessageStatus.FAILED, error="never reached the provider, and it's now too late")
         else:

@@ -4,13 +4,26 @@ Twilio calls back as a text goes out and as it lands, sometimes late and out of 
 late "sent" never undoes "delivered". The row changes only if it is still in the state we read
 (one conditional UPDATE), so two receipts racing each other can't both win. A final refusal from
 the carrier (STOP, a number that doesn't exist) is remembered on the number (inbound.number_refused).
+
+A receipt can also beat the dispatcher: Twilio may call back before the dispatcher has stored the id
+Twilio's answer gave the text. Such a receipt is kept (`early_receipts`) and applied by whichever side
+comes second: the dispatcher, right after it commits the id (`receipt_early_apply`), or the webhook,
+which looks for the id once more after committing the early receipt (`receipt_early_settle`). One of
+the two always sees the other's commit, so no receipt is lost between them.
 """
 
 from __future__ import annotations
 
-from sqlalchemy import select, update
+from datetime import timedelta
+from enum import StrEnum
 
+from sqlalchemy import delete, select, update
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+
+from coordinator.clock import now
 from coordinator.extensions import db
+from coordinator.models.inbound import EarlyReceipt
 from coordinator.models.messages import Message, MessageStatus
 from coordinator.services.texting.inbound import number_refused
 
@@ -33,20 +46,69 @@ PROVIDER_STATUS = {  # Twilio's MessageStatus, as ours; the ones not here (queue
 REFUSED = (MessageStatus.UNDELIVERED, MessageStatus.FAILED)
 
 
-def receipt_record(*, provider_id: str, provider_status: str, error_code: str = "") -> bool:
-    """Move the message the provider calls `provider_id` on to what it reports; True if it moved."""
+class Receipt(StrEnum):
+    MOVED = "moved"  # the message moved on
+    KEPT = "kept"  # no message has that id yet: kept for when one does (then call receipt_early_settle)
+    IGNORED = "ignored"  # nothing to do: an unknown status, or not further than the message already is
+
+
+def receipt_record(*, provider_id: str, provider_status: str, error_code: str = "") -> Receipt:
+    """Move the message the provider calls `provider_id` on to what it reports, or keep the receipt for later."""
     new = PROVIDER_STATUS.get((provider_status or "").lower())
     if not provider_id or new is None:
-        return False
+        return Receipt.IGNORED
     message = db.session.scalar(select(Message).where(Message.provider_id == provider_id))
-    if message is None or RANK[new] <= RANK.get(message.status, 0):
+    if message is None:
+        _keep_early(provider_id, new, error_code[:20])
+        return Receipt.KEPT
+    return Receipt.MOVED if _move(message, new, error_code) else Receipt.IGNORED
+
+
+def receipt_early_apply(message: Message) -> bool:
+    """Apply and drop a receipt that came before `message.provider_id` was stored (the dispatcher calls this
+    after committing the id). True if the message moved on."""
+    early = db.session.get(EarlyReceipt, message.provider_id) if message.provider_id else None
+    if early is None:
+        return False
+    moved = _move(message, early.status, early.error_code)
+    db.session.delete(early)
+    return moved
+
+
+def receipt_early_settle(provider_id: str) -> bool:
+    """After an early receipt was committed: if its message has the id by now, apply it there."""
+    message = db.session.scalar(select(Message).where(Message.provider_id == provider_id))
+    return receipt_early_apply(message) if message is not None else False
+
+
+def _keep_early(provider_id: str, status: str, error_code: str) -> None:
+    insert = pg_insert if db.session.get_bind().dialect.name == "postgresql" else sqlite_insert
+    kept = db.session.execute(
+        insert(EarlyReceipt)
+        .values(provider_id=provider_id, status=status, error_code=error_code, received_at=now())
+        .on_conflict_do_nothing(index_elements=["provider_id"])
+        .returning(EarlyReceipt.provider_id)
+    ).first()
+    if kept is None:  # an earlier receipt for the same text is waiting too: keep the furthest of the two
+        early = db.session.get(EarlyReceipt, provider_id)
+        if early is not None and RANK[status] > RANK.get(early.status, 0):
+            early.status, early.error_code = status, error_code
+
+
+def _move(message: Message, new: str, error_code: str) -> bool:
+    if RANK[new] <= RANK.get(message.status, 0):
         return False
     values = {"status": new}
     if error_code:
         values["error_code"] = error_code[:20]
-    db.session.execute(
+    moved = db.session.execute(
         update(Message).where(Message.id == message.id, Message.status == message.status).values(**values)
-    )
-    if new in REFUSED:
+    ).rowcount
+    if moved and new in REFUSED:
         number_refused(message.to_address, error_code)
-    return True
+    return bool(moved)
+
+
+def early_receipts_purge(*, older_than: timedelta) -> int:
+    """Receipts no text of ours ever claimed (another system on the same account): gone after a while."""
+    return db.session.execute(delete(EarlyReceipt).where(EarlyReceipt.received_at < now() - older_than)).rowcount
