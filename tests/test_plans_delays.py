@@ -141,6 +141,36 @@ def test_everything_from_cycle_3_on_moves_a_week_in_one_text_per_holder(posted):
 
 
 @time_machine.travel(START, tick=False)
+def test_from_cycle_3_on_a_week_later_and_in_the_afternoon_rides_follow_the_time_meals_only_the_date(posted):
+    meals_before = {t.id: local(t.starts_at, "America/New_York") for t in tasks_of(posted, 4, "meal")}
+    change = plan_day_move(
+        plan=posted["plan"],
+        circle=posted["circle"],
+        day=cycle(posted, 3),
+        to=cycle(posted, 3).local_date + timedelta(days=7),
+        at=time(14, 0),
+        following=True,
+        actor=posted["coordinator"],
+    )
+    db.session.commit()
+    assert change.days == 4
+    assert [(d.local_date, d.start_time) for d in posted["plan"].treatments[0].days[2:]] == [
+        (date(2026, 11, 30), time(14)),
+        (date(2026, 12, 21), time(14)),
+        (date(2027, 1, 11), time(14)),
+        (date(2027, 2, 1), time(14)),
+    ]
+    assert [(cycle(posted, 2).local_date, cycle(posted, 2).start_time)] == [(date(2026, 11, 2), time(9))]
+    for number in (3, 4, 5, 6):
+        ride = tasks_of(posted, number, "ride")[0]
+        assert (ride.local_date, ride.start_time) == (cycle(posted, number).local_date, time(13, 15))
+    for meal in tasks_of(posted, 4, "meal"):
+        moved = local(meal.starts_at, "America/New_York")
+        before = meals_before[meal.id]
+        assert moved.date() - before.date() == timedelta(days=7) and moved.time() == before.time()
+
+
+@time_machine.travel(START, tick=False)
 def test_a_move_into_the_past_or_onto_the_same_day_is_refused_and_changes_nothing(posted):
     third = cycle(posted, 3)
     for to, word in [(date(2026, 10, 1), "passed"), (third.local_date, "already has"), (None, "Choose")]:

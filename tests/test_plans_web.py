@@ -164,6 +164,53 @@ def test_delaying_cycle_3_a_week_asks_first_then_moves_and_tells_holders_once(ap
 
 
 @time_machine.travel(START, tick=False)
+def test_moving_cycle_3_to_the_afternoon_moves_its_ride_not_its_meals_and_tells_the_driver(app, team):
+    """The time picker sends 14:00; the date stays. The ride (45 minutes before, four hours) follows the
+    appointment; the evening meals after it stay where they were, and whoever cooks hears nothing."""
+    plan = make_posted(team)
+    third = plan.treatments[0].days[2]
+    on_day = db.session.scalars(select(Task).join(Need).where(Need.plan_day_id == third.id)).all()
+    ride = next(t for t in on_day if t.need.category == "ride")
+    meal = next(t for t in on_day if t.need.category == "meal")
+    meal_start = meal.starts_at
+    claim_make(membership=team["member"], task_id=ride.id)
+    cook = add_member(team["circle"], make_user(name="Kim Park", phone="+12025550111"), SUPPORTER)
+    claim_make(membership=cook, task_id=meal.id)
+    db.session.commit()
+    daniel = browser(app, team["coordinator"])
+    url = f"/circles/{team['circle'].id}/plan/days/{third.id}/move"
+    form = text(daniel.get(url))
+    assert "Now Mon 23 Nov at 9:00am" in form and "New time" in form
+    question = daniel.post(url, {"to": "2026-11-23", "at": "14:00", "scope": "one"})
+    assert question.status_code == 200
+    page = text(question)
+    assert "Move Cycle 3 (Mon 23 Nov) to Mon 23 Nov at 2:00pm?" in page
+    assert "1 treatment day moves to 2:00pm, with 1 task of help" in page
+    done = daniel.post(url, {"to": "2026-11-23", "at": "14:00", "scope": "one", "confirmed": "y"}, form_url=url)
+    assert done.status_code == 302
+    db.session.expire_all()
+    ride, meal = db.session.get(Task, ride.id), db.session.get(Task, meal.id)
+    assert (ride.local_date, ride.start_time, ride.end_time) == (date(2026, 11, 23), time(13, 15), time(17, 15))
+    assert ride.need.details["appointment_time"] == "14:00"
+    assert meal.starts_at == meal_start
+    assert db.session.get(type(third), third.id).start_time == time(14)
+    moved = db.session.scalars(select(Message).where(Message.kind == "plan_moved")).all()
+    assert [m.to_address for m in moved] == ["+12025550110"]  # the driver, not the cook
+    assert "Mon 23 Nov at 1:15pm" in moved[0].body
+
+
+@time_machine.travel(START, tick=False)
+def test_the_same_date_and_time_is_refused_before_anything_is_asked(app, team):
+    plan = make_posted(team, times=3)
+    third = plan.treatments[0].days[2]
+    daniel = browser(app, team["coordinator"])
+    url = f"/circles/{team['circle'].id}/plan/days/{third.id}/move"
+    response = daniel.post(url, {"to": "2026-11-23", "at": "09:00", "scope": "one"})
+    assert response.status_code == 422
+    assert "the date and time it already has" in text(response) and "Yes, move it" not in text(response)
+
+
+@time_machine.travel(START, tick=False)
 def test_a_move_to_a_past_date_is_shown_by_the_field(app, team):
     plan = make_posted(team, times=2)
     daniel = browser(app, team["coordinator"])

@@ -162,6 +162,9 @@ class ChooseForm(FlaskForm):
 
 class MoveForm(FlaskForm):
     to = DateInput("New date")
+    at = TimeInput(
+        "New time", description="Leave it empty to keep the time. Rides move with it; meals and visits don't."
+    )
     scope = RadioField(
         "What moves",
         choices=[

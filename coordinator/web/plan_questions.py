@@ -13,6 +13,7 @@ from coordinator.models.circles import Circle
 from coordinator.models.plans import Plan, PlanDay
 from coordinator.services.care.plan_changes import plan_change_preview
 from coordinator.web.confirming import Confirmation, confirmation_page
+from coordinator.web.templating import clock
 
 
 def day_name(day: PlanDay) -> str:
@@ -25,11 +26,13 @@ def day_name(day: PlanDay) -> str:
 
 
 def move_question(plan: Plan, circle: Circle, day: PlanDay, form: MoveForm, *, following: bool, back: str):
-    change = plan_change_preview(plan=plan, day=day, following=following)
-    by = (form.to.data - day.local_date).days
-    shift = f"{abs(by)} {'day' if abs(by) == 1 else 'days'} {'later' if by > 0 else 'earlier'}"
+    to, at = form.to.data, form.at.data if form.at.data != day.start_time else None
+    change = plan_change_preview(plan=plan, day=day, following=following, to=to, at=at)
+    by = (to - day.local_date).days
+    shifts = [f"{abs(by)} {'day' if abs(by) == 1 else 'days'} {'later' if by > 0 else 'earlier'}"] if by else []
+    shifts += [f"to {clock(at)}"] if at else []
     consequences = [
-        f"{change.days} treatment {'day moves' if change.days == 1 else 'days move'} {shift}, "
+        f"{change.days} treatment {'day moves' if change.days == 1 else 'days move'} {' and '.join(shifts)}, "
         f"with {change.tasks} {'task' if change.tasks == 1 else 'tasks'} of help.",
         f"{change.told} {'person who has' if change.told == 1 else 'people who have'} one of them will get one text "
         "listing what moved, and will be asked again before the new date."
@@ -38,13 +41,18 @@ def move_question(plan: Plan, circle: Circle, day: PlanDay, form: MoveForm, *, f
     ]
     return confirmation_page(
         Confirmation(
-            title=f"Move {day_name(day)} to {form.to.data:%a %-d %b}?",
+            title=f"Move {day_name(day)} to {to:%a %-d %b}{f' at {clock(at)}' if at else ''}?",
             action=url_for("plans.move", circle_id=circle.id, day_id=day.id),
             button="Yes, move it",
             back=back,
             back_label="No, keep the dates",
             consequences=tuple(consequences),
-            fields={"to": form.to.data.isoformat(), "scope": form.scope.data, "confirmed": "y"},
+            fields={
+                "to": to.isoformat(),
+                "at": at.strftime("%H:%M") if at else "",
+                "scope": form.scope.data,
+                "confirmed": "y",
+            },
             danger=False,
         )
     )

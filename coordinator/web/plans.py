@@ -28,7 +28,7 @@ from coordinator.forms.plans import (
 from coordinator.models.circles import PATIENT, Circle, Membership
 from coordinator.models.plans import Plan, PlanQuiet
 from coordinator.services.care.plan_again import plan_again, plan_elsewhere
-from coordinator.services.care.plan_changes import plan_day_cancel, plan_day_move
+from coordinator.services.care.plan_changes import plan_day_cancel, plan_day_move, plan_move_check
 from coordinator.services.care.plan_posting import plan_post
 from coordinator.services.care.plan_quiet import plan_quiet_remove, plan_quiet_save
 from coordinator.services.care.plan_views import plan_summary
@@ -282,11 +282,21 @@ def move(*, membership: Membership, circle: Circle, day_id: int):
     back = _show_url(circle)
     if form.is_submitted() and form.validate():
         following = form.scope.data == "following"
-        if not form.confirmed.data:  # ask first, saying who will be told
-            return move_question(plan, circle, day, form, following=following, back=back)
+        if not form.confirmed.data:  # ask first, saying who will be told, if it can be done at all
+            with refusals(form=form, commit=False) as checked:
+                plan_move_check(day=day, circle=circle, to=form.to.data, at=form.at.data)
+            if checked.ok:
+                return move_question(plan, circle, day, form, following=following, back=back)
+            return _form_page("plans/move.html", circle=circle, form=form, plan=plan, day=day, name=day_name(day))
         with refusals(form=form) as attempt:
             change = plan_day_move(
-                plan=plan, circle=circle, day=day, to=form.to.data, following=following, actor=current_user
+                plan=plan,
+                circle=circle,
+                day=day,
+                to=form.to.data,
+                at=form.at.data,
+                following=following,
+                actor=current_user,
             )
         if attempt.ok:
             told = (

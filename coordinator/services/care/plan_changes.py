@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import hashlib
 from dataclasses import dataclass
-from datetime import date, timedelta
+from datetime import date, time, timedelta
 
 from sqlalchemy import select, update
 from sqlalchemy.orm import contains_eager
@@ -27,7 +27,14 @@ from coordinator.models.circles import Circle, Membership, MembershipStatus
 from coordinator.models.claims import Claim, ClaimStatus
 from coordinator.models.needs import Need, Task, TaskStatus
 from coordinator.models.plans import Plan, PlanDay, PlanDayStatus
-from coordinator.services.care.plan_expansion import MEAL_KINDS, VISIT_KINDS, live_days, quiet_blocks, quiet_by_date
+from coordinator.services.care.plan_expansion import (
+    MEAL_KINDS,
+    VISIT_KINDS,
+    live_days,
+    quiet_blocks,
+    quiet_by_date,
+    rule_times,
+)
 from coordinator.services.care.task_changes import task_cancel, task_reschedule
 from coordinator.services.health.activity import activity_record
 from coordinator.services.texting.messages import messages_cancel, notify
@@ -155,34 +162,78 @@ def _restart_asking(tasks: list[Task]) -> None:
             task.ask_stage = 0
 
 
-def plan_day_move(*, plan: Plan, circle: Circle, day: PlanDay, to: date | None, following: bool, actor: User) -> Change:
-    """Move a treatment day (and, with `following`, every later one) to `to`, with all that hangs on them."""
+def _moving(plan: Plan, days: list[PlanDay], *, shift: timedelta, at: time | None) -> list[tuple[Need, Task, bool]]:
+    """The help on these days that a move changes, each with whether its time follows the appointment's.
+
+    A new date moves everything hung on the days; a new time moves only what is timed from the appointment
+    (a ride that leaves 45 minutes before it), never the evening meal or the visit two days later.
+    """
+    rules = {rule.id: rule for rule in plan.rules}
+    moving = []
+    for need, task in _linked([d.id for d in days]):
+        rule = rules.get(need.plan_rule_id)
+        timed = at is not None and rule is not None and rule.lead_minutes is not None and not rule.anytime
+        if shift or timed:
+            moving.append((need, task, timed))
+    return moving
+
+
+def plan_move_check(*, day: PlanDay, circle: Circle, to: date | None, at: time | None) -> None:
+    """Refuse a move that can't be made, before anything is asked or written (`at` equal to the day's time: none)."""
+    at = None if at == day.start_time else at
     if day.cancelled:
         raise Invalid("That day was cancelled, so it can't be moved.")
-    today = today_in(circle.timezone)
     if to is None:
         raise Invalid("Choose the new date.", field="to")
-    if to == day.local_date:
-        raise Invalid("That's the date it already has. Choose another.", field="to")
+    if to == day.local_date and at is None:
+        raise Invalid("That's the date and time it already has. Choose another.", field="to")
+    today = today_in(circle.timezone)
     if to < today:
         raise Invalid("That date has passed. Choose today or later.", field="to")
+    if at is not None and to == today and at <= local(now(), circle.timezone).time():
+        raise Invalid("That time has passed. Choose a later time.", field="at")
+
+
+def plan_day_move(
+    *,
+    plan: Plan,
+    circle: Circle,
+    day: PlanDay,
+    to: date | None,
+    following: bool,
+    actor: User,
+    at: time | None = None,
+) -> Change:
+    """Move a treatment day (and, with `following`, every later one) to `to`, and to the time `at` if given,
+    with all that hangs on them."""
+    plan_move_check(day=day, circle=circle, to=to, at=at)
+    at = None if at == day.start_time else at
+    today = today_in(circle.timezone)
     delta = to - day.local_date
     days = days_affected(plan, day, following=following)
     if any(d.local_date + delta > last_plannable(today) for d in days):
         raise Invalid(f"That would move a date past {PLAN_AHEAD_MONTHS} months ahead.", field="to")
-    linked = _linked([d.id for d in days])
-    if any(task.local_date + delta < today for _, task in linked):
+    moving = _moving(plan, days, shift=delta, at=at)
+    if any(task.local_date + delta < today for _, task, _ in moving):
         raise Invalid("That would move some help to a date that has passed. Choose a later date.", field="to")
     for moved in days:
         moved.local_date += delta
+        moved.start_time = at or moved.start_time
         moved.status = PlanDayStatus.PLANNED if moved.local_date == moved.series_date else PlanDayStatus.MOVED
+    rules = {rule.id: rule for rule in plan.rules}
+    by_id = {d.id: d for d in days}
     tasks = {}
-    for need in {need.id: need for need, _ in linked}.values():
+    for need in {need.id: need for need, _, _ in moving}.values():
         need.start_date += delta
-    for _, task in linked:
-        task_reschedule(
-            task, day=task.local_date + delta, start=task.start_time, end=task.end_time, actor=actor, tell=False
-        )
+    for need, task, timed in moving:
+        start, end = task.start_time, task.end_time
+        if timed:
+            plan_day = by_id[need.plan_day_id]
+            start, end = rule_times(rules[need.plan_rule_id], plan_day, plan_day.treatment)
+            need.start_time, need.end_time = start, end
+            if need.details and "appointment_time" in need.details:
+                need.details = {**need.details, "appointment_time": at.strftime("%H:%M")}
+        task_reschedule(task, day=task.local_date + delta, start=start, end=end, actor=actor, tell=False)
         tasks[task.id] = task
     claims = _holders(list(tasks))
     db.session.execute(
@@ -202,7 +253,13 @@ def plan_day_move(*, plan: Plan, circle: Circle, day: PlanDay, to: date | None, 
         actor_id=actor.id,
         object_type="plan",
         object_id=plan.id,
-        data={"days": len(days), "by_days": delta.days, "tasks": len(tasks), "told": len(told)},
+        data={
+            "days": len(days),
+            "by_days": delta.days,
+            "to_time": at.strftime("%H:%M") if at else None,
+            "tasks": len(tasks),
+            "told": len(told),
+        },
     )
     return Change(days=len(days), tasks=len(tasks), told=len(told))
 
@@ -247,10 +304,16 @@ def plan_day_cancel(*, plan: Plan, circle: Circle, day: PlanDay, following: bool
     return Change(days=len(days), tasks=change.tasks, told=change.told)
 
 
-def plan_change_preview(*, plan: Plan, day: PlanDay, following: bool) -> Change:
-    """What a move or cancel would touch, for the question asked first (nothing written)."""
+def plan_change_preview(
+    *, plan: Plan, day: PlanDay, following: bool, to: date | None = None, at: time | None = None
+) -> Change:
+    """What a cancel (or a move to `to`, and `at`) would touch, for the question asked first (nothing written)."""
     days = days_affected(plan, day, following=following)
-    tasks = [task for _, task in _linked([d.id for d in days])]
+    if to is None:
+        tasks = [task for _, task in _linked([d.id for d in days])]
+    else:
+        at = None if at == day.start_time else at
+        tasks = [task for _, task, _ in _moving(plan, days, shift=to - day.local_date, at=at)]
     holders = {c.user_id for c in _holders([t.id for t in tasks])}
     return Change(days=len(days), tasks=len(tasks), told=len(holders))
 

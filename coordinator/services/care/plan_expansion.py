@@ -62,7 +62,8 @@ def _minutes(clock: time, delta: timedelta) -> time | None:
     return moved.time() if moved.date() == date(2000, 1, 2) else None
 
 
-def _times(rule: PlanRule, day: PlanDay | None, treatment: PlanTreatment | None) -> tuple[time | None, time | None]:
+def rule_times(rule: PlanRule, day: PlanDay | None, treatment: PlanTreatment | None) -> tuple[time | None, time | None]:
+    """A rule's start and end on a day: from the appointment's time (lead_minutes), or the rule's own."""
     if rule.anytime:
         return None, None
     if rule.lead_minutes is not None and day is not None:
@@ -146,7 +147,7 @@ def _rule_proposals(rule: PlanRule, days: list[tuple[PlanDay, PlanTreatment]]):
         weekday = rule.weekday if rule.weekday is not None else first.weekday()
         day = first + timedelta(days=(weekday - first.weekday()) % 7)
         while day <= last:
-            start, end = _times(rule, None, None)
+            start, end = rule_times(rule, None, None)
             yield Proposal(rule, None, day, start, end, notes=rule.notes)
             day += timedelta(days=7)
         return
@@ -154,7 +155,7 @@ def _rule_proposals(rule: PlanRule, days: list[tuple[PlanDay, PlanTreatment]]):
         if not _applies(rule, treatment):
             continue
         for offset in range(rule.offset_first, rule.offset_last + 1):
-            start, end = _times(rule, plan_day, treatment)
+            start, end = rule_times(rule, plan_day, treatment)
             details = {}
             if rule.category == "ride":
                 details = {"appointment_time": plan_day.start_time, "return_trip": True}
