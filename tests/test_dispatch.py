@@ -172,3 +172,43 @@ def test_a_text_another_dispatcher_took_over_is_not_sent_again_by_the_first(app)
     assert sorted(m.to for m in gateway.sent) == sorted(p.phone for p in people)
     db.session.expire_all()
     assert [(m.status, m.attempts) for m in db.session.scalars(select(Message))] == [("sent", 2)] * 3
+
+
+class _Interleaved(ConsoleGateway):
+    """A provider whose first list call lets another dispatcher reconcile in the middle of this one's."""
+
+    def __init__(self):
+        super().__init__(stream=open("/dev/null", "w"))
+        self.other_ran = False
+
+    def sent_to(self, *, to, since):
+        if not self.other_ran:
+            self.other_ran = True
+            from coordinator.services.texting.dispatch import reconcile
+
+            reconcile(gateway=self)  # the other dispatcher, while this one waits for the provider's answer
+        return super().sent_to(to=to, since=since)
+
+
+def test_two_dispatchers_reconciling_one_text_decide_once_and_never_send_it_again(app):
+    """The text reached the provider before its dispatcher stopped. One reconciler finds it and marks it sent;
+    the other, mid-way through the same row, must not then call it never sent (and send it again)."""
+    from coordinator.services.texting.dispatch import reconcile
+
+    sam = make_user(phone=SAM, email=None)
+    gateway = _Interleaved()
+    try:
+        with time_machine.travel(NOON_NEW_YORK, tick=False):
+            welcome(sam)
+            message = db.session.scalar(select(Message))
+            gateway.send(to=SAM, body=message.body)  # it got there...
+            message.status = "unknown"  # ...but the dispatcher stopped before it wrote so
+            db.session.commit()
+        with time_machine.travel(NOON_NEW_YORK + timedelta(minutes=1), tick=False):
+            reconcile(gateway=gateway)
+            db.session.expire_all()
+            assert db.session.scalar(select(Message.status)) == "sent"
+            assert dispatch_due(gateway=gateway, pacer=Pacer(0)).sent == 0
+    finally:
+        gateway.stream.close()
+    assert gateway.other_ran and len(gateway.sent) == 1

@@ -9,7 +9,7 @@ and a refusal by the carrier would be forgotten.
 from __future__ import annotations
 
 import pytest
-from sqlalchemy import func, select
+from sqlalchemy import delete, func, select
 
 from coordinator.extensions import db
 from coordinator.models import EarlyReceipt, Message, User
@@ -83,14 +83,14 @@ def test_whichever_side_comes_second_applies_the_receipt(app, dispatcher_second)
     assert receipt_record(provider_id="SM1", provider_status="delivered") == Receipt.KEPT
     db.session.commit()
     if dispatcher_second:
-        assert receipt_early_settle("SM1") is False  # the webhook's second look: nothing holds SM1 yet
+        assert receipt_early_settle("SM1", "delivered") is False  # the webhook's second look: nothing holds SM1 yet
         db.session.commit()
     message.provider_id, message.status = "SM1", "sent"  # the dispatcher stores the id
     db.session.commit()
     if dispatcher_second:
         assert receipt_early_apply(message) is True
     else:
-        assert receipt_early_settle("SM1") is True
+        assert receipt_early_settle("SM1", "delivered") is True
     db.session.commit()
     db.session.expire_all()
     assert db.session.scalar(select(Message.status)) == "delivered"
@@ -102,3 +102,40 @@ def test_a_later_receipt_for_the_same_text_keeps_the_furthest(app):
     assert receipt_record(provider_id="SM2", provider_status="sent") == Receipt.KEPT  # late and out of order
     db.session.commit()
     assert db.session.get(EarlyReceipt, "SM2").status == "delivered"
+
+
+def test_a_second_early_receipt_is_not_lost_when_the_dispatcher_takes_the_first_meanwhile(app):
+    """ "sent" is kept; "delivered" comes while the dispatcher applies and drops "sent". The webhook's second
+    look applies its own receipt, not only what it finds kept."""
+    message_queue(channel="sms", to_address=SAM, kind="welcome", key="w", body="Hello")
+    db.session.commit()
+    message = db.session.scalar(select(Message))
+    assert receipt_record(provider_id="SM3", provider_status="sent") == Receipt.KEPT
+    db.session.commit()
+    assert receipt_record(provider_id="SM3", provider_status="delivered") == Receipt.KEPT  # kept: the furthest
+    message.provider_id, message.status = "SM3", "sent"
+    db.session.commit()
+    db.session.execute(delete(EarlyReceipt))  # as if the dispatcher had applied and dropped the first one
+    db.session.commit()
+    assert receipt_early_settle("SM3", "delivered") is True
+    db.session.commit()
+    db.session.expire_all()
+    assert db.session.scalar(select(Message.status)) == "delivered"
+
+
+def test_a_receipt_kept_for_a_text_whose_dispatcher_stopped_is_applied_by_the_next_pass(app):
+    """The id was stored, then the dispatcher died before applying the kept receipt: any dispatcher's next
+    pass applies it."""
+    message_queue(channel="sms", to_address=SAM, kind="welcome", key="w", body="Hello")
+    db.session.commit()
+    assert receipt_record(provider_id="SM4", provider_status="undelivered", error_code="30006") == Receipt.KEPT
+    message = db.session.scalar(select(Message))
+    message.provider_id, message.status = "SM4", "sent"
+    db.session.commit()
+    dispatch_due(gateway=sms_gateway(), pacer=Pacer(0))
+    db.session.expire_all()
+    assert (db.session.scalar(select(Message.status)), db.session.scalar(select(Message.error_code))) == (
+        "undelivered",
+        "30006",
+    )
+    assert db.session.scalar(select(func.count()).select_from(EarlyReceipt)) == 0

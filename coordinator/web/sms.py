@@ -60,16 +60,16 @@ def status():
     if not signature_valid():
         abort(403)
     form = ReceiptForm()
-    provider_id = form.MessageSid.data or ""
+    receipt = {
+        "provider_id": form.MessageSid.data or "",
+        "provider_status": form.MessageStatus.data or "",
+        "error_code": form.ErrorCode.data or "",
+    }
     with refusals():
-        outcome = receipt_record(
-            provider_id=provider_id,
-            provider_status=form.MessageStatus.data or "",
-            error_code=form.ErrorCode.data or "",
-        )
+        outcome = receipt_record(**receipt)
     if outcome == Receipt.KEPT:  # before the dispatcher stored the id: look once more, now the receipt is saved
         with refusals():
-            receipt_early_settle(provider_id)
+            receipt_early_settle(**receipt)
     return Response(status=204)
 
 

@@ -39,7 +39,7 @@ from coordinator.models.inbound import PhoneOptOut
 from coordinator.models.messages import Message, MessageStatus
 from coordinator.services.people.phones import phone_mask
 from coordinator.services.texting.before_sending import cancel_reason, quiet_until
-from coordinator.services.texting.receipts import receipt_early_apply
+from coordinator.services.texting.receipts import early_receipts_sweep, receipt_early_apply
 from coordinator.services.texting.send_time import words_refresh
 from coordinator.sms import Ambiguous, Permanent, Retryable, SmsGateway, sms_gateway
 
@@ -96,6 +96,8 @@ def dispatch_due(*, limit: int = 100, gateway: SmsGateway | None = None, pacer: 
     recover_stale(lease=_lease())
     after = timedelta(seconds=float(current_app.config["SMS_RECONCILE_AFTER_SECONDS"]))  # let the provider store it
     reconcile(gateway=gateway, stats=stats, older_than=after)
+    if early_receipts_sweep():  # receipts kept for ids a stopped dispatcher stored but never applied them to
+        db.session.commit()
     for claim in claim_due(limit=limit):
         deliver(claim, gateway=gateway, pacer=pacer, stats=stats)
     return stats
@@ -281,22 +283,33 @@ def _finish(message: Message, status: str, *, error: str | None = None, code: st
 
 
 def reconcile(*, gateway: SmsGateway, stats: Stats | None = None, older_than: timedelta = timedelta(0)) -> int:
-    """Settle `unknown` rows by asking the provider; only what it never got is sent again."""
+    """Settle `unknown` rows by asking the provider; only what it never got is sent again.
+
+    Every dispatcher reconciles, so each row is first taken (`_take_unknown`: its `updated_at` stamped, if
+    nobody changed it since it was read) and settled only while it still carries that stamp: two dispatchers
+    never both decide about one text.
+    """
     stats = stats or Stats()
-    rows = list(
-        db.session.scalars(
-            select(Message)
-            .where(Message.status == MessageStatus.UNKNOWN, Message.updated_at <= now() - older_than)
-            .limit(200)
-        )
-    )
-    for message in rows:
-        since = message.updated_at - _lease() - RECONCILE_SLACK
+    seen = db.session.execute(
+        select(Message.id, Message.updated_at)
+        .where(Message.status == MessageStatus.UNKNOWN, Message.updated_at <= now() - older_than)
+        .order_by(Message.id)
+        .limit(200)
+    ).all()
+    db.session.commit()
+    for message_id, updated_at in seen:
+        stamp = _take_unknown(message_id, updated_at)
+        if stamp is None:
+            continue  # another dispatcher is settling it
+        message = db.session.get(Message, message_id)
+        since = updated_at - _lease() - RECONCILE_SLACK
         try:
             found = [m for m in gateway.sent_to(to=message.to_address, since=since) if m.body == message.body]
         except (Retryable, Ambiguous, Permanent) as error:
             # error.code, not the error: its text can carry the provider's URL, with the number in it
             log.warning("Could not reconcile message %s yet (%s)", message.id, error.code)
+            # as it was: `since` is counted from when it became unknown, so a later try looks back as far
+            _settle_unknown(message, stamp, updated_at=updated_at)
             continue
         if found:
             known = set(
@@ -306,10 +319,50 @@ def reconcile(*, gateway: SmsGateway, stats: Stats | None = None, older_than: ti
             )
             found = [m for m in found if m.provider_id not in known]  # each provider message settles one row
         if found:
-            _sent(message, found[0].provider_id, found[0].created_at or now())
+            settled = _settle_unknown(
+                message, stamp, status=MessageStatus.SENT, provider_id=found[0].provider_id,
+                sent_at=found[0].created_at or now(),
+            )  # fmt: skip
+            if settled:
+                receipt_early_apply(message)
+                db.session.commit()
         elif message.send_by is not None and now() > message.send_by:
-            _finish(message, MessageStatus.FAILED, error="never reached the provider, and it's now too late")
+            settled = _settle_unknown(
+                message,
+                stamp,
+                status=MessageStatus.FAILED,
+                last_error="never reached the provider, and it's now too late",
+            )
         else:
-            _finish(message, MessageStatus.PENDING, due_at=now(), error="never reached the provider; sending again")
-        stats.reconciled += 1
-    return len(rows)
+            settled = _settle_unknown(
+                message, stamp, status=MessageStatus.PENDING, due_at=now(),
+                last_error="never reached the provider; sending again",
+            )  # fmt: skip
+        stats.reconciled += int(settled)
+    return len(seen)
+
+
+def _take_unknown(message_id: int, seen_at) -> object | None:
+    """Stamp an `unknown` row as this dispatcher's to settle, if it is as it was read; the stamp, or None."""
+    stamp = now()
+    taken = db.session.execute(
+        update(Message)
+        .where(Message.id == message_id, Message.status == MessageStatus.UNKNOWN, Message.updated_at == seen_at)
+        .values(updated_at=stamp)
+        .execution_options(synchronize_session=False)
+    ).rowcount
+    db.session.commit()
+    return stamp if taken == 1 else None
+
+
+def _settle_unknown(message: Message, stamp, **values) -> bool:
+    """Write what reconciling found, only if the row is still the `unknown` one this dispatcher took; commit."""
+    values.setdefault("updated_at", now())
+    settled = db.session.execute(
+        update(Message)
+        .where(Message.id == message.id, Message.status == MessageStatus.UNKNOWN, Message.updated_at == stamp)
+        .values(**values)
+        .execution_options(synchronize_session=False)
+    ).rowcount
+    db.session.commit()
+    return settled == 1

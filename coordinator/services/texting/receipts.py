@@ -17,7 +17,7 @@ from __future__ import annotations
 from datetime import timedelta
 from enum import StrEnum
 
-from sqlalchemy import delete, select, update
+from sqlalchemy import case, delete, select, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 
@@ -75,24 +75,47 @@ def receipt_early_apply(message: Message) -> bool:
     return moved
 
 
-def receipt_early_settle(provider_id: str) -> bool:
-    """After an early receipt was committed: if its message has the id by now, apply it there."""
+def receipt_early_settle(provider_id: str, provider_status: str, error_code: str = "") -> bool:
+    """After a kept receipt was committed: if its message has the id by now, apply this receipt there, and the
+    furthest one kept for it (another receipt may have been kept, or taken, meanwhile). True if it moved."""
     message = db.session.scalar(select(Message).where(Message.provider_id == provider_id))
-    return receipt_early_apply(message) if message is not None else False
+    if message is None:
+        return False
+    moved = receipt_early_apply(message)
+    new = PROVIDER_STATUS.get((provider_status or "").lower())
+    return (_move(message, new, error_code) if new is not None else False) or moved
+
+
+def early_receipts_sweep() -> int:
+    """Apply kept receipts whose text has its id by now (a dispatcher stopped between storing the id and
+    applying them); one query when there are none. Returns how many were applied."""
+    messages = db.session.scalars(
+        select(Message).join(EarlyReceipt, EarlyReceipt.provider_id == Message.provider_id)
+    ).all()
+    for message in messages:
+        receipt_early_apply(message)
+    return len(messages)
+
+
+def _rank(status):
+    """RANK in SQL, for comparing a kept receipt with a newer one inside the database."""
+    return case({str(state): rank for state, rank in RANK.items()}, value=status, else_=0)
 
 
 def _keep_early(provider_id: str, status: str, error_code: str) -> None:
+    """Keep a receipt for an id no row holds yet; two for the same text keep the furthest (one statement)."""
     insert = pg_insert if db.session.get_bind().dialect.name == "postgresql" else sqlite_insert
-    kept = db.session.execute(
-        insert(EarlyReceipt)
-        .values(provider_id=provider_id, status=status, error_code=error_code, received_at=now())
-        .on_conflict_do_nothing(index_elements=["provider_id"])
-        .returning(EarlyReceipt.provider_id)
-    ).first()
-    if kept is None:  # an earlier receipt for the same text is waiting too: keep the furthest of the two
-        early = db.session.get(EarlyReceipt, provider_id)
-        if early is not None and RANK[status] > RANK.get(early.status, 0):
-            early.status, early.error_code = status, error_code
+    kept = insert(EarlyReceipt).values(provider_id=provider_id, status=status, error_code=error_code, received_at=now())
+    further = _rank(kept.excluded.status) > _rank(EarlyReceipt.status)
+    db.session.execute(
+        kept.on_conflict_do_update(
+            index_elements=["provider_id"],
+            set_={
+                "status": case((further, kept.excluded.status), else_=EarlyReceipt.status),
+                "error_code": case((further, kept.excluded.error_code), else_=EarlyReceipt.error_code),
+            },
+        )
+    )
 
 
 def _move(message: Message, new: str, error_code: str) -> bool:
