@@ -171,6 +171,25 @@ def test_from_cycle_3_on_a_week_later_and_in_the_afternoon_rides_follow_the_time
 
 
 @time_machine.travel(START, tick=False)
+def test_moving_to_later_today_is_refused_when_the_ride_would_leave_before_now(posted):
+    """10am now: an appointment at 10:30 today would need a ride at 9:45, already gone; 11:30 is fine."""
+    first = cycle(posted, 1)
+    with pytest.raises(Invalid) as caught:
+        plan_day_move(
+            plan=posted["plan"], circle=posted["circle"], day=first, to=date(2026, 10, 5), at=time(10, 30),
+            following=False, actor=posted["coordinator"],
+        )  # fmt: skip
+    assert "ride to a time that has passed" in caught.value.message and caught.value.field == "at"
+    db.session.rollback()
+    plan_day_move(
+        plan=posted["plan"], circle=posted["circle"], day=cycle(posted, 1), to=date(2026, 10, 5), at=time(11, 30),
+        following=False, actor=posted["coordinator"],
+    )  # fmt: skip
+    db.session.commit()
+    assert tasks_of(posted, 1, "ride")[0].start_time == time(10, 45)
+
+
+@time_machine.travel(START, tick=False)
 def test_a_move_into_the_past_or_onto_the_same_day_is_refused_and_changes_nothing(posted):
     third = cycle(posted, 3)
     for to, word in [(date(2026, 10, 1), "passed"), (third.local_date, "already has"), (None, "Choose")]:

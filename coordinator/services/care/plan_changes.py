@@ -35,7 +35,7 @@ from coordinator.services.care.plan_expansion import (
     quiet_by_date,
     rule_times,
 )
-from coordinator.services.care.task_changes import task_cancel, task_reschedule
+from coordinator.services.care.task_changes import task_cancel, task_moments, task_reschedule
 from coordinator.services.health.activity import activity_record
 from coordinator.services.texting.messages import messages_cancel, notify
 from coordinator.services.texting.quiet_hours import zone_for
@@ -216,20 +216,31 @@ def plan_day_move(
     moving = _moving(plan, days, shift=delta, at=at)
     if any(task.local_date + delta < today for _, task, _ in moving):
         raise Invalid("That would move some help to a date that has passed. Choose a later date.", field="to")
+    rules = {rule.id: rule for rule in plan.rules}
+    by_id = {d.id: d for d in days}
+    new_times = {}
+    for need, task, timed in moving:
+        start, end = task.start_time, task.end_time
+        if timed:  # from the appointment's new time, as posting it at that time would have
+            plan_day = by_id[need.plan_day_id]
+            start, end = rule_times(rules[need.plan_rule_id], at, plan_day.treatment)
+        if not delta and (start, end) == (task.start_time, task.end_time):
+            continue  # the time it already has (a ride that can't start before midnight)
+        if task_moments(need, task.local_date + delta, start=start, end=end, fold=None)[0] <= now():
+            raise Invalid("That would move a ride to a time that has passed. Choose a later time.", field="at")
+        new_times[task.id] = (start, end)
     for moved in days:
         moved.local_date += delta
         moved.start_time = at or moved.start_time
         moved.status = PlanDayStatus.PLANNED if moved.local_date == moved.series_date else PlanDayStatus.MOVED
-    rules = {rule.id: rule for rule in plan.rules}
-    by_id = {d.id: d for d in days}
     tasks = {}
-    for need in {need.id: need for need, _, _ in moving}.values():
+    for need in {need.id: need for need, task, _ in moving if task.id in new_times}.values():
         need.start_date += delta
     for need, task, timed in moving:
-        start, end = task.start_time, task.end_time
+        if task.id not in new_times:
+            continue
+        start, end = new_times[task.id]
         if timed:
-            plan_day = by_id[need.plan_day_id]
-            start, end = rule_times(rules[need.plan_rule_id], plan_day, plan_day.treatment)
             need.start_time, need.end_time = start, end
             if need.details and "appointment_time" in need.details:
                 need.details = {**need.details, "appointment_time": at.strftime("%H:%M")}

@@ -62,13 +62,15 @@ def _minutes(clock: time, delta: timedelta) -> time | None:
     return moved.time() if moved.date() == date(2000, 1, 2) else None
 
 
-def rule_times(rule: PlanRule, day: PlanDay | None, treatment: PlanTreatment | None) -> tuple[time | None, time | None]:
+def rule_times(
+    rule: PlanRule, appointment: time | None, treatment: PlanTreatment | None
+) -> tuple[time | None, time | None]:
     """A rule's start and end on a day: from the appointment's time (lead_minutes), or the rule's own."""
     if rule.anytime:
         return None, None
-    if rule.lead_minutes is not None and day is not None:
-        start = _minutes(day.start_time, -timedelta(minutes=rule.lead_minutes)) or time(0, 0)
-        if treatment is not None and treatment.end_time is not None and day.start_time == treatment.start_time:
+    if rule.lead_minutes is not None and appointment is not None:
+        start = _minutes(appointment, -timedelta(minutes=rule.lead_minutes)) or time(0, 0)
+        if treatment is not None and treatment.end_time is not None and appointment == treatment.start_time:
             end = _minutes(treatment.end_time, RIDE_HOME_MARGIN)
         else:
             end = _minutes(start, timedelta(minutes=rule.length_minutes))
@@ -155,7 +157,7 @@ def _rule_proposals(rule: PlanRule, days: list[tuple[PlanDay, PlanTreatment]]):
         if not _applies(rule, treatment):
             continue
         for offset in range(rule.offset_first, rule.offset_last + 1):
-            start, end = rule_times(rule, plan_day, treatment)
+            start, end = rule_times(rule, plan_day.start_time, treatment)
             details = {}
             if rule.category == "ride":
                 details = {"appointment_time": plan_day.start_time, "return_trip": True}

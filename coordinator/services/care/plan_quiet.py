@@ -92,7 +92,8 @@ def quiet_visits_left_out(tasks: list[Task]) -> list[Task]:
 
     Two queries for each circle that has a visit among them; none when there is no visit at all.
     """
-    checks = {task.circle_id: quiet_visit_check(task.circle_id) for task in tasks if task.need.category in VISIT_KINDS}
+    with_visits = {task.circle_id for task in tasks if task.need.category in VISIT_KINDS}
+    checks = {circle_id: quiet_visit_check(circle_id) for circle_id in with_visits}
     return [task for task in tasks if task.circle_id not in checks or not checks[task.circle_id](task)]
 
 
