@@ -56,7 +56,7 @@ class Detail:
         if any(ord(ch) < 32 and ch not in "\n\r\t" for ch in text):
             raise Invalid("Remove the control characters.", field=f"detail_{self.name}")
         if self.kind == "number":
-            if not text.isdigit() or not self.minimum <= int(text) <= self.maximum:
+            if not (text.isascii() and text.isdigit()) or not self.minimum <= int(text) <= self.maximum:
                 raise Invalid(f"Enter a number from {self.minimum} to {self.maximum}.", field=f"detail_{self.name}")
             return int(text)
         if self.kind == "time":

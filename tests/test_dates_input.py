@@ -126,6 +126,15 @@ def test_every_bad_detail_is_reported_at_once():
     assert {p.field for p in raised.value.problems} == {"detail_servings", "detail_dietary"}
 
 
+@pytest.mark.parametrize("typed", ["²", "٣", "4²"])
+def test_a_number_detail_that_only_looks_like_digits_is_refused_with_a_message(typed):
+    """Python's isdigit() says yes to "²", and int() then fails: the person gets a message, not an error page."""
+    with pytest.raises(Invalid) as raised:
+        CATEGORIES["meal"].parse_details({"servings": typed})
+    assert raised.value.problems[0].field == "detail_servings"
+    assert "number" in raised.value.problems[0].message
+
+
 @pytest.fixture
 def sunday():
     """The clock stands at Sunday 1 March 2026 (from before anyone signs in)."""

@@ -107,6 +107,13 @@ def test_anything_else_gets_one_line_of_help(client, circle_with_task):
     assert "TAKE 42" in reply and "DROP 42" in reply and len(reply) <= 160
 
 
+@pytest.mark.parametrize("typed", ["TAKE ²", "OK ³", "drop ½"])
+def test_a_number_that_only_looks_like_one_gets_the_help_line_not_an_error(client, circle_with_task, typed):
+    """"²" counts as a digit to Python's isdigit() but int() refuses it: a phone's keyboard can type it."""
+    reply = text_in(client, SAM, typed)
+    assert "TAKE 42" in reply and "DROP 42" in reply
+
+
 @pytest.mark.parametrize("word", ["STOP", "stop", "Unsubscribe", "CANCEL", "END", "QUIT", "STOPALL"])
 def test_stop_words_are_recorded_never_answered_and_cancel_waiting_texts(client, circle_with_task, word):
     from coordinator.services.texting.messages import notify

@@ -328,6 +328,14 @@ def test_the_updates_page_runs_the_same_queries_at_10_and_500_updates(client, ci
     assert measured[0] == measured[1] and measured[0] <= 9, measured
 
 
+@pytest.mark.parametrize("page", ["²", "٣", "-1", "99999999"])
+def test_a_page_number_that_is_not_one_shows_the_first_page(client, circle, page):
+    sign_in(client, circle.ana)
+    _add_updates(circle, 0, 3)
+    response = client.get(f"/circles/{circle.id}/updates", query_string={"page": page})
+    assert response.status_code == 200 and "News 2" in response.get_data(as_text=True)
+
+
 def test_roles_in_the_fixture_are_what_the_tests_assume(circle):
     roles = {m.user.name: m.role for m in circle.memberships}
     assert roles["Maria Lopez"] == PATIENT and roles["Daniel Lopez"] == COORDINATOR

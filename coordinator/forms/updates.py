@@ -22,7 +22,7 @@ from coordinator.models.updates import Audience, NotesBy, UpdatesBy
 
 def _photo_id(value: object) -> int:
     text = str(value)
-    return int(text) if text.isdigit() and len(text) < 12 else 0  # 0: no photo has it
+    return int(text) if text.isascii() and text.isdigit() and len(text) < 12 else 0  # 0: no photo has it
 
 
 class UpdateForm(FlaskForm):

@@ -45,7 +45,7 @@ def parse(text: str) -> Command:
         words = [head.group(1), head.group(2), *words[1:]]
     word = SYNONYMS.get(words[0], words[0])
     if word in WITH_CODE:
-        numbers = [w for w in words[1:] if w.isdigit()]
+        numbers = [w for w in words[1:] if w.isascii() and w.isdigit()]  # not "²": int() refuses it
         if len(numbers) == 1 and len(numbers[0]) <= 9:
             return Command(word, int(numbers[0]))
         return Command("UNKNOWN")

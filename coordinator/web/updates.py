@@ -59,7 +59,7 @@ def uploads_allowed(view):
 @circle_view()
 def index(*, membership: Membership, circle: Circle):
     page = request.args.get("page", "1")
-    result = updates_page(membership, page=int(page) if page.isdigit() and len(page) < 6 else 1)
+    result = updates_page(membership, page=int(page) if page.isascii() and page.isdigit() and len(page) < 6 else 1)
     return render_template(
         "updates/index.html",
         circle=circle,
@@ -168,7 +168,7 @@ def love(*, membership: Membership, circle: Circle, update_id: int):
             first = circle.patient_first_name
             flash(f"Sent your love to {first}." if fresh else f"You've already sent {first} your love.", "success")
     back = form.back.data or ""
-    if back.isdigit() and len(back) < 6:
+    if back.isascii() and back.isdigit() and len(back) < 6:
         return redirect(url_for("updates.index", circle_id=circle.id, page=back) + f"#update-{update_id}")
     return redirect(url_for("updates.show", circle_id=circle.id, update_id=update_id))
 
@@ -274,7 +274,7 @@ def note_choice(*, membership: Membership, circle: Circle, note_id: int, choice:
         if attempt.ok:
             flash("Hidden. Only you can see it now." if choice == "hide" else "It's shown again.", "success")
     back = form.update.data or ""
-    if back.isdigit() and len(back) < 12:
+    if back.isascii() and back.isdigit() and len(back) < 12:
         return redirect(url_for("updates.show", circle_id=circle.id, update_id=int(back)) + "#notes")
     return redirect(url_for("updates.notes", circle_id=circle.id))
 

@@ -93,7 +93,7 @@ def code_request(*, channel: str, contact: str) -> None:
 
 def code_verify(*, channel: str, contact: str, code: str) -> User:
     """The user a live code belongs to; Invalid (same message every time) otherwise."""
-    digits = "".join(ch for ch in code or "" if ch.isdigit())
+    digits = "".join(ch for ch in code or "" if ch.isascii() and ch.isdigit())
     user = _user_for(channel, contact)
     if user is None:
         raise Invalid(WRONG, field="code")

@@ -324,7 +324,11 @@ def _messages(circle: Circle, *, bodies: bool) -> Sheet:
 def _invitation_id(message: Message) -> int | None:
     """Invitations are queued under the key "invitation:<id>:<channel>" (as message_log reads them)."""
     parts = message.idempotency_key.split(":")
-    return int(parts[1]) if message.kind == "invitation" and len(parts) == 3 and parts[1].isdigit() else None
+    return (
+        int(parts[1])
+        if message.kind == "invitation" and len(parts) == 3 and parts[1].isascii() and parts[1].isdigit()
+        else None
+    )
 
 
 def _activity(circle: Circle, *, details_for_patient: bool) -> Sheet:

@@ -133,7 +133,11 @@ def message_log(*, circle: Circle, before: int | None = None, limit: int = LOG_L
 def _invitation_id(message: Message) -> int | None:
     """Invitations are queued under the key "invitation:<id>:<channel>" (services/people/invitations.py)."""
     parts = message.idempotency_key.split(":")
-    return int(parts[1]) if message.kind == "invitation" and len(parts) == 3 and parts[1].isdigit() else None
+    return (
+        int(parts[1])
+        if message.kind == "invitation" and len(parts) == 3 and parts[1].isascii() and parts[1].isdigit()
+        else None
+    )
 
 
 def _invitee_names(circle: Circle, messages: list[Message]) -> dict[int, str]:

@@ -29,7 +29,7 @@ def photos_sweep() -> int:
         return 0
     cutoff = time.time() - GRACE.total_seconds()
     removed = 0
-    for folder in sorted(p for p in root.iterdir() if p.is_dir() and p.name.isdigit()):
+    for folder in sorted(p for p in root.iterdir() if p.is_dir() and p.name.isascii() and p.name.isdigit()):
         known = set(db.session.scalars(select(UpdatePhoto.token).where(UpdatePhoto.circle_id == int(folder.name))))
         for path in folder.iterdir():
             if not path.is_file() or path.stat().st_mtime > cutoff:
