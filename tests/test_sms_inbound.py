@@ -109,7 +109,7 @@ def test_anything_else_gets_one_line_of_help(client, circle_with_task):
 
 @pytest.mark.parametrize("typed", ["TAKE ²", "OK ³", "drop ½"])
 def test_a_number_that_only_looks_like_one_gets_the_help_line_not_an_error(client, circle_with_task, typed):
-    """"²" counts as a digit to Python's isdigit() but int() refuses it: a phone's keyboard can type it."""
+    """ "²" counts as a digit to Python's isdigit() but int() refuses it: a phone's keyboard can type it."""
     reply = text_in(client, SAM, typed)
     assert "TAKE 42" in reply and "DROP 42" in reply
 
