@@ -155,6 +155,8 @@ def rows_of(circle_id: int, people: list[int]) -> dict[str, int]:
             continue  # holds only numbers that said STOP, kept on purpose to protect them
         elif table.name == "scheduler_heartbeats":
             continue  # the scheduler processes' own rows (host and pid), about no circle or person
+        elif table.name == "early_receipts":
+            continue  # Twilio's word on a text id no row holds yet: a status and a code, gone within a day
         else:
             pytest.fail(f"the purge test doesn't know how {table.name} belongs to a circle")
         counts[table.name] = db.session.scalar(query)
