@@ -162,19 +162,30 @@ def _restart_asking(tasks: list[Task]) -> None:
             task.ask_stage = 0
 
 
-def _moving(plan: Plan, days: list[PlanDay], *, shift: timedelta, at: time | None) -> list[tuple[Need, Task, bool]]:
-    """The help on these days that a move changes, each with whether its time follows the appointment's.
+@dataclass(frozen=True)
+class _Moving:
+    need: Need
+    task: Task
+    start: time | None  # its times after the move
+    end: time | None
+    timed: bool  # its time follows the appointment's (a ride that leaves 45 minutes before it)
 
-    A new date moves everything hung on the days; a new time moves only what is timed from the appointment
-    (a ride that leaves 45 minutes before it), never the evening meal or the visit two days later.
+
+def _moving(plan: Plan, days: list[PlanDay], *, shift: timedelta, at: time | None) -> list[_Moving]:
+    """The help on these days that a move changes, with its times afterwards.
+
+    A new date moves everything hung on the days; a new time moves only what is timed from the appointment,
+    as posting it at that time would have, never the evening meal or the visit two days later.
     """
     rules = {rule.id: rule for rule in plan.rules}
+    treatments = {d.id: d.treatment for d in days}
     moving = []
     for need, task in _linked([d.id for d in days]):
         rule = rules.get(need.plan_rule_id)
         timed = at is not None and rule is not None and rule.lead_minutes is not None and not rule.anytime
-        if shift or timed:
-            moving.append((need, task, timed))
+        start, end = rule_times(rule, at, treatments[need.plan_day_id]) if timed else (task.start_time, task.end_time)
+        if shift or (start, end) != (task.start_time, task.end_time):  # not a ride that can't start before midnight
+            moving.append(_Moving(need, task, start, end, timed))
     return moving
 
 
@@ -214,38 +225,29 @@ def plan_day_move(
     if any(d.local_date + delta > last_plannable(today) for d in days):
         raise Invalid(f"That would move a date past {PLAN_AHEAD_MONTHS} months ahead.", field="to")
     moving = _moving(plan, days, shift=delta, at=at)
-    if any(task.local_date + delta < today for _, task, _ in moving):
-        raise Invalid("That would move some help to a date that has passed. Choose a later date.", field="to")
-    rules = {rule.id: rule for rule in plan.rules}
-    by_id = {d.id: d for d in days}
-    new_times = {}
-    for need, task, timed in moving:
-        start, end = task.start_time, task.end_time
-        if timed:  # from the appointment's new time, as posting it at that time would have
-            plan_day = by_id[need.plan_day_id]
-            start, end = rule_times(rules[need.plan_rule_id], at, plan_day.treatment)
-        if not delta and (start, end) == (task.start_time, task.end_time):
-            continue  # the time it already has (a ride that can't start before midnight)
-        if task_moments(need, task.local_date + delta, start=start, end=end, fold=None)[0] <= now():
-            raise Invalid("That would move a ride to a time that has passed. Choose a later time.", field="at")
-        new_times[task.id] = (start, end)
+    for move in moving:
+        if move.task.local_date + delta < today:
+            raise Invalid("That would move some help to a date that has passed. Choose a later date.", field="to")
+        day_after = move.task.local_date + delta
+        if task_moments(move.need, day_after, start=move.start, end=move.end, fold=None)[0] <= now():
+            noun = CATEGORIES[move.need.category].noun
+            later, field = ("time", "at") if at else ("date", "to")
+            raise Invalid(f"That would move a {noun} to a time that has passed. Choose a later {later}.", field=field)
     for moved in days:
         moved.local_date += delta
         moved.start_time = at or moved.start_time
         moved.status = PlanDayStatus.PLANNED if moved.local_date == moved.series_date else PlanDayStatus.MOVED
-    tasks = {}
-    for need in {need.id: need for need, task, _ in moving if task.id in new_times}.values():
+    for need in {move.need.id: move.need for move in moving}.values():
         need.start_date += delta
-    for need, task, timed in moving:
-        if task.id not in new_times:
-            continue
-        start, end = new_times[task.id]
-        if timed:
-            need.start_time, need.end_time = start, end
-            if need.details and "appointment_time" in need.details:
-                need.details = {**need.details, "appointment_time": at.strftime("%H:%M")}
-        task_reschedule(task, day=task.local_date + delta, start=start, end=end, actor=actor, tell=False)
-        tasks[task.id] = task
+    tasks = {}
+    for move in moving:
+        if move.timed:
+            move.need.start_time, move.need.end_time = move.start, move.end
+            if move.need.details and "appointment_time" in move.need.details:
+                move.need.details = {**move.need.details, "appointment_time": at.strftime("%H:%M")}
+        day_after = move.task.local_date + delta
+        task_reschedule(move.task, day=day_after, start=move.start, end=move.end, actor=actor, tell=False)
+        tasks[move.task.id] = move.task
     claims = _holders(list(tasks))
     db.session.execute(
         update(Claim)
@@ -324,7 +326,7 @@ def plan_change_preview(
         tasks = [task for _, task in _linked([d.id for d in days])]
     else:
         at = None if at == day.start_time else at
-        tasks = [task for _, task, _ in _moving(plan, days, shift=to - day.local_date, at=at)]
+        tasks = [move.task for move in _moving(plan, days, shift=to - day.local_date, at=at)]
     holders = {c.user_id for c in _holders([t.id for t in tasks])}
     return Change(days=len(days), tasks=len(tasks), told=len(holders))
 
