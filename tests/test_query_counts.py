@@ -7,8 +7,10 @@ import itertools
 import pytest
 from sqlalchemy import select, update
 
+from coordinator.clock import now
 from coordinator.extensions import db
 from coordinator.models import Claim, Membership, Task
+from coordinator.models.invitations import Invitation, JoinRequest
 from coordinator.services.care.recurrence import Repeat
 from tests.factories import PASSWORD, make_circle, make_need, make_user
 from tests.queries import counting
@@ -77,3 +79,30 @@ def test_query_counts_do_not_grow_with_the_circle(app):
         assert big["/circles/{id}/tasks"] == small["/circles/{id}/tasks"] <= 4, big
         assert big["/circles/{id}/mine"] == small["/circles/{id}/mine"] <= 3, big
         assert max(big.values()) <= 8, big
+
+
+@pytest.mark.slow
+def test_the_coordinators_first_page_costs_six_queries_and_one_more_only_while_someone_waits_to_join(app):
+    circle, coordinator, _supporter, tasks = build(supporters=300, daily_needs=54)
+    assert tasks >= 3000
+    browser = WebClient(app.test_client())
+    browser.sign_in(coordinator.email, PASSWORD)
+    url = f"/circles/{circle.id}"
+    browser.get(url)
+    with counting(db.engine) as statements:
+        page = browser.get(url).get_data(as_text=True)
+    # Who is asking and their place (1), the setup steps with what waits on a coordinator (1), the week (1),
+    # who holds the week's tasks (1), thanks to suggest (1), the latest update (1).
+    assert len(statements) <= 6, statements
+    assert "asked to join" not in page
+
+    grace = make_user(name="Grace Okafor", phone="+12025550113", email=None, password=None)
+    link = Invitation(circle_id=circle.id, kind="link", token_hash="g" * 64, expires_at=now().replace(year=2099))
+    db.session.add(link)
+    db.session.flush()
+    db.session.add(JoinRequest(circle_id=circle.id, invitation_id=link.id, user_id=grace.id))
+    db.session.commit()
+    with counting(db.engine) as waiting:
+        page = browser.get(url).get_data(as_text=True)
+    assert "Grace Okafor" in page
+    assert len(waiting) == len(statements) + 1, waiting

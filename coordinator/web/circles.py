@@ -10,10 +10,9 @@ from coordinator.forms.circles import CircleForm
 from coordinator.models.circles import Circle, Membership
 from coordinator.services.care.circle_home import manager_home, supporter_home
 from coordinator.services.care.thanks import thanks_allowed, thanks_suggestions
-from coordinator.services.health.patient_checkins import drafts_pending_count
 from coordinator.services.people.circles import circle_create, circles_for_user
 from coordinator.services.people.joining import join_requests_of
-from coordinator.services.people.setup import setup_steps
+from coordinator.services.people.setup import circle_counts, setup_steps
 from coordinator.services.updates.reading import update_latest
 from coordinator.web.access import circle_view, managing_view
 from coordinator.web.edge import refusals
@@ -73,8 +72,9 @@ def show(*, membership: Membership, circle: Circle):
             home=supporter_home(membership),
             latest_update=update_latest(membership),
         )
-    home = manager_home(membership)
-    steps = setup_steps(circle, viewer=membership)
+    counts = circle_counts(circle)
+    home = manager_home(membership, waiting=counts.waiting)
+    steps = setup_steps(circle, viewer=membership, counts=counts)
     may_thank = thanks_allowed(membership, circle_has_patient=steps[0].patient_here)
     return render_template(
         "circles/show.html",
@@ -84,7 +84,7 @@ def show(*, membership: Membership, circle: Circle):
         setup=steps,
         confirm=ConfirmForm(),
         thanks=thanks_suggestions(circle_id=circle.id, exclude_user_id=membership.user_id) if may_thank else [],
-        drafts_waiting=drafts_pending_count(circle_id=circle.id),
+        drafts_waiting=counts.drafts,
         latest_update=update_latest(membership),
     )
 

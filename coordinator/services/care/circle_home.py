@@ -80,10 +80,14 @@ def supporter_home(membership: Membership) -> SupporterHome:
     )
 
 
-def manager_home(membership: Membership) -> ManagerHome:
-    """What waits on the patient and coordinators (three queries)."""
+def manager_home(membership: Membership, *, waiting: int | None = None) -> ManagerHome:
+    """What waits on the patient and coordinators (two queries, three when people wait to join).
+
+    `waiting` is how many join requests are pending when the caller already
+    counted them (services/people/setup.circle_counts): none skips their lookup.
+    """
     circle_id = membership.circle_id
-    requests = people_waiting(circle_id=circle_id)
+    requests = people_waiting(circle_id=circle_id) if waiting != 0 else []
     moment = now()
     needs_someone = and_(Task.claimed < Task.capacity, Task.covered_elsewhere_at.is_(None))
     alerted = and_(Task.ask_stage >= ALERTED, Task.alert_handled_at.is_(None), needs_someone)

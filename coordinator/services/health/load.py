@@ -9,13 +9,14 @@ from __future__ import annotations
 
 import math
 from collections import Counter, defaultdict
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
-from sqlalchemy import func, select
+from sqlalchemy import and_, func, select
 
 from coordinator.clock import now
 from coordinator.extensions import db
+from coordinator.models.accounts import User
 from coordinator.models.activity import Event
 from coordinator.models.circles import COORDINATOR, PATIENT, SUPPORTER, Membership, MembershipStatus
 from coordinator.models.claims import Claim, ClaimStatus
@@ -59,6 +60,7 @@ class Load:
     slots: int
     helpers: int
     factor: float
+    names: dict[int, str] = field(default_factory=dict)  # of everyone in `counts`, for the health page's table
 
     @property
     def even_share(self) -> float:
@@ -88,10 +90,11 @@ def circle_load(*, circle_id: int, factor: float, weeks: int = LOAD_WEEKS) -> Lo
         Task.starts_at < moment + timedelta(weeks=2),
     )
     rows = db.session.execute(
-        select(Claim.user_id, func.count())
+        select(Claim.user_id, User.name, func.count())
         .join(Task, Task.id == Claim.task_id)
+        .join(User, User.id == Claim.user_id)
         .where(Claim.status != ClaimStatus.RELEASED, *in_window)
-        .group_by(Claim.user_id)
+        .group_by(Claim.user_id, User.name)
     ).all()
     slots = select(func.coalesce(func.sum(Task.capacity), 0)).where(*in_window).scalar_subquery()
     helpers = (
@@ -102,7 +105,8 @@ def circle_load(*, circle_id: int, factor: float, weeks: int = LOAD_WEEKS) -> Lo
         .scalar_subquery()
     )
     total, people = db.session.execute(select(slots, helpers)).one()
-    return Load(Counter(dict(rows)), int(total), int(people), factor)
+    counts = Counter({user_id: count for user_id, _name, count in rows})
+    return Load(counts, int(total), int(people), factor, {user_id: name for user_id, name, _count in rows})
 
 
 @dataclass(frozen=True)
@@ -146,35 +150,31 @@ class Drift:
     recent_per_week: float
     unanswered_asks: int
     reason: str
+    name: str
 
 
 def drifting(*, circle_id: int) -> list[Drift]:
     """Supporters well below their own earlier pace, or with several unanswered asks in a row."""
     moment = now()
     since = moment - timedelta(weeks=LOAD_WEEKS) - DRIFT_RECENT
-    members = set(
-        db.session.scalars(
-            select(Membership.user_id).where(
-                Membership.circle_id == circle_id,
-                Membership.role == SUPPORTER,
-                Membership.status == MembershipStatus.ACTIVE,
-            )
-        )
-    )
     events = db.session.execute(
-        select(Event.subject_id, Event.kind, Event.occurred_at)
+        select(Event.subject_id, User.name, Event.kind, Event.occurred_at)
+        .join(Membership, and_(Membership.circle_id == Event.circle_id, Membership.user_id == Event.subject_id))
+        .join(User, User.id == Event.subject_id)
         .where(
             Event.circle_id == circle_id,
             Event.occurred_at >= since,
             Event.kind.in_((*ACTIVE_KINDS, "ask.sent")),
-            Event.subject_id.is_not(None),
+            Membership.role == SUPPORTER,
+            Membership.status == MembershipStatus.ACTIVE,
         )
         .order_by(Event.occurred_at)
-    ).all()
+    ).all()  # one query: only active supporters' events, with their names
     timeline: dict[int, list[tuple[str, datetime]]] = defaultdict(list)
-    for subject, kind, at in events:
-        if subject in members:
-            timeline[subject].append((kind, at))
+    names: dict[int, str] = {}
+    for subject, name, kind, at in events:
+        timeline[subject].append((kind, at))
+        names[subject] = name
     found = []
     for user_id, history in timeline.items():
         earlier = [at for kind, at in history if kind in ACTIVE_KINDS and at < moment - DRIFT_RECENT]
@@ -188,7 +188,7 @@ def drifting(*, circle_id: int) -> list[Drift]:
             reason = f"{unanswered} asks in a row without an answer"
         else:
             continue
-        found.append(Drift(user_id, earlier_rate, recent_rate, unanswered, reason))
+        found.append(Drift(user_id, earlier_rate, recent_rate, unanswered, reason, names[user_id]))
     return sorted(found, key=lambda d: (-d.unanswered_asks, d.recent_per_week))
 
 

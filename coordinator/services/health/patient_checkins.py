@@ -18,7 +18,7 @@ from __future__ import annotations
 import re
 from datetime import date, time, timedelta
 
-from sqlalchemy import func, select, update
+from sqlalchemy import select, update
 from sqlalchemy.orm import contains_eager, joinedload
 
 from coordinator.categories import CATEGORIES
@@ -190,15 +190,6 @@ def drafts_pending(*, circle_id: int) -> list[NeedDraft]:
             .options(joinedload(NeedDraft.from_user))
             .where(NeedDraft.circle_id == circle_id, NeedDraft.status == DraftStatus.PENDING)
             .order_by(NeedDraft.created_at, NeedDraft.id)
-        )
-    )
-
-
-def drafts_pending_count(*, circle_id: int) -> int:
-    """For the circle's home page: one COUNT, however many drafts there are."""
-    return db.session.scalar(
-        select(func.count(NeedDraft.id)).where(
-            NeedDraft.circle_id == circle_id, NeedDraft.status == DraftStatus.PENDING
         )
     )
 

@@ -141,16 +141,10 @@ class LoadRow:
     above_cap: bool
 
 
-def _names(user_ids: set[int]) -> dict[int, str]:
-    if not user_ids:
-        return {}
-    return dict(db.session.execute(select(User.id, User.name).where(User.id.in_(user_ids))).all())
-
-
 def load_table(load: Load) -> list[LoadRow]:
     """Who carried what share of tasks over the last weeks, heaviest first, flagging anyone past the cap."""
     total = sum(load.counts.values())
-    names = _names(set(load.counts))
+    names = load.names
     rows = [
         LoadRow(
             user_id, names.get(user_id, "Someone who left"), count, count / total if total else 0.0, load.above(user_id)
@@ -170,9 +164,7 @@ class DriftRow:
 
 def drift_table(*, circle_id: int) -> list[DriftRow]:
     """Supporters well below their own earlier pace or not answering asks, most unanswered first."""
-    found = drifting(circle_id=circle_id)
-    names = _names({d.user_id for d in found})
-    return [DriftRow(d.user_id, names.get(d.user_id, "Someone"), d.reason) for d in found]
+    return [DriftRow(d.user_id, d.name, d.reason) for d in drifting(circle_id=circle_id)]
 
 
 def health_summary(*, circle: Circle, membership: Membership) -> dict:
