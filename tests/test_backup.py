@@ -118,7 +118,7 @@ def backup_file(seeded, circle_photos, database, tmp_path):
     assert f"Wrote {target}" in output
     kilobytes = round(sum(map(len, circle_photos.values())) / 1024)  # a few small JPEGs
     assert f"Photos: {len(circle_photos)} files, {kilobytes} KB -> {tmp_path / 'circle.photos.tar'}" in output
-    assert not any(name.split("/")[1].split("-")[0] in output for name in circle_photos)  # tokens are secrets
+    assert not any(name.split("/")[1].rsplit("-", 1)[0] in output for name in circle_photos)  # tokens are secrets
     return target
 
 
