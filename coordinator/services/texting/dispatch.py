@@ -149,19 +149,18 @@ def deliver(claim: Claim, *, gateway: SmsGateway, pacer: Pacer, stats: Stats) ->
     message = db.session.get(Message, claim.message_id)
     if message is None or message.status != MessageStatus.SENDING or message.attempts != claim.attempt:
         return  # another dispatcher took it over while it waited in our batch
+    attempt = claim.attempt
     reason = cancel_reason(message)
     if reason:
-        _finish(message, MessageStatus.CANCELLED, error=reason)
-        stats.cancelled += 1
+        stats.cancelled += _finish(message, attempt, MessageStatus.CANCELLED, error=reason)
         return
     wait_until = quiet_until(message)
     if wait_until is not None:
         if message.send_by is not None and wait_until > message.send_by:
-            _finish(message, MessageStatus.CANCELLED, error="only possible in quiet hours before it stopped mattering")
-            stats.cancelled += 1
+            late = "only possible in quiet hours before it stopped mattering"
+            stats.cancelled += _finish(message, attempt, MessageStatus.CANCELLED, error=late)
         else:
-            _finish(message, MessageStatus.PENDING, due_at=wait_until, attempts=message.attempts - 1)
-            stats.deferred += 1
+            stats.deferred += _finish(message, attempt, MessageStatus.PENDING, due_at=wait_until, attempts=attempt - 1)
         return
     pacer.wait()
     words_refresh(message)  # saved with the hold: the words about to go out are on the row (reconcile compares them)
@@ -169,9 +168,9 @@ def deliver(claim: Claim, *, gateway: SmsGateway, pacer: Pacer, stats: Stats) ->
         log.info("Message %s was taken over by another dispatcher; not sending it", claim.message_id)
         return
     if message.channel == "email":
-        _send_email(message, stats)
+        _send_email(message, attempt, stats)
     else:
-        _send_sms(message, gateway, stats)
+        _send_sms(message, attempt, gateway, stats)
 
 
 def _hold(claim: Claim) -> bool:
@@ -198,60 +197,57 @@ def _hold(claim: Claim) -> bool:
     return True
 
 
-def _send_sms(message: Message, gateway: SmsGateway, stats: Stats) -> None:
+def _send_sms(message: Message, attempt: int, gateway: SmsGateway, stats: Stats) -> None:
+    to = message.to_address  # read before the send: a row another dispatcher took over is not read again
     try:
-        result = gateway.send(to=message.to_address, body=message.body)
+        result = gateway.send(to=to, body=message.body)
     except Retryable as error:
-        _retry_later(message, error.code or "retry", str(error), stats)
+        _retry_later(message, attempt, error.code or "retry", str(error), stats)
     except Ambiguous as error:
-        _finish(message, MessageStatus.UNKNOWN, error=str(error)[:300], code=error.code)
+        _finish(message, attempt, MessageStatus.UNKNOWN, error=str(error)[:300], code=error.code)
         stats.unknown += 1
         stats.provider_error(error.code)
-        log.warning(
-            "SMS %s to %s: outcome unknown (%s); will reconcile", message.id, phone_mask(message.to_address), error.code
-        )
+        log.warning("SMS %s to %s: outcome unknown (%s); will reconcile", message.id, phone_mask(to), error.code)
     except Permanent as error:
-        _refused(message, error.code or "", str(error))
+        _refused(message, attempt, to, error.code or "", str(error))
         stats.failed += 1
         stats.provider_error(error.code)
     else:
-        _sent(message, result.provider_id, now())
+        _sent(message, attempt, result.provider_id, now())
         stats.sent += 1
 
 
-def _send_email(message: Message, stats: Stats) -> None:
+def _send_email(message: Message, attempt: int, stats: Stats) -> None:
     try:
         mail_send(
             Email(to=message.to_address, subject=message.subject or "A message from Coordinator", body=message.body)
         )
     except OSError as error:
-        _retry_later(message, "smtp", str(error), stats)
+        _retry_later(message, attempt, "smtp", str(error), stats)
     else:
-        _finish(message, MessageStatus.SENT, sent_at=now())
+        _finish(message, attempt, MessageStatus.SENT, sent_at=now())
         stats.sent += 1
 
 
-def _retry_later(message: Message, code: str, error: str, stats: Stats) -> None:
+def _retry_later(message: Message, attempt: int, code: str, error: str, stats: Stats) -> None:
     stats.provider_error(code)
-    delay = min(30 * 2 ** max(message.attempts - 1, 0), 1800) * random.uniform(0.75, 1.25)
+    delay = min(30 * 2 ** max(attempt - 1, 0), 1800) * random.uniform(0.75, 1.25)
     retry_at = now() + timedelta(seconds=delay)
     if message.send_by is not None and retry_at > message.send_by:
-        _finish(message, MessageStatus.FAILED, error=f"gave up: {error}"[:300], code=code)
-        stats.failed += 1
+        stats.failed += _finish(message, attempt, MessageStatus.FAILED, error=f"gave up: {error}"[:300], code=code)
         return
-    _finish(message, MessageStatus.PENDING, due_at=retry_at, error=error[:300], code=code)
-    stats.retried += 1
+    stats.retried += _finish(message, attempt, MessageStatus.PENDING, due_at=retry_at, error=error[:300], code=code)
 
 
-def _refused(message: Message, code: str, error: str) -> None:
+def _refused(message: Message, attempt: int, to: str, code: str, error: str) -> None:
     """Permanent refusals are final, and some say something about the number itself."""
-    _finish(message, MessageStatus.FAILED, error=error[:300], code=code)
+    _finish(message, attempt, MessageStatus.FAILED, error=error[:300], code=code)
     if code in OPTED_OUT_CODES:
-        record_opt_out(message.to_address)
+        record_opt_out(to)
     elif code in UNREACHABLE_CODES:
-        db.session.execute(update(User).where(User.phone == message.to_address).values(phone_unreachable_at=now()))
+        db.session.execute(update(User).where(User.phone == to).values(phone_unreachable_at=now()))
         db.session.commit()
-    log.info("SMS %s to %s refused for good (%s)", message.id, phone_mask(message.to_address), code)
+    log.info("SMS %s to %s refused for good (%s)", message.id, phone_mask(to), code)
 
 
 def record_opt_out(phone: str) -> None:
@@ -263,23 +259,55 @@ def record_opt_out(phone: str) -> None:
     db.session.commit()
 
 
-def _sent(message: Message, provider_id: str, sent_at) -> None:
-    """The provider has it: store its id (commit), then apply a receipt that came before the id did."""
-    _finish(message, MessageStatus.SENT, provider_id=provider_id, sent_at=sent_at)
+def _sent(message: Message, attempt: int, provider_id: str, sent_at) -> None:
+    """The provider has it: store its id (commit), then apply a receipt that came before the id did.
+
+    If the row stopped being ours while the provider took its time (our lease ran out, another dispatcher
+    took it over), the provider's answer still says the text went: a row still waiting to be settled or
+    sent again is marked sent with this id, so it is not sent a second time; one settled already is left as
+    it is (its status never goes back).
+    """
+    if not _finish(message, attempt, MessageStatus.SENT, provider_id=provider_id, sent_at=sent_at):
+        late = db.session.execute(
+            update(Message)
+            .where(
+                Message.id == message.id,
+                Message.status.in_((MessageStatus.UNKNOWN, MessageStatus.PENDING)),
+                Message.provider_id.is_(None),
+            )
+            .values(status=MessageStatus.SENT, provider_id=provider_id, sent_at=sent_at, updated_at=now())
+            .execution_options(synchronize_session=False)
+        ).rowcount
+        db.session.commit()
+        if not late:
+            return
+        db.session.expire(message)
     receipt_early_apply(message)
     db.session.commit()
 
 
-def _finish(message: Message, status: str, *, error: str | None = None, code: str | None = None, **values) -> None:
-    message.status = status
-    message.updated_at = now()
+def _finish(
+    message: Message, attempt: int, status: str, *, error: str | None = None, code: str | None = None, **values
+) -> bool:
+    """Write how this attempt ended, only while the row is still this dispatcher's claim (status `sending`,
+    the same attempt), and commit. False, writing nothing, if it was taken over meanwhile: a late answer
+    never overwrites what another dispatcher (or a receipt) decided since."""
+    values = {"status": status, "updated_at": now(), **values}
     if error is not None:
-        message.last_error = error
+        values["last_error"] = error
     if code is not None:
-        message.error_code = code
-    for name, value in values.items():
-        setattr(message, name, value)
+        values["error_code"] = code
+    written = db.session.execute(
+        update(Message)
+        .where(Message.id == message.id, Message.status == MessageStatus.SENDING, Message.attempts == attempt)
+        .values(**values)
+        .execution_options(synchronize_session=False)
+    ).rowcount
     db.session.commit()
+    db.session.expire(message)  # read again from the row
+    if written != 1:
+        log.info("Message %s was taken over by another dispatcher; its %s is not written", message.id, status)
+    return written == 1
 
 
 def reconcile(*, gateway: SmsGateway, stats: Stats | None = None, older_than: timedelta = timedelta(0)) -> int:
@@ -302,7 +330,9 @@ def reconcile(*, gateway: SmsGateway, stats: Stats | None = None, older_than: ti
         if stamp is None:
             continue  # another dispatcher is settling it
         message = db.session.get(Message, message_id)
-        since = updated_at - _lease() - RECONCILE_SLACK
+        # From when it was due: every attempt comes after that. Not from updated_at, which recovery and
+        # these very stamps move forward (a host back after minutes would look past the text it sent).
+        since = message.due_at - _lease() - RECONCILE_SLACK
         try:
             found = [m for m in gateway.sent_to(to=message.to_address, since=since) if m.body == message.body]
         except (Retryable, Ambiguous, Permanent) as error:

@@ -1,0 +1,162 @@
+"""A text goes out once, whatever happens between two dispatchers (services/texting/dispatch.py).
+
+Each test stops the world at the moment that used to let a text go twice or a status go back: a host that
+dies right after Twilio took a text and comes back minutes later, a reconcile cut off mid-lookup, an
+answer from Twilio that arrives after another host settled the text and its receipt came, and a host that
+pauses between reading a text and deciding to hold it for the morning while another host sends it.
+"""
+
+from __future__ import annotations
+
+import io
+from datetime import timedelta
+
+import pytest
+import time_machine
+from sqlalchemy import select
+
+from coordinator.extensions import db
+from coordinator.models import Message, User
+from coordinator.services.texting import dispatch
+from coordinator.services.texting.dispatch import (
+    Pacer,
+    Stats,
+    claim_due,
+    deliver,
+    dispatch_due,
+    reconcile,
+    recover_stale,
+)
+from coordinator.services.texting.receipts import receipt_record
+from coordinator.sms.console import ConsoleGateway
+from tests.factories import make_user
+from tests.test_dispatch import NOON_NEW_YORK, SAM, welcome
+
+LEASE = timedelta(seconds=60)
+
+
+def at(minutes: float):
+    return time_machine.travel(NOON_NEW_YORK + timedelta(minutes=minutes), tick=False)
+
+
+def status() -> str:
+    db.session.expire_all()
+    return db.session.scalar(select(Message.status))
+
+
+def test_a_host_back_minutes_after_dying_mid_send_finds_the_text_at_twilio_and_does_not_send_it_again(app):
+    make_user(phone=SAM, email=None)
+    gateway = ConsoleGateway(stream=io.StringIO())
+    with at(0):
+        welcome(db.session.scalar(select(User).where(User.phone == SAM)))
+        [claim] = claim_due(limit=10)
+        message = db.session.get(Message, claim.message_id)
+        gateway.send(to=message.to_address, body=message.body)  # Twilio took it; then the host lost power
+    with at(4):
+        dispatch_due(gateway=gateway, pacer=Pacer(0))  # back: the row is "unknown", Twilio is asked
+    with at(5):
+        dispatch_due(gateway=gateway, pacer=Pacer(0))
+    assert len(gateway.sent) == 1
+    assert status() == "sent"
+
+
+class LookupDiesOnce(ConsoleGateway):
+    """The first lookup at Twilio dies (the process killed mid-call, or the SDK choking on a page)."""
+
+    died = False
+
+    def sent_to(self, *, to, since):
+        if not self.died:
+            self.died = True
+            raise RuntimeError("killed mid-lookup")
+        return super().sent_to(to=to, since=since)
+
+
+def test_a_reconcile_cut_off_mid_lookup_still_finds_the_text_next_time(app):
+    sam = make_user(phone=SAM, email=None)
+    gateway = LookupDiesOnce(stream=io.StringIO())
+    with at(0):
+        welcome(sam)
+        [claim] = claim_due(limit=10)
+        message = db.session.get(Message, claim.message_id)
+        gateway.send(to=message.to_address, body=message.body)
+    with at(70 / 60):
+        recover_stale(lease=LEASE)  # another host notices the lease ran out
+    with at(4), pytest.raises(RuntimeError):
+        reconcile(gateway=gateway)
+    db.session.rollback()
+    with at(5):
+        dispatch_due(gateway=gateway, pacer=Pacer(0))
+    assert len(gateway.sent) == 1
+    assert status() == "sent"
+
+
+class SlowAnswer(ConsoleGateway):
+    """Twilio stores the text at once, but its answer comes after the lease; meanwhile `meanwhile` runs."""
+
+    def __init__(self, meanwhile):
+        super().__init__(stream=io.StringIO())
+        self.meanwhile = meanwhile
+
+    def send(self, *, to, body):
+        result = super().send(to=to, body=body)
+        self.meanwhile(result)
+        return result
+
+
+def test_a_late_answer_from_twilio_never_takes_a_delivered_text_back_to_sent(app):
+    sam = make_user(phone=SAM, email=None)
+
+    def meanwhile(result):
+        with at(2):
+            recover_stale(lease=LEASE)
+        with at(3):
+            reconcile(gateway=gateway)  # the other host finds it at Twilio: sent, with its id
+            assert receipt_record(provider_id=result.provider_id, provider_status="delivered") == "moved"
+            db.session.commit()
+
+    gateway = SlowAnswer(meanwhile)
+    with at(0):
+        welcome(sam)
+        dispatch_due(gateway=gateway, pacer=Pacer(0))
+    assert status() == "delivered"
+    assert len(gateway.sent) == 1
+
+
+def test_a_late_answer_marks_a_text_another_host_was_about_to_send_again_as_sent(app):
+    sam = make_user(phone=SAM, email=None)
+
+    def meanwhile(result):
+        with at(2):
+            recover_stale(lease=LEASE)  # "unknown": the other host will ask Twilio before sending again
+
+    gateway = SlowAnswer(meanwhile)
+    with at(0):
+        welcome(sam)
+        dispatch_due(gateway=gateway, pacer=Pacer(0))
+    assert status() == "sent"  # the answer came: nobody needs to ask or send again
+    with at(5):
+        dispatch_due(gateway=gateway, pacer=Pacer(0))
+    assert len(gateway.sent) == 1
+
+
+def test_a_host_that_pauses_before_holding_a_text_for_the_morning_does_not_undo_another_hosts_send(app, monkeypatch):
+    sam = make_user(phone=SAM, email=None)
+    gateway = ConsoleGateway(stream=io.StringIO())
+    with at(0):
+        welcome(sam)
+        [claim] = claim_due(limit=10)
+
+    def paused_then_quiet(message):
+        monkeypatch.undo()
+        with at(2):
+            recover_stale(lease=LEASE)
+        with at(3):
+            dispatch_due(gateway=gateway, pacer=Pacer(0))  # the other host settles it and sends it
+        return NOON_NEW_YORK + timedelta(hours=20)  # the first host wakes and decides: wait for the morning
+
+    monkeypatch.setattr(dispatch, "quiet_until", paused_then_quiet)
+    with at(1):
+        deliver(claim, gateway=gateway, pacer=Pacer(0), stats=Stats())
+    assert len(gateway.sent) == 1
+    assert status() == "sent"  # not "pending" for a second send tomorrow morning
