@@ -3,11 +3,12 @@ deleted their account, downloaded the circle's records or closed it. Supporters 
 
 from __future__ import annotations
 
-from flask import Blueprint, render_template, request
+from flask import Blueprint, render_template
 
 from coordinator.models.circles import Circle, Membership
 from coordinator.services.people.security_record import circle_security_record
 from coordinator.web.access import managing_view
+from coordinator.web.query_args import row_id_arg
 
 bp = Blueprint("security_record", __name__, url_prefix="/circles/<int:circle_id>")
 
@@ -15,6 +16,6 @@ bp = Blueprint("security_record", __name__, url_prefix="/circles/<int:circle_id>
 @bp.get("/security")
 @managing_view()
 def index(*, membership: Membership, circle: Circle):
-    before = request.args.get("before", type=int)  # the next page starts below this event
+    before = row_id_arg("before")  # the next page starts below this event
     record = circle_security_record(circle=circle, before=before)
     return render_template("security_record/index.html", circle=circle, record=record, paged=before is not None)

@@ -10,7 +10,7 @@ number that keeps sending stays refused; the few texts that are kept go after RE
 
 from __future__ import annotations
 
-from flask import Blueprint, Response, abort, render_template, request
+from flask import Blueprint, Response, abort, render_template
 from twilio.twiml.messaging_response import MessagingResponse
 
 from coordinator.extensions import csrf
@@ -24,6 +24,7 @@ from coordinator.sms.signature import signature_valid
 from coordinator.web.access import managing_view
 from coordinator.web.edge import refusals
 from coordinator.web.limits import counted_within
+from coordinator.web.query_args import row_id_arg
 
 bp = Blueprint("sms", __name__)
 
@@ -76,7 +77,7 @@ def status():
 @bp.get("/circles/<int:circle_id>/messages")
 @managing_view()
 def log(*, membership: Membership, circle: Circle):
-    before = request.args.get("before", type=int)  # an older page starts below this message
+    before = row_id_arg("before")  # an older page starts below this message
     page = message_log(circle=circle, before=before)
     return render_template(
         "messages/index.html",

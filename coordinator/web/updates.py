@@ -39,6 +39,7 @@ from coordinator.web.access import circle_view, managing_view
 from coordinator.web.confirming import Confirmation, confirmation_page
 from coordinator.web.edge import refusals
 from coordinator.web.limits import configured_limit
+from coordinator.web.query_args import row_id_arg
 from coordinator.web.signing_in import cookie_set, session_open
 
 bp = Blueprint("updates", __name__)
@@ -251,7 +252,7 @@ def photo(*, membership: Membership, circle: Circle, update_id: int, photo_id: i
 @bp.get("/circles/<int:circle_id>/notes")
 @managing_view()
 def notes(*, membership: Membership, circle: Circle):
-    before = request.args.get("before", type=int)  # an older page starts below this note
+    before = row_id_arg("before")  # an older page starts below this note
     page = notes_page(membership, before=before)
     return render_template(
         "updates/notes.html",
