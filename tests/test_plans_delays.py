@@ -18,6 +18,7 @@ from coordinator.services.care.claims import claim_make
 from coordinator.services.care.plan_changes import plan_change_preview, plan_day_cancel, plan_day_move
 from coordinator.services.care.plan_posting import plan_post
 from coordinator.services.care.plans import TreatmentInput, plan_create
+from coordinator.services.texting.reminders import reminders_plan
 from tests.factories import add_member, make_circle, make_user
 
 START = datetime(2026, 10, 5, 14, 0, tzinfo=UTC)  # Mon 5 Oct 2026, 10am in New York
@@ -164,6 +165,7 @@ def test_from_cycle_3_on_a_week_later_and_in_the_afternoon_rides_follow_the_time
     for number in (3, 4, 5, 6):
         ride = tasks_of(posted, number, "ride")[0]
         assert (ride.local_date, ride.start_time) == (cycle(posted, number).local_date, time(13, 15))
+        assert ride.end_time == time(18, 30)  # the 4-hour infusion now ends at 18:00, the ride home after it
     for meal in tasks_of(posted, 4, "meal"):
         moved = local(meal.starts_at, "America/New_York")
         before = meals_before[meal.id]
@@ -284,3 +286,31 @@ def test_a_cycle_moved_close_to_another_takes_the_visit_out_of_its_quiet_days(po
     assert second_visit.status == "cancelled"
     told = texts("plan_cancelled")
     assert len(told) == 1 and told[0].to_address == "+12025550111" and f"task {second_visit.id}" in told[0].body
+
+
+def test_a_move_of_a_few_minutes_leaves_one_reminder_and_one_check_in_at_the_new_time(posted):
+    third = cycle(posted, 3)
+    ride = tasks_of(posted, 3, "ride")[0]
+    with time_machine.travel(START, tick=False):
+        take(posted["sam"], ride)
+    two_days_before = datetime.combine(third.local_date - timedelta(days=2), time(16), tzinfo=UTC)
+    with time_machine.travel(two_days_before, tick=False):
+        reminders_plan()
+        db.session.commit()
+        plan_day_move(
+            plan=posted["plan"], circle=posted["circle"], day=third, to=third.local_date, at=time(9, 3),
+            following=False, actor=posted["coordinator"],
+        )  # fmt: skip
+        db.session.commit()
+        reminders_plan()
+        db.session.commit()
+    pending = db.session.execute(
+        select(Message.kind, Message.idempotency_key).where(
+            Message.task_id == ride.id,
+            Message.status == MessageStatus.PENDING,
+            Message.kind.in_(("reminder", "checkin")),
+        )
+    ).all()
+    assert pending, "Sam still gets reminded"
+    assert len({kind for kind, _ in pending}) == len(pending), pending  # one of each kind, not two
+    assert all(key.endswith(f"{ride.starts_at:%Y%m%dT%H%M}") for _, key in pending), pending  # the new time's

@@ -62,16 +62,30 @@ def _minutes(clock: time, delta: timedelta) -> time | None:
     return moved.time() if moved.date() == date(2000, 1, 2) else None
 
 
+def _length(treatment: PlanTreatment | None) -> timedelta | None:
+    """How long the treatment itself lasts, when it has a start and a later end on the same day."""
+    if treatment is None or treatment.start_time is None or treatment.end_time is None:
+        return None
+    day = date(2000, 1, 2)
+    length = datetime.combine(day, treatment.end_time) - datetime.combine(day, treatment.start_time)
+    return length if length > timedelta(0) else None
+
+
 def rule_times(
     rule: PlanRule, appointment: time | None, treatment: PlanTreatment | None
 ) -> tuple[time | None, time | None]:
-    """A rule's start and end on a day: from the appointment's time (lead_minutes), or the rule's own."""
+    """A rule's start and end on a day: from the appointment's time (lead_minutes), or the rule's own.
+
+    A ride timed from the appointment ends half an hour after the treatment does, counting the treatment's
+    own length from `appointment`, so a day moved to another time keeps the ride home after it.
+    """
     if rule.anytime:
         return None, None
     if rule.lead_minutes is not None and appointment is not None:
         start = _minutes(appointment, -timedelta(minutes=rule.lead_minutes)) or time(0, 0)
-        if treatment is not None and treatment.end_time is not None and appointment == treatment.start_time:
-            end = _minutes(treatment.end_time, RIDE_HOME_MARGIN)
+        length = _length(treatment)
+        if length is not None:
+            end = _minutes(appointment, length + RIDE_HOME_MARGIN)
         else:
             end = _minutes(start, timedelta(minutes=rule.length_minutes))
         return start, end or time(23, 59)
