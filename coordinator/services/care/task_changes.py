@@ -102,11 +102,13 @@ def task_reschedule(
     `tell=False`, once for many tasks: a treatment plan's delay). True if it moved."""
     starts_at, ends_at = task_moments(task.need, day, start=start, end=end, fold=fold)
     moved = abs(starts_at - task.starts_at) >= MOVE_NOTICE or abs(ends_at - task.ends_at) >= MOVE_NOTICE
+    new_start = starts_at != task.starts_at  # reminders and check-ins are keyed by the start
     task.local_date, task.start_time, task.end_time = day, start, end
     task.starts_at, task.ends_at = starts_at, ends_at
     db.session.flush()
+    if new_start:  # even by a minute: one keyed by the old start would go besides the new one, at the old time
+        messages_cancel(task_id=task.id, kinds=("reminder", "checkin"))  # re-planned for the new start
     if moved:
-        messages_cancel(task_id=task.id, kinds=("reminder", "checkin"))  # re-planned for the new time
         if tell:
             _tell_claimers(task, kind="task_moved", key=f"task-moved:{task.id}:{starts_at:%Y%m%dT%H%M}", actor=actor)
         activity_record(
