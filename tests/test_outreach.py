@@ -387,3 +387,25 @@ def test_outreach_and_digests_read_the_same_whatever_the_circle_size(app):
 
     assert _reads_for(4, job=outreach) == _reads_for(40, job=outreach)
     assert _reads_for(5, job=digests) == _reads_for(50, job=digests)
+
+
+def test_someone_who_ticked_other_help_and_carries_too_much_is_counted_once_as_resting(app, circle_setup):
+    circle, daniel, aisha, people, task = circle_setup
+    with time_machine.travel(START, tick=False):
+        for n, name in enumerate(("Gus", "Gus", "Gus", "Gus", "Cat", "Cat", "Cat", "Cat")):
+            other = make_need(
+                circle,
+                daniel,
+                title=f"Errand {n}",
+                category="errands",
+                start_date=date(2026, 6, 2 + n % 5),
+                start_time=time(13 + n // 5),
+                end_time=time(14 + n // 5),
+            ).tasks[0]
+            claim_make(membership=people[name], task_id=other.id)
+        db.session.commit()
+    with time_machine.travel(datetime(2026, 6, 10, 15, tzinfo=UTC), tick=True):
+        words, _tap = outreach_page(app, circle, daniel, task)
+        page = words()
+    assert "2 people are left out because they already carry more than a fair share" in page  # Gus and Cat
+    assert "ticked other kinds of help: they are asked only after" not in page  # Cat, the only one, is resting

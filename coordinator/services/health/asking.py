@@ -182,6 +182,7 @@ class CircleState:
         second = [m for m in reachable if m not in first]
         resting = [m for m in reachable if not self.has_room(m.user_id, stretch=stretch)]
         left = [m for m in first if m not in resting]
+        others = [m for m in second if m not in resting]  # those past their share are counted once, as resting
         if left:
-            return EveryoneLeft(left=left, resting=resting, others=False, later=len(second))
-        return EveryoneLeft(left=[m for m in second if m not in resting], resting=resting, others=True, later=0)
+            return EveryoneLeft(left=left, resting=resting, others=False, later=len(others))
+        return EveryoneLeft(left=others, resting=resting, others=True, later=0)
