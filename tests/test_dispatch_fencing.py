@@ -160,3 +160,29 @@ def test_a_host_that_pauses_before_holding_a_text_for_the_morning_does_not_undo_
         deliver(claim, gateway=gateway, pacer=Pacer(0), stats=Stats())
     assert len(gateway.sent) == 1
     assert status() == "sent"  # not "pending" for a second send tomorrow morning
+
+
+class OtherHostMeanwhile(Pacer):
+    """While this dispatcher waits its turn to send, the other host finds its lease run out and sends the text."""
+
+    def __init__(self, gateway):
+        super().__init__(0)
+        self.gateway = gateway
+
+    def wait(self) -> None:
+        with at(2):
+            recover_stale(lease=LEASE)
+        with at(3):
+            dispatch_due(gateway=self.gateway, pacer=Pacer(0))
+
+
+def test_a_dispatcher_whose_lease_ran_out_while_it_waited_its_turn_does_not_send(app):
+    sam = make_user(phone=SAM, email=None)
+    gateway = ConsoleGateway(stream=io.StringIO())
+    with at(0):
+        welcome(sam)
+        [claim] = claim_due(limit=10)
+    with at(1):  # still ours when deliver looks first; taken over before the hold
+        deliver(claim, gateway=gateway, pacer=OtherHostMeanwhile(gateway), stats=Stats())
+    assert len(gateway.sent) == 1
+    assert status() == "sent"

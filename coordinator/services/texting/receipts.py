@@ -71,7 +71,9 @@ def receipt_early_apply(message: Message) -> bool:
     if early is None:
         return False
     moved = _move(message, early.status, early.error_code)
-    db.session.delete(early)
+    # Core, not session.delete: the webhook and a dispatcher may both apply it, and the second deletes nothing
+    db.session.execute(delete(EarlyReceipt).where(EarlyReceipt.provider_id == early.provider_id))
+    db.session.expunge(early)
     return moved
 
 
