@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 import signal
 import time
 
@@ -11,6 +12,8 @@ from flask.cli import AppGroup, with_appcontext
 
 scheduler_group = AppGroup("scheduler", help="The long-running scheduler, or one pass of every job.")
 sms_group = AppGroup("sms", help="Deliver queued texts and emails.")
+log = logging.getLogger(__name__)
+MAX_BACKOFF_SECONDS = 30.0  # the longest pause between tries while dispatching keeps failing
 
 
 @scheduler_group.command("run")
@@ -80,6 +83,7 @@ def _busy(stats) -> bool:
 def _dispatch_forever(batch: int, idle_seconds: float) -> None:
     """Deliver until SIGTERM or SIGINT, finishing the batch in hand (each message commits as it goes)."""
     from coordinator.extensions import db
+    from coordinator.log_privacy import exception_text
 
     stop = {"now": False}
 
@@ -89,9 +93,18 @@ def _dispatch_forever(batch: int, idle_seconds: float) -> None:
     signal.signal(signal.SIGTERM, request_stop)
     signal.signal(signal.SIGINT, request_stop)
     click.echo("Dispatching until stopped.")
+    failures = 0
     while not stop["now"]:
-        busy = _busy(_dispatch_once(batch, quiet_when_idle=True))
-        db.session.remove()
+        try:
+            busy = _busy(_dispatch_once(batch, quiet_when_idle=True))
+            failures = 0
+        except Exception as error:  # the database restarting, say: texts wait in their rows, so try again
+            failures += 1
+            log.error("Dispatching failed; trying again\n%s", exception_text(error))
+            time.sleep(min(max(idle_seconds, 0.1) * 2**failures, MAX_BACKOFF_SECONDS))
+            continue
+        finally:
+            db.session.remove()
         if not busy:
             time.sleep(idle_seconds)
     click.echo("Dispatcher stopped.")

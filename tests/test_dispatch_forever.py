@@ -10,7 +10,8 @@ import time
 from collections import Counter
 from datetime import timedelta
 
-from sqlalchemy import func, select
+import pytest
+from sqlalchemy import func, select, text
 
 from coordinator.clock import now
 from coordinator.extensions import db
@@ -83,3 +84,35 @@ def test_two_dispatchers_send_each_text_once_when_one_is_slow_to_reach_a_text_it
     twice = sorted(body for body, times in bodies.items() if times > 1)
     assert not twice, f"sent more than once: {twice}"
     assert len(bodies) == count
+
+
+def test_a_forever_dispatcher_outlives_its_database_connections_being_cut(app):
+    """PostgreSQL restarting (here: every connection to the database cut) fails a pass; the next one sends."""
+    url = app.config["SQLALCHEMY_DATABASE_URI"]
+    if not url.startswith("postgresql"):
+        pytest.skip("about connections a PostgreSQL server cuts")
+    queue(0, 2)
+    with FakeTwilio(auth_token=TOKEN) as fake:
+        env = command_env(url, fake.base_url, SMS_SENDS_PER_SECOND="1000")
+        dispatcher = Process(["sms", "dispatch", "--forever", "--idle-seconds", "0.2"], env)
+        try:
+            assert dispatcher.wait_for("Dispatching until stopped."), dispatcher.lines
+            assert wait_until(lambda: sent() == 2, seconds=30), dispatcher.lines
+            db.session.remove()
+            with db.engine.connect() as connection:
+                cut = connection.execute(
+                    text(
+                        "SELECT count(pg_terminate_backend(pid)) FROM pg_stat_activity "
+                        "WHERE datname = current_database() AND pid <> pg_backend_pid()"
+                    )
+                ).scalar()
+            db.engine.dispose()  # ours were cut too
+            assert cut >= 1
+            assert dispatcher.wait_for("Dispatching failed; trying again"), dispatcher.lines
+            queue(2, 2)
+            assert wait_until(lambda: sent() == 4, seconds=30), dispatcher.lines
+            assert dispatcher.proc.poll() is None, "the dispatcher stopped when its connection was cut"
+        finally:
+            dispatcher.stop()
+        bodies = Counter(fake.bodies())
+    assert len(bodies) == 4 and set(bodies.values()) == {1}
