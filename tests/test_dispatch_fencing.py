@@ -9,11 +9,13 @@ pauses between reading a text and deciding to hold it for the morning while anot
 from __future__ import annotations
 
 import io
+import time as time_module
+from collections import Counter
 from datetime import timedelta
 
 import pytest
 import time_machine
-from sqlalchemy import select
+from sqlalchemy import select, update
 
 from coordinator.extensions import db
 from coordinator.models import Message, User
@@ -28,6 +30,7 @@ from coordinator.services.texting.dispatch import (
     recover_stale,
 )
 from coordinator.services.texting.receipts import receipt_record
+from coordinator.sms import Retryable
 from coordinator.sms.console import ConsoleGateway
 from tests.factories import make_user
 from tests.test_dispatch import NOON_NEW_YORK, SAM, welcome
@@ -37,6 +40,11 @@ LEASE = timedelta(seconds=60)
 
 def at(minutes: float):
     return time_machine.travel(NOON_NEW_YORK + timedelta(minutes=minutes), tick=False)
+
+
+def status_counts() -> dict[str, int]:
+    db.session.expire_all()
+    return dict(Counter(db.session.scalars(select(Message.status))))
 
 
 def status() -> str:
@@ -186,3 +194,40 @@ def test_a_dispatcher_whose_lease_ran_out_while_it_waited_its_turn_does_not_send
         deliver(claim, gateway=gateway, pacer=OtherHostMeanwhile(gateway), stats=Stats())
     assert len(gateway.sent) == 1
     assert status() == "sent"
+
+
+class SlowLookups(ConsoleGateway):
+    """A degraded provider: each lookup takes a quarter of a second, and while `failing` it then fails."""
+
+    failing = True
+
+    def __init__(self):
+        super().__init__(stream=io.StringIO())
+        self.looked_up: list[str] = []
+
+    def sent_to(self, *, to, since):
+        time_module.sleep(0.25)
+        self.looked_up.append(to)
+        if self.failing:
+            raise Retryable("busy", code="20429")
+        return super().sent_to(to=to, since=since)
+
+
+def test_a_slow_provider_holds_a_pass_of_reconciling_to_its_budget_and_the_rest_come_first_next_pass(app):
+    phones = [f"+1202555012{n}" for n in range(4)]
+    with at(0):
+        for phone in phones:
+            welcome(make_user(phone=phone, email=None), key=phone)
+        db.session.execute(update(Message).values(status="unknown"))  # their dispatcher stopped mid-send
+        db.session.commit()
+    gateway = SlowLookups()
+    with at(5):
+        reconcile(gateway=gateway, budget_seconds=0.3)
+    first = list(gateway.looked_up)
+    assert 1 <= len(first) < len(phones)  # it stopped at its budget (however slow the machine, never all four)
+    assert status_counts() == {"unknown": len(phones)}  # nothing decided while the provider fails
+    gateway.failing = False
+    with at(6):
+        reconcile(gateway=gateway, budget_seconds=0.3)
+    second = gateway.looked_up[len(first) :]
+    assert second and not set(second) & set(first)  # those not asked yet come first

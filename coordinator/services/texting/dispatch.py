@@ -46,6 +46,7 @@ from coordinator.sms import Ambiguous, Permanent, Retryable, SmsGateway, sms_gat
 log = logging.getLogger(__name__)
 
 RECONCILE_SLACK = timedelta(minutes=2)
+RECONCILE_BUDGET_SECONDS = 10.0  # the most one pass spends asking the provider about unknown texts
 UNREACHABLE_CODES = {"21211", "21614", "21612", "21408", "30006"}
 OPTED_OUT_CODES = {"21610"}
 
@@ -310,8 +311,17 @@ def _finish(
     return written == 1
 
 
-def reconcile(*, gateway: SmsGateway, stats: Stats | None = None, older_than: timedelta = timedelta(0)) -> int:
+def reconcile(
+    *,
+    gateway: SmsGateway,
+    stats: Stats | None = None,
+    older_than: timedelta = timedelta(0),
+    budget_seconds: float = RECONCILE_BUDGET_SECONDS,
+) -> int:
     """Settle `unknown` rows by asking the provider; only what it never got is sent again.
+
+    A pass asks for `budget_seconds` at most (a slow provider must not hold up the texts due behind it);
+    rows asked about longest ago come first, so none waits behind the same few every pass.
 
     Every dispatcher reconciles, so each row is first taken (`_take_unknown`: its `updated_at` stamped, if
     nobody changed it since it was read) and settled only while it still carries that stamp: two dispatchers
@@ -321,11 +331,14 @@ def reconcile(*, gateway: SmsGateway, stats: Stats | None = None, older_than: ti
     seen = db.session.execute(
         select(Message.id, Message.updated_at)
         .where(Message.status == MessageStatus.UNKNOWN, Message.updated_at <= now() - older_than)
-        .order_by(Message.id)
+        .order_by(Message.updated_at, Message.id)
         .limit(200)
     ).all()
     db.session.commit()
+    deadline = wall_clock.monotonic() + budget_seconds
     for message_id, updated_at in seen:
+        if wall_clock.monotonic() > deadline:
+            break  # the rest next pass
         stamp = _take_unknown(message_id, updated_at)
         if stamp is None:
             continue  # another dispatcher is settling it
@@ -338,8 +351,7 @@ def reconcile(*, gateway: SmsGateway, stats: Stats | None = None, older_than: ti
         except (Retryable, Ambiguous, Permanent) as error:
             # error.code, not the error: its text can carry the provider's URL, with the number in it
             log.warning("Could not reconcile message %s yet (%s)", message.id, error.code)
-            # as it was: `since` is counted from when it became unknown, so a later try looks back as far
-            _settle_unknown(message, stamp, updated_at=updated_at)
+            _settle_unknown(message, stamp, updated_at=now())  # asked again after the others
             continue
         if found:
             known = set(
