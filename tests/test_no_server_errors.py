@@ -29,7 +29,10 @@ from tests.factories import PASSWORD, add_member, make_circle, make_need, make_u
 from tests.web import WebClient
 
 EXAMPLES_PER_ROLE = 2  # after the 3 explicit plans; each plan sends one request to every route (about 100)
-QUERY_NAMES = ("week", "from", "to", "category", "open", "status", "next", "show", "anyway", "back", "page")
+QUERY_NAMES = (
+    "week", "from", "to", "category", "open", "status", "next", "show", "anyway", "back", "page", "before", "skip", "v",
+    "following", "title", "decision",
+)  # fmt: skip
 POST_NAMES = ("next", "note", "user_id", "fold", "decision", "answer", "inside", "message", "post_anyway", "anyway")
 SKIP = {"static", "accounts.sign_out", "home.healthz"}  # signing out would end the walk early
 LAST = ("members.remove", "members.role", "accounts.account")  # changes that could lock the walker out
