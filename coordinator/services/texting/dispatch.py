@@ -269,18 +269,9 @@ def _sent(message: Message, attempt: int, provider_id: str, sent_at) -> None:
     it is (its status never goes back).
     """
     if not _finish(message, attempt, MessageStatus.SENT, provider_id=provider_id, sent_at=sent_at):
-        late = db.session.execute(
-            update(Message)
-            .where(
-                Message.id == message.id,
-                Message.status.in_((MessageStatus.UNKNOWN, MessageStatus.PENDING)),
-                Message.provider_id.is_(None),
-            )
-            .values(status=MessageStatus.SENT, provider_id=provider_id, sent_at=sent_at, updated_at=now())
-            .execution_options(synchronize_session=False)
-        ).rowcount
-        db.session.commit()
-        if not late:
+        waiting = (Message.status.in_((MessageStatus.UNKNOWN, MessageStatus.PENDING)), Message.provider_id.is_(None))
+        sent = {"status": MessageStatus.SENT, "provider_id": provider_id, "sent_at": sent_at, "updated_at": now()}
+        if not _write_if(message.id, *waiting, **sent):
             return
         db.session.expire(message)
     receipt_early_apply(message)
@@ -298,16 +289,22 @@ def _finish(
         values["last_error"] = error
     if code is not None:
         values["error_code"] = code
+    written = _write_if(message.id, Message.status == MessageStatus.SENDING, Message.attempts == attempt, **values)
+    db.session.expire(message)  # read again from the row
+    if not written:
+        log.info("Message %s was taken over by another dispatcher; its %s is not written", message.id, status)
+    return written
+
+
+def _write_if(message_id: int, *still, **values) -> bool:
+    """One UPDATE of the row, only while it is as `still` says (whose it is, in which state); commit. True if so."""
     written = db.session.execute(
         update(Message)
-        .where(Message.id == message.id, Message.status == MessageStatus.SENDING, Message.attempts == attempt)
+        .where(Message.id == message_id, *still)
         .values(**values)
         .execution_options(synchronize_session=False)
     ).rowcount
     db.session.commit()
-    db.session.expire(message)  # read again from the row
-    if written != 1:
-        log.info("Message %s was taken over by another dispatcher; its %s is not written", message.id, status)
     return written == 1
 
 
@@ -387,24 +384,13 @@ def reconcile(
 def _take_unknown(message_id: int, seen_at) -> object | None:
     """Stamp an `unknown` row as this dispatcher's to settle, if it is as it was read; the stamp, or None."""
     stamp = now()
-    taken = db.session.execute(
-        update(Message)
-        .where(Message.id == message_id, Message.status == MessageStatus.UNKNOWN, Message.updated_at == seen_at)
-        .values(updated_at=stamp)
-        .execution_options(synchronize_session=False)
-    ).rowcount
-    db.session.commit()
-    return stamp if taken == 1 else None
+    taken = _write_if(
+        message_id, Message.status == MessageStatus.UNKNOWN, Message.updated_at == seen_at, updated_at=stamp
+    )
+    return stamp if taken else None
 
 
 def _settle_unknown(message: Message, stamp, **values) -> bool:
     """Write what reconciling found, only if the row is still the `unknown` one this dispatcher took; commit."""
     values.setdefault("updated_at", now())
-    settled = db.session.execute(
-        update(Message)
-        .where(Message.id == message.id, Message.status == MessageStatus.UNKNOWN, Message.updated_at == stamp)
-        .values(**values)
-        .execution_options(synchronize_session=False)
-    ).rowcount
-    db.session.commit()
-    return settled == 1
+    return _write_if(message.id, Message.status == MessageStatus.UNKNOWN, Message.updated_at == stamp, **values)
