@@ -42,6 +42,14 @@ def at(minutes: float):
     return time_machine.travel(NOON_NEW_YORK + timedelta(minutes=minutes), tick=False)
 
 
+def sent_then_stopped(person, gateway) -> None:
+    """A text to `person` is claimed and reaches the provider; its dispatcher stops before writing so."""
+    welcome(person)
+    [claim] = claim_due(limit=10)
+    message = db.session.get(Message, claim.message_id)
+    gateway.send(to=message.to_address, body=message.body)
+
+
 def status_counts() -> dict[str, int]:
     db.session.expire_all()
     return dict(Counter(db.session.scalars(select(Message.status))))
@@ -56,10 +64,7 @@ def test_a_host_back_minutes_after_dying_mid_send_finds_the_text_at_twilio_and_d
     make_user(phone=SAM, email=None)
     gateway = ConsoleGateway(stream=io.StringIO())
     with at(0):
-        welcome(db.session.scalar(select(User).where(User.phone == SAM)))
-        [claim] = claim_due(limit=10)
-        message = db.session.get(Message, claim.message_id)
-        gateway.send(to=message.to_address, body=message.body)  # Twilio took it; then the host lost power
+        sent_then_stopped(db.session.scalar(select(User).where(User.phone == SAM)), gateway)
     with at(4):
         dispatch_due(gateway=gateway, pacer=Pacer(0))  # back: the row is "unknown", Twilio is asked
     with at(5):
@@ -84,10 +89,7 @@ def test_a_reconcile_cut_off_mid_lookup_still_finds_the_text_next_time(app):
     sam = make_user(phone=SAM, email=None)
     gateway = LookupDiesOnce(stream=io.StringIO())
     with at(0):
-        welcome(sam)
-        [claim] = claim_due(limit=10)
-        message = db.session.get(Message, claim.message_id)
-        gateway.send(to=message.to_address, body=message.body)
+        sent_then_stopped(sam, gateway)
     with at(70 / 60):
         recover_stale(lease=LEASE)  # another host notices the lease ran out
     with at(4), pytest.raises(RuntimeError):
