@@ -40,7 +40,11 @@ The new rules (Rules), each off by default so a run with none is the service tod
   somebody has just taken;
 - rides: a ride on a treatment day, once it reaches the wider rung, may also ask
   people who already carry their fair share (bench/README.md, "Treatment plan
-  demand": what left a treatment-day ride bare was the cap, not the people).
+  demand": what left a treatment-day ride bare was the cap, not the people);
+- room: those a yes would bring to exactly their fair share are asked after everyone
+  who would still have a place to spare (services/health/asking.py, candidates): a
+  yes that arrives hours later, after the person took something else or the cap
+  moved with the weeks, no longer carries them past it.
 """
 
 from __future__ import annotations
@@ -103,12 +107,13 @@ class Rules:
     enough: bool = False
     single: bool = False
     rides: bool = False
+    room: bool = False
 
     @classmethod
     def named(cls, names: str) -> Rules:
         chosen = {n for n in names.split("+") if n and n != "none"}
         if chosen == {"all"}:
-            chosen = {"offers", "learn", "early", "nudge", "enough", "single"}  # not rides: it bends the cap
+            chosen = {"offers", "learn", "early", "nudge", "enough", "single", "room"}  # not rides: it bends the cap
         return cls(**{n: True for n in chosen})
 
 
@@ -195,8 +200,8 @@ class Run(WeeklyRounds):
         out = self.out[pid] = [(at, tasks) for at, tasks in self.out[pid] if self.now - at < PENDING_FOR]
         return sum(1 for _, tasks in out if any(t.open and pid not in t.holders for t in tasks))
 
-    def has_room(self, pid: int, load: tuple[Counter, int], pending: bool = True) -> bool:
-        return load[0][pid] + (self.pending(pid) if pending else 0) + 1 <= load[1]
+    def has_room(self, pid: int, load: tuple[Counter, int], pending: bool = True, extra: int = 0) -> bool:
+        return load[0][pid] + (self.pending(pid) if pending else 0) + 1 + extra <= load[1]
 
     def take(self, person: Person, task: Task, how: str) -> bool:
         if not task.open or person.id in task.holders or task.start <= self.now:
@@ -284,7 +289,10 @@ class Run(WeeklyRounds):
         ]
         if everyone and self.rules.enough and any(p.suits(task.kind) for p in people):
             people = [p for p in people if p.suits(task.kind)]  # those who ticked other kinds in a later wave
-        return self.ranked(people, task, load[0])
+        ranked = self.ranked(people, task, load[0])
+        if self.rules.room:  # those with a place to spare first; those at their last place under the cap after
+            ranked.sort(key=lambda p: not self.has_room(p.id, load, extra=1))
+        return ranked
 
     def past_cap_for(self, task: Task) -> bool:
         """rides: a treatment-day ride within its wider rung's days may ask those already at their fair share."""

@@ -14,7 +14,7 @@ midway: issue 16) is bench/sim_plan.py; the figures are bench/sim_report.py.
     python -m bench.simulate                      # the whole grid (make simulate)
     python -m bench.simulate --quick              # a small grid in seconds (the tests run it)
     python -m bench.simulate --demand plan course # only the treatment plan's demand
-    python -m bench.simulate --demand plan course --variants none rides offers+nudge+single+enough+rides
+    python -m bench.simulate --demand plan course --variants none rides offers+nudge+single+enough+room+rides
     python -m bench.simulate --variants none all offers learn early nudge enough --ablation
     python -m bench.simulate --real --seeds 1 2   # the model against the real services, one circle
 """
@@ -36,9 +36,12 @@ from bench.sim_world import SCENARIOS, SIZES, WILLINGNESS, upper_bound
 
 SEEDS = (1, 2, 3, 4, 5)
 WEEKS = 26
-RECOMMENDED = "offers+nudge+single+enough"  # the rules that paid off in the ablation (bench/README.md)
+RECOMMENDED = "offers+nudge+single+enough+room"  # the rules that paid off in the ablation (bench/README.md)
 VARIANTS = ("none", RECOMMENDED)  # the service today, and with the recommended rules
-ABLATION = ("offers", "learn", "early", "nudge", "enough", "single", "offers+nudge", "offers+nudge+single", "all")
+ABLATION = (
+    "offers", "learn", "early", "nudge", "enough", "single", "room",
+    "offers+nudge", "offers+nudge+single", "offers+nudge+single+enough", "all",
+)  # fmt: skip
 
 
 def run_one(cell: tuple, seed: int, strategy: str, variant: str, weeks: int, demand: str = "weekly") -> dict:

@@ -275,6 +275,30 @@ def test_an_unanswered_ask_counts_toward_the_cap_until_it_goes_stale(app):
     assert asked_about(friday) == ["Ana"]
 
 
+def test_someone_one_task_short_of_their_share_is_asked_after_those_with_more_room(app):
+    """Ana said yes before, so she would come first; but a yes would bring her to her whole share. Ben has room."""
+    with time_machine.travel(START, tick=False):
+        daniel = make_user(name="Daniel", phone="+12025550101")
+        circle = make_circle(coordinator=daniel, timezone="America/New_York")
+        circle.health_settings = {"best_few": 1}
+        ana = person(circle, "Ana", "+12025550110")
+        person(circle, "Ben", "+12025550111")
+        cooks = [person(circle, f"Cook {n}", f"+1202555012{n}", help_categories=["meal"]) for n in range(4)]
+        for member in (ana, *cooks[:3]):  # four spots among seven helpers: the cap is 2, Ana is one short of it
+            claim_make(membership=member, task_id=make_need(circle, daniel, category="meal", title="Meal").tasks[0].id)
+        db.session.commit()
+        thursday = make_need(circle, daniel, start_date=TASK_DAY, start_time=time(9), end_time=time(11)).tasks[0]
+
+    def asked_about(task):
+        db.session.expire_all()
+        return [m.user.name for m in db.session.scalars(select(Message).where(Message.task_id == task.id))]
+
+    run_at(datetime(2026, 6, 4, 14, tzinfo=UTC))  # a week before Thursday
+    assert asked_about(thursday) == ["Ben"]  # not Ana, though she answered before and Ben never has
+    run_at(datetime(2026, 6, 5, 14, tzinfo=UTC))  # a day later, no yes from Ben: nobody else has more room
+    assert asked_about(thursday) == ["Ben", "Ana"]  # so Ana is asked: one short of her share is still room
+
+
 def test_a_drifting_supporter_gets_one_gentle_ask_then_is_left_in_peace_and_archived(app):
     with time_machine.travel(datetime(2026, 3, 2, 15, tzinfo=UTC), tick=False):
         daniel = make_user(name="Daniel", phone="+12025550101")

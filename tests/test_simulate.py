@@ -304,3 +304,23 @@ def test_enough_asks_everyone_in_two_waves_those_who_offer_that_help_first():
     task.asked.update(p.id for p in first)  # the first wave asked
     second = run.candidates(task, run.load(), everyone=True)
     assert second and not any(p.suits(task.kind) for p in second)  # then those who ticked other kinds
+
+
+def test_room_asks_those_with_a_place_to_spare_before_those_at_their_last_one():
+    for rules, edge_last in ((Rules(), False), (Rules(room=True), True)):
+        run = Run(circle(size=20, weeks=6), "service", rules, 1)
+        run.asked_now = set()
+        task = next(t for t in run.c.tasks if t.start > 4 * WEEK)
+        run.now = task.start - 5 * DAY
+        people = run.candidates(task, run.load())
+        edge = people[0]  # the ranking's first choice today
+        cap = run.load()[1]
+        earlier = [t for t in run.c.tasks if run.now - WEEK < t.start < run.now and edge.id not in t.holders]
+        for held in earlier[: cap - 1]:
+            held.holders.append(edge.id)  # one place left under the cap: a yes brings them to exactly their share
+        run.active[edge.id].append(run.now - DAY)  # and they said yes before: today's ranking puts them first
+        load = run.load()
+        assert load[0][edge.id] + 1 == load[1] and run.has_room(edge.id, load)
+        ranked = run.candidates(task, load)
+        assert edge in ranked  # still asked: they have room for this one
+        assert ranked[-1 if edge_last else 0] is edge  # with room, after everyone who would keep a place to spare

@@ -130,7 +130,8 @@ class CircleState:
         )
 
     def candidates(self, task: Task, *, limit_to: int | None, stretch: bool = False) -> list[Membership]:
-        """Who may be asked about `task`, best first.
+        """Who may be asked about `task`, best first: those with a place to spare under their fair share before
+        those at their last one, then those who answered before, the least lately asked, the least loaded.
 
         `stretch`: a ride that must not fail (outreach.must_not_fail) on its wider rung may also go to someone who
         already carries exactly their fair share: one over it for a ride to treatment beats nobody coming.
@@ -148,9 +149,25 @@ class CircleState:
         ]
         epoch = datetime.min.replace(tzinfo=now().tzinfo)
         eligible.sort(
-            key=lambda m: (m.user_id not in self.answered, m.last_asked_at or epoch, self.load.counts[m.user_id], m.id)
+            key=lambda m: (
+                self.at_last_place(m.user_id),
+                m.user_id not in self.answered,
+                m.last_asked_at or epoch,
+                self.load.counts[m.user_id],
+                m.id,
+            )
         )
         return eligible if limit_to is None else eligible[:limit_to]
+
+    def at_last_place(self, user_id: int) -> bool:
+        """Whether a yes would bring them to their whole fair share (or past it, on a stretch).
+
+        Such a person is asked after everyone who would keep a place to spare. A yes can come hours after the ask,
+        after they took something else or the weeks the share is counted over moved on; asked first, those with
+        room no longer end up past it that way, and the load spreads wider (bench/README.md, the `room` rule:
+        in the simulation it also covered more for fewer asks).
+        """
+        return not self.load.room_for(user_id, pending=self.pending[user_id] + 1)
 
     def has_room(self, user_id: int, *, stretch: bool = False) -> bool:
         """Whether a yes to one more ask, and to every ask still out to them, keeps them within their fair share
