@@ -59,6 +59,9 @@ class BaseConfig:
     MAX_CONTENT_LENGTH = 2 * 1024 * 1024
     MAX_FORM_MEMORY_SIZE = 2 * 1024 * 1024
     PERMANENT_SESSION_LIFETIME = timedelta(days=30)
+    # The sign-in row ends 30 days after sign-in whatever the activity (services/people/sessions.py), so the cookie
+    # is written when it changes, not re-signed and re-sent on every answer (HMAC and zlib on each request).
+    SESSION_REFRESH_EACH_REQUEST = False
     SESSION_COOKIE_HTTPONLY = True
     SESSION_COOKIE_SAMESITE = "Lax"
     SESSION_COOKIE_SECURE = False

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import re
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 
 import pytest
 import time_machine
@@ -76,6 +76,22 @@ def test_a_cookie_copied_before_sign_out_no_longer_works(app, client):
     thief.set_cookie(copied)
     response = thief.get("/account")
     assert response.status_code == 302 and "/sign-in" in response.headers["Location"]
+
+
+
+def test_the_cookie_lasts_as_long_as_the_sign_in_and_is_not_resent_on_every_page(app, client):
+    """Written at sign-in to end when the session row does (30 days), then left alone while nothing in it changes."""
+    user = make_user()
+    signed_in = client.sign_in(user.email, PASSWORD)
+    cookie = next(h for h in signed_in.headers.getlist("Set-Cookie") if h.startswith("session="))
+    expires = datetime.strptime(re.search(r"Expires=([^;]+)", cookie).group(1), "%a, %d %b %Y %H:%M:%S GMT")
+    row = db.session.scalar(select(UserSession).where(UserSession.user_id == user.id))
+    assert abs(expires.replace(tzinfo=UTC) - row.expires_at) < timedelta(minutes=1)
+    client.get("/account")  # the first form page puts its CSRF token in the cookie once
+    for path in ("/account", "/circles/", "/account"):
+        response = client.get(path)
+        assert response.status_code == 200
+        assert response.headers.getlist("Set-Cookie") == []  # nothing to sign, compress and send again
 
 
 def test_sign_out_ends_every_other_session_too(app, client):
