@@ -6,10 +6,13 @@ slot, asking texts per supporter per week (mean, and the busiest person-week),
 texts beyond anyone's chosen asks a week (over any seven days), alerts to
 coordinators per week, the busiest 20%'s share of tasks, person-weeks over the
 fair-share cap (at the Monday look, whatever the cause) and how many of the
-service's own asks carried someone past it, and the two upper bounds
-(bench/sim_world.upper_bound). With a treatment plan's demand (bench/sim_plan.py) the
-`must` column is exactly the rides on treatment days, `missed` how many of them went
-uncovered in a run, and the goal is issue 16's (plan_goal).
+service's own asks carried someone past it, the two upper bounds
+(bench/sim_world.upper_bound), and of the places still open when their task began, the
+share where someone who suits it, was there and had room was never asked about it in any
+text (`unasked`: the asking's fault, or its spending their weekly asks on other tasks; the
+rest went bare with everyone who could take it asked). With a treatment plan's demand
+(bench/sim_plan.py) the `must` column is exactly the rides on treatment days, `missed`
+how many of them went uncovered in a run, and the goal is issue 16's (plan_goal).
 """
 
 from __future__ import annotations
@@ -38,6 +41,7 @@ KEYS = (
     "cap_by_asks",
     "moved_texts",
     "dropped",
+    "unasked",
 )
 
 
@@ -63,6 +67,7 @@ def measure(circle: Circle, tally: Tally, bound: tuple[float, float]) -> dict:
         "cap_by_asks": sum(n for how, n in tally.past_cap.items() if how not in UNASKED),
         "moved_texts": tally.moved_texts,
         "dropped": tally.dropped,
+        "unasked": tally.bare_unasked / tally.bare if tally.bare else 0.0,
     }
 
 
@@ -98,7 +103,8 @@ def plan_goal(runs: list[dict]) -> str:
 
 HEADER = (
     f"{'size':>4} {'will':>4} {'scenario':8} | {'strategy':20} | {'cover':>6} {'must':>6} {'missed':>6} {'bound':>6} | "
-    f"{'asks/fill':>9} {'per wk':>6} {'busiest':>7} {'over':>4} | {'coord/wk':>8} | {'top20':>5} {'cap':>4} {'ask':>4} | goal"
+    f"{'asks/fill':>9} {'per wk':>6} {'busiest':>7} {'over':>4} | {'coord/wk':>8} | {'top20':>5} {'cap':>4} {'ask':>4} "
+    f"{'unasked':>7} | goal"
 )
 
 
@@ -107,11 +113,12 @@ def row(cell: tuple, strategy: str, r: dict, verdict: str | None = None) -> str:
     size, will, scenario = cell
     if verdict is None:
         verdict = goal(r) if strategy != "broadcast" else ""
+    unasked = "-" if strategy == "broadcast" else f"{r['unasked']:.0%}"  # a mass email asks nobody in particular
     return (
         f"{size:>4} {will:>4.0%} {scenario:8} | {strategy:20} | {r['coverage']:6.1%} {r['must']:6.1%} {r['missed']:6.1f} "
         f"{r['bound']:6.1%} | {r['asks_per_fill']:9.2f} {r['texts_mean']:6.2f} {r['texts_busiest']:7.0f} "
-        f"{r['over_asks']:4.0f} | {r['coord_week']:8.2f} | {r['top20']:5.0%} {r['over_cap']:4.1f} {r['cap_by_asks']:4.1f} | "
-        f"{verdict}"
+        f"{r['over_asks']:4.0f} | {r['coord_week']:8.2f} | {r['top20']:5.0%} {r['over_cap']:4.1f} {r['cap_by_asks']:4.1f} "
+        f"{unasked:>7} | {verdict}"
     )
 
 

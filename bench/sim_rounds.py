@@ -113,6 +113,24 @@ class WeeklyRounds:
                 small.asked.add(person.id)
                 self.answer(person, (small,), how="reengage")
 
+    def bare_count(self, task) -> None:
+        """A task began with places open: was it the asking's fault? Someone who suits it, was there, could be asked
+        and had room under the cap, yet was never asked about it (nor offered it) says so."""
+        places = task.capacity - len(task.holders)
+        self.tally.bare += places
+        load = self.load()
+        missed = any(
+            p.suits(task.kind)
+            and not p.is_away(task.start)
+            and p.id not in self.archived
+            and p.asks_per_week > 0
+            and p.id not in task.told
+            and p.id not in task.holders
+            and self.has_room(p.id, load, False)
+            for p in self.c.people
+        )
+        self.tally.bare_unasked += places * missed
+
     def broadcast(self) -> None:
         """The anchors' way: each task is emailed to everyone once, when it first exists (eight weeks ahead)."""
         fresh = [t for t in self.c.tasks if t.id not in self.emailed and t.start - GENERATE_AHEAD <= self.now]
@@ -146,6 +164,8 @@ class WeeklyRounds:
         while self.finished < len(self.c.tasks) and self.c.tasks[self.finished].end < self.now:
             task = self.c.tasks[self.finished]
             self.finished += 1
+            if task.open:
+                self.bare_count(task)
             for pid in task.holders:
                 if self.rng.random() < MARKS_DONE and self.strategy == "service" and self.rng.random() < PATIENT_THANKS:
                     person = self.by_id[pid]

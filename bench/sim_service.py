@@ -129,6 +129,8 @@ class Tally:
     too_late: int = 0  # yeses that came after someone else had taken the task
     moved_texts: int = 0  # a treatment plan's delay: one text to each holder of a moved task (not an ask)
     dropped: int = 0  # moved tasks their holders could no longer make, released (DROP)
+    bare: int = 0  # places still open when their task began
+    bare_unasked: int = 0  # of those, places someone who suits the task, was there and had room was never asked about
 
 
 class Run(WeeklyRounds):
@@ -337,6 +339,8 @@ class Run(WeeklyRounds):
     def answer(self, person: Person, offered: tuple[Task, ...], *, how: str, pull: float = 1.0) -> Task | None:
         """They decide now; a yes by text arrives after a while (a coordinator's call is answered at once)."""
         took = person.says_yes([t for t in offered if t.open], self.now, self.rng, pull)
+        for task in offered:
+            task.told.add(person.id)
         self.record(person, offered, took)
         delay = 0 if how == "call" else self.rng.choices(*zip(*REPLY_DELAYS, strict=True))[0]
         if took is not None and delay:

@@ -84,6 +84,7 @@ class Task:
     holders: list[int] = field(default_factory=list)
     stage: int = 0
     asked: set[int] = field(default_factory=set)
+    told: set[int] = field(default_factory=set)  # everyone any text asked about it: the ladder, an offer, a digest
     last_ask: int | None = None
     alerted_at: int | None = None
     handled: bool = False

@@ -104,7 +104,7 @@ def print_demand(demand: str, results: dict[tuple, dict[str, list[dict]]]) -> No
     print(sim_report.HEADER.replace("size will scenario", "mean over the grid".ljust(18)))
     for name, cells in overall.items():
         means = sim_report.mean(cells)
-        line = sim_report.row(("", 0, ""), name, means, "").replace("   0%", "    ")
+        line = sim_report.row(("", 0, ""), name, means, "").replace("   0%", "    ", 1)  # no willingness here
         if name != "broadcast" or plan:
             line += f"{met[name]}/{len(cells)} cells meet the goal"
         if plan:

@@ -78,7 +78,6 @@ def test_a_cookie_copied_before_sign_out_no_longer_works(app, client):
     assert response.status_code == 302 and "/sign-in" in response.headers["Location"]
 
 
-
 def test_the_cookie_lasts_as_long_as_the_sign_in_and_is_not_resent_on_every_page(app, client):
     """Written at sign-in to end when the session row does (30 days), then left alone while nothing in it changes."""
     user = make_user()

@@ -324,3 +324,17 @@ def test_room_asks_those_with_a_place_to_spare_before_those_at_their_last_one():
         ranked = run.candidates(task, load)
         assert edge in ranked  # still asked: they have room for this one
         assert ranked[-1 if edge_last else 0] is edge  # with room, after everyone who would keep a place to spare
+
+
+def test_a_bare_place_counts_against_the_asking_only_if_someone_who_could_take_it_was_never_asked():
+    run = Run(circle(size=6, weeks=2), "service", Rules(), 1)
+    run.now = 0
+    task = next(t for t in run.c.tasks if t.capacity == 1)
+    suitable = [p for p in run.c.people if p.suits(task.kind) and p.asks_per_week and not p.is_away(task.start)]
+    assert suitable
+    task.told.update(p.id for p in suitable[1:])  # everyone asked but one
+    run.bare_count(task)
+    assert (run.tally.bare, run.tally.bare_unasked) == (1, 1)
+    task.told.add(suitable[0].id)  # and now that one too: the people said no, not the asking's fault
+    run.bare_count(task)
+    assert (run.tally.bare, run.tally.bare_unasked) == (2, 1)
