@@ -52,6 +52,8 @@ def test_the_page_says_whom_it_asked_about_what_in_how_many_texts_who_said_yes_a
         db.session.commit()
     with time_machine.travel(START + timedelta(hours=2), tick=False):
         claim_make(membership=ana, task_id=ride.id)
+        for day in (8, 9):  # Ben took two errands: with four spots among four helpers, the cap is 2
+            claim_make(membership=ben, task_id=need(circle, daniel, "errands", day).id)
         db.session.commit()
     with time_machine.travel(START + timedelta(hours=3), tick=True):
         browser = WebClient(app.test_client())
@@ -62,6 +64,8 @@ def test_the_page_says_whom_it_asked_about_what_in_how_many_texts_who_said_yes_a
     assert "Asked 2 people about Friday's ride, one text each with another task; Ana said yes." in page
     assert "Offered Saturday's meal to 2 people in a text about another task; nobody has said yes yet." in page
     assert "Not asking Sam again this week: they have had the 1 ask a week they chose." in page
+    assert "Not asking Ben for now: they already carry their fair share." in page
+    assert "Not asking Ana" not in page  # one task, one short of her share: she may still be asked
 
 
 def test_tasks_are_named_by_day_as_a_coordinator_would_say_them(app):

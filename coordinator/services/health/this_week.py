@@ -133,7 +133,7 @@ def week_story(*, circle: Circle, load: Load) -> dict:
 
 
 def _spared(*, circle: Circle, load: Load) -> list[str]:
-    """Supporters the service left alone this week, and why: the asks they chose, or more than a fair share."""
+    """Supporters the service left alone this week, and why: the asks they chose, or their fair share (or more)."""
     moment = now()
     went = func.coalesce(Message.sent_at, Message.due_at)
     rows = db.session.execute(
@@ -164,4 +164,6 @@ def _spared(*, circle: Circle, load: Load) -> list[str]:
             lines.append(f"Not asking {first} again this week: they have had the {asks} a week they chose.")
         elif load.above(user_id):
             lines.append(f"Not asking {first} for now: they already carry more than a fair share.")
+        elif not load.room_for(user_id):
+            lines.append(f"Not asking {first} for now: they already carry their fair share.")
     return lines
