@@ -303,3 +303,13 @@ def test_supporters_cannot_see_or_post_drafts(client, checked_in, circle):
     assert client.post(f"/circles/{circle.id}/drafts/{draft.id}/dismiss", form_url="/account").status_code == 404
     assert "asked for help by text" not in client.get(f"/circles/{circle.id}").get_data(as_text=True)
     assert drafts()[0].status == "pending"
+
+
+@pytest.mark.parametrize(
+    "typed", ["Take me to the clinic tue {code}", "ok, a ride fri {code} would help", "Drop off dinner thu {code}"]
+)
+def test_her_answer_that_starts_like_a_command_is_read_as_an_answer_not_a_command(client, checked_in, circle, typed):
+    """A number that happens to be a task's code is not a command unless it comes right after the word."""
+    task = first_task(make_need(circle, maria(), start_date=date(2026, 6, 10)))
+    assert text_in(client, MARIA, typed.format(code=task.id)) == DRAFT_THANKS
+    assert len(drafts()) == 1

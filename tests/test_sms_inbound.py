@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import pytest
-from sqlalchemy import func, select
+from sqlalchemy import func, select, update
 
 from coordinator.extensions import db
 from coordinator.models import Claim, InboundMessage, Message, PhoneOptOut, User
@@ -112,6 +112,69 @@ def test_a_number_that_only_looks_like_one_gets_the_help_line_not_an_error(clien
     """ "²" counts as a digit to Python's isdigit() but int() refuses it: a phone's keyboard can type it."""
     reply = text_in(client, SAM, typed)
     assert "TAKE 42" in reply and "DROP 42" in reply
+
+
+@pytest.mark.parametrize(
+    ("typed", "word"),
+    [
+        ("OK {code} see you at 9", "ok"),
+        ("Drop {code} sorry, can't make it till 5", "drop"),
+        ("ok {code} - there by 3:30", "ok"),
+    ],
+)
+def test_a_command_may_carry_the_persons_own_words_and_numbers_after_it(client, circle_with_task, typed, word):
+    *_, member, task = circle_with_task
+    claim_make(membership=member, task_id=task.id)
+    db.session.commit()
+    reply = text_in(client, SAM, typed.format(code=task.id))
+    db.session.expire_all()
+    claim = db.session.scalar(select(Claim))
+    if word == "ok":
+        assert reply == "Great, thank you! See you then." and claim.confirmed_at is not None
+    else:
+        assert reply.startswith("Got it: you're off a ride") and claim.status == "released"
+
+
+@pytest.mark.parametrize(
+    "typed", ["TAKE -{code}", "take {code} {code}", "take {code} and {code}", "Take me there {code}"]
+)
+def test_what_only_looks_like_a_take_takes_nothing(client, circle_with_task, typed):
+    *_, task = circle_with_task
+    reply = text_in(client, SAM, typed.format(code=task.id))
+    assert "TAKE 42" in reply and "DROP 42" in reply  # the help line
+    assert db.session.scalar(select(func.count(Claim.id))) == 0
+
+
+def test_no_after_a_check_in_says_how_to_give_the_task_back_and_keeps_it_held(client, circle_with_task):
+    from coordinator.clock import now
+    from coordinator.services.texting.messages import message_queue
+
+    *_, sam, member, task = circle_with_task
+    assert text_in(client, SAM, "No") == "No problem at all. Thanks for letting us know."  # nothing asked of Sam
+    claim = claim_make(membership=member, task_id=task.id).claim
+    message_queue(
+        channel="sms", to_address=SAM, kind="checkin", key="still-on", body="Still good?", user_id=sam.id,
+        circle_id=task.circle_id, task_id=task.id, claim_id=claim.id,
+    )  # fmt: skip
+    db.session.execute(update(Message).where(Message.kind == "checkin").values(status="sent", sent_at=now()))
+    db.session.commit()
+    for typed in ("no sorry, I can't make it tomorrow", "Can't make it", "Nope"):
+        reply = text_in(client, SAM, typed)
+        assert reply.startswith("Sorry to hear it. To give back a ride") and f"reply DROP {task.id}" in reply
+        assert len(reply) <= 160 and "Elm" not in reply
+    db.session.expire_all()
+    assert db.session.scalar(select(Claim.status)) == "held"  # a bare "no" gives nothing back by itself
+
+
+def test_someone_can_give_back_a_task_whose_need_was_since_kept_to_the_inner_circle(client, circle_with_task):
+    *_, member, task = circle_with_task
+    claim_make(membership=member, task_id=task.id)
+    task.need.visibility = "inner"  # Sam is not in the inner circle: he no longer sees it, but still holds it
+    db.session.commit()
+    reply = text_in(client, SAM, f"DROP {task.id}")
+    assert reply.startswith("Got it: you're off a ride")
+    db.session.expire_all()
+    assert db.session.scalar(select(Claim.status)) == "released"
 
 
 @pytest.mark.parametrize("word", ["STOP", "stop", "Unsubscribe", "CANCEL", "END", "QUIT", "STOPALL"])

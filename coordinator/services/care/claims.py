@@ -106,11 +106,14 @@ def claim_release(
 
     Coordinators are told the task needs someone again, unless the caller tells
     them once about several (someone leaving the circle: one message, not one per task).
+    A spot someone holds is theirs to give back even if they can no longer see the task (its need was
+    since kept to the inner circle): otherwise they could not say they are not coming.
     """
-    task = task_for(membership, task_id)
-    claim = _live_claim(task.id, membership.user_id)
-    if claim is None:
+    claim = _live_claim(task_id, membership.user_id)
+    if claim is None or claim.circle_id != membership.circle_id:
+        task_for(membership, task_id)  # a task they may not see is "not found"; one they don't hold, a no-op
         return False
+    task = db.session.get(Task, task_id)
     note = " ".join((note or "").split())[:NOTE_MAX]
     freed = db.session.execute(
         update(Claim)

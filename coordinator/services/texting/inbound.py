@@ -13,7 +13,7 @@ from datetime import timedelta
 from sqlalchemy import delete, select, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
-from sqlalchemy.orm import contains_eager
+from sqlalchemy.orm import contains_eager, joinedload
 
 from coordinator.clock import now
 from coordinator.errors import Conflict, NotFound
@@ -22,6 +22,7 @@ from coordinator.models.accounts import User
 from coordinator.models.circles import PATIENT, Membership, MembershipStatus
 from coordinator.models.claims import Claim, ClaimStatus
 from coordinator.models.inbound import InboundMessage, PhoneOptOut
+from coordinator.models.messages import Message
 from coordinator.models.needs import Need, Task, TaskStatus
 from coordinator.services.care.claims import claim_make, claim_release
 from coordinator.services.care.matching import suits
@@ -39,6 +40,7 @@ HELP_LINE = (
     "Reply TAKE 42 to take task 42, OK 42 to confirm, DROP 42 to give it back, OPEN for what's needed, "
     "MINE for yours, NOTE and words to send a note."
 )
+NO_LOOKS_BACK = timedelta(days=2)  # a check-in goes the evening before; a reminder hours before
 STRANGER = (
     "This number sends updates for Coordinator support circles. If you were invited, open the link in your invitation."
 )
@@ -87,7 +89,7 @@ def _act(command: Command, from_number: str, user: User | None, body: str = "") 
     if user is None or not _memberships(user):
         return STRANGER
     if command.word == "NO":
-        return "No problem at all. Thanks for letting us know."
+        return _no(user)
     if command.word == "BACK":
         return HELP_LINE
     for member in _memberships(user):
@@ -170,12 +172,40 @@ def _drop(user: User, code: int | None) -> str:
     if found is None:
         return f"You don't have task {code} right now. Reply MINE to see yours."
     member, task = found
-    if not claim_release(membership=member, task_id=task.id, note="Dropped by text"):
+    try:
+        released = claim_release(membership=member, task_id=task.id, note="Dropped by text")
+    except NotFound:
+        released = False
+    if not released:
         return f"You don't have task {code} right now. Reply MINE to see yours."
     c = sms_context(task)
     return (
         f"Got it: you're off {c['noun']} {c['when']}. Thanks for letting us know; the coordinators will find someone."
     )
+
+
+def _no(user: User) -> str:
+    """A "no" (or "can't make it") that answers no ask of theirs. After a check-in or a reminder about a task they
+    hold, it most likely means "I can't come": saying "no problem" would leave the task held by someone who is not
+    coming, and giving it back on a bare "no" could be wrong ("No problem, see you then"). So: how to give it back."""
+    task = db.session.scalar(
+        select(Task)
+        .join(Claim, (Claim.task_id == Task.id) & (Claim.user_id == user.id) & (Claim.status == ClaimStatus.HELD))
+        .join(Message, (Message.task_id == Task.id) & (Message.user_id == user.id))
+        .options(joinedload(Task.need))
+        .where(
+            Message.kind.in_(("checkin", "reminder")),
+            Message.sent_at > now() - NO_LOOKS_BACK,
+            Task.status == TaskStatus.OPEN,
+            Task.ends_at > now(),
+        )
+        .order_by(Message.sent_at.desc())
+        .limit(1)
+    )
+    if task is None:
+        return "No problem at all. Thanks for letting us know."
+    c = sms_context(task)
+    return f"Sorry to hear it. To give back {c['noun']} {c['when']}, reply DROP {c['code']} and we'll find someone."
 
 
 def _open(user: User, code: int | None) -> str:
