@@ -68,3 +68,14 @@ def test_forged_texts_do_not_use_up_a_number_s_allowance(client):
         assert forged.status_code == 403
 
     assert text_in(client, STRANGER_NUMBER, "hello") == STRANGER
+
+
+def test_a_stop_past_the_allowance_is_still_honoured(client):
+    from coordinator.models import PhoneOptOut
+
+    for n in range(6):
+        text_in(client, STRANGER_NUMBER, f"hello {n}")
+    assert text_in(client, STRANGER_NUMBER, "STOP") == ""
+    db.session.expire_all()
+    assert db.session.get(PhoneOptOut, STRANGER_NUMBER) is not None  # nothing goes to it, even once it is someone's
+    assert _stored_from(STRANGER_NUMBER) == 5

@@ -17,9 +17,10 @@ from coordinator.extensions import csrf
 from coordinator.forms.texting import InboundTextForm, ReceiptForm
 from coordinator.models.circles import COORDINATOR, Circle, Membership
 from coordinator.services.people.phones import phone_mask
-from coordinator.services.texting.inbound import inbound_handle, sender_known
+from coordinator.services.texting.inbound import inbound_handle, opt_out_record, sender_known
 from coordinator.services.texting.message_log import message_log
 from coordinator.services.texting.receipts import Receipt, receipt_early_settle, receipt_record
+from coordinator.sms.commands import parse
 from coordinator.sms.signature import signature_valid
 from coordinator.web.access import managing_view
 from coordinator.web.edge import refusals
@@ -47,6 +48,9 @@ def inbound():
     with refusals(commit=False):
         known = sender_known(phone=form.sender())
     if not known and not counted_within("UNKNOWN_SENDER_LIMIT", "sms-from", form.sender()):
+        if parse(form.Body.data or "").word == "OPT_OUT":
+            with refusals():
+                opt_out_record(form.sender())  # a STOP is honoured however many texts came before it
         return _twiml("")  # nothing stored, nothing said
     text = ""  # should the service ever refuse, the text is not kept and Twilio gets an empty answer
     with refusals():
@@ -60,12 +64,7 @@ def status():
     """A delivery receipt: services/texting/receipts.py moves the message on (never back)."""
     if not signature_valid():
         abort(403)
-    form = ReceiptForm()
-    receipt = {
-        "provider_id": form.MessageSid.data or "",
-        "provider_status": form.MessageStatus.data or "",
-        "error_code": form.ErrorCode.data or "",
-    }
+    receipt = ReceiptForm().receipt()
     with refusals():
         outcome = receipt_record(**receipt)
     if outcome == Receipt.KEPT:  # before the dispatcher stored the id: look once more, now the receipt is saved

@@ -63,6 +63,8 @@ def inbound_handle(*, provider_id: str, from_number: str, body: str) -> str:
     command = parse(body)
     user = db.session.scalar(select(User).where(User.phone == from_number))
     row.user_id = user.id if user else None
+    if user is not None and user.phone_unreachable_at is not None:
+        user.phone_unreachable_at = None  # it just sent a text: it can take ours (a carrier once said otherwise)
     row.command = command.word
     row.reply = _act(command, from_number, user, body)
     return row.reply
@@ -257,9 +259,14 @@ def _mine(user: User, code: int | None) -> str:
     )
 
 
-def _opt_out(phone: str, user: User | None) -> None:
+def opt_out_record(phone: str) -> None:
+    """The number said STOP: nothing more goes to it until it says START (a stranger's too: it may be someone's later)."""
     if db.session.get(PhoneOptOut, phone) is None:
         db.session.add(PhoneOptOut(phone=phone))
+
+
+def _opt_out(phone: str, user: User | None) -> None:
+    opt_out_record(phone)
     if user is not None:
         user.sms_opted_out_at = user.sms_opted_out_at or now()
         messages_cancel(user_id=user.id)
