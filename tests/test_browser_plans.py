@@ -11,7 +11,7 @@ import re
 from datetime import timedelta
 
 import pytest
-from sqlalchemy import select
+from sqlalchemy import func, select
 
 from coordinator.clock import today_in
 from coordinator.extensions import db
@@ -73,6 +73,15 @@ def test_six_cycles_accepted_posted_month_by_month_and_cycle_3_delayed_a_week(ap
             sum(int(re.search(r": (\d+) task", months.nth(i).inner_text()).group(1)) for i in range(months.count()))
             == total
         )
+        page.get_by_label(re.compile("Weekly errand run")).uncheck()  # she unticks one and posts straight away
+        page.get_by_role("button", name=f"Post {total} tasks").click()
+        page.get_by_text("nothing is posted yet").wait_for()  # saved, shown, not posted unseen
+        shot(page, "ticks-changed")
+        heading = page.get_by_role("heading", name=re.compile(r"Ready to post: \d+ tasks"))
+        fewer = int(re.search(r"\d+", heading.inner_text()).group(0))
+        assert fewer < total and not page.get_by_label(re.compile("Weekly errand run")).is_checked()
+        assert db.session.scalar(select(func.count(Task.id))) == 0
+        total = fewer
         page.get_by_role("button", name=f"Post {total} tasks").click()
         page.get_by_text(f"Posted {total} tasks.").wait_for()
         shot(page, "posted")

@@ -75,6 +75,26 @@ def test_the_patient_starts_a_plan_sees_the_preview_and_posts_it_in_one_step(app
 
 
 @time_machine.travel(START, tick=False)
+def test_post_with_ticks_changed_and_not_saved_saves_them_and_shows_the_preview_first(app, team):
+    """The Post button sends the ticks above it: unticked help is never posted, and nothing is posted unseen."""
+    maria = browser(app, team["patient"])
+    base = f"/circles/{team['circle'].id}/plan"
+    assert maria.post(f"{base}/new", FORM).status_code == 302
+    plan = db.session.scalar(select(Plan))
+    page = maria.get(base).get_data(as_text=True)
+    assert 'form="plan-choices"' in page and f'formaction="{base}/post"' in page  # the button goes with the ticks
+    ticked = [str(r.id) for r in plan.rules if r.enabled and r.category != "errands"]  # she unticks the errands
+    response = maria.post(f"{base}/post", {"choosing": "1", "rule": ticked}, form_url=base)
+    assert response.status_code == 302 and response.headers["Location"].endswith("#preview")
+    assert db.session.scalar(select(func.count(Task.id))) == 0
+    page = text(maria.get(base))
+    assert "nothing is posted yet" in page and "Ready to post: 30 tasks" in page  # 46 less 16 errand runs
+    response = maria.post(f"{base}/post", {"choosing": "1", "rule": ticked}, form_url=base)  # Post again, as seen
+    assert db.session.scalar(select(func.count(Task.id))) == 30
+    assert db.session.scalar(select(func.count(Need.id)).where(Need.category == "errands")) == 0
+
+
+@time_machine.travel(START, tick=False)
 def test_a_plan_form_with_mistakes_says_each_by_its_field_and_writes_nothing(app, team):
     maria = browser(app, team["patient"])
     bad = FORM | {"name": "", "label": "", "first_date": "31 Feb", "start_time": "25:00", "times": "0"}

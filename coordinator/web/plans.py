@@ -261,7 +261,16 @@ def quiet_remove(*, membership: Membership, circle: Circle, quiet_id: int):
 @managing_view()
 def post(*, membership: Membership, circle: Circle):
     plan = _managed_plan(circle)
-    if ConfirmForm().validate_on_submit():
+    form = ChooseForm()
+    if form.validate_on_submit() and request.form.get("choosing"):  # the page's ticks came with the button
+        chosen = form.chosen()
+        if chosen != {r.id for r in plan.rules if r.enabled}:
+            with refusals(flash=True) as attempt:
+                plan_rules_choose(plan=plan, enabled_ids=chosen)
+            if attempt.ok:
+                flash("You changed what to ask for, so nothing is posted yet. Look over the tasks below, then post.")
+            return redirect(_show_url(circle) + "#preview")
+    if form.validate_on_submit():
         with refusals(flash=True) as attempt:
             posted = plan_post(plan=plan, circle=circle, author=current_user)
         if attempt.ok:
