@@ -189,7 +189,8 @@ def seed_circle(app) -> Seed:
         members = {
             m.user_id: m for m in db.session.scalars(select(Membership).where(Membership.circle_id == circle.id))
         }
-        grandpa = make_circle(coordinator=daniel, name="Team Grandpa")  # a second circle: the circles list
+        # A second circle (the circles list), named with one long unbroken word: nothing may push the page wider.
+        grandpa = make_circle(coordinator=daniel, name="Team " + "Grandpa" * 16)
         for name, phone in (("Ana Silva", "+12025550150"), ("Joe Brown", "+12025550151")):
             add_member(grandpa, make_user(name=name, phone=phone, email=None, password=None))  # to ask back
 

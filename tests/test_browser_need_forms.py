@@ -158,3 +158,16 @@ def test_text_that_is_not_a_date_comes_back_as_typed(app):
         date_field.fill((today_in(circle.timezone) + timedelta(days=3)).strftime("%-d %b %Y"))
         page.get_by_role("button", name="Post it").click()
         page.get_by_text("Posted “Company on Sunday”").wait_for()
+
+
+def test_the_from_and_until_boxes_sit_inside_their_row_on_a_phone(app):
+    coordinator = make_user(name="Daniel Lopez")
+    circle = make_circle(coordinator=coordinator)
+    with LiveServer(app) as server, chromium_page() as page:
+        sign_in(page, server.url, coordinator.email)
+        open_form(page, server, circle, CATEGORIES["ride"])
+        row = page.locator(".field-pair").first
+        right = row.bounding_box()["x"] + row.bounding_box()["width"]
+        for box in row.locator("input").all():
+            edge = box.bounding_box()
+            assert edge["x"] + edge["width"] <= right + 0.5  # the second one stuck out about 8 px

@@ -181,9 +181,9 @@ def test_the_page_shows_load_and_follows_a_changed_fair_share(app, client, noon)
     assert "Olga Overloaded Above fair share Consider asking others first. 5 tasks · 50%" in page
     assert page.count("Above fair share") == 1
     assert (
-        "Shared evenly among the 8 people who can help, the 10 places needed then come to about 1.2 each. "
-        "Anyone past 3 (2 times that, rounded) is not asked for more until it evens out, "
-        "and someone one task short of it is asked after those with more room." in page
+        "10 places needed then, shared by the 8 people who can help: about 1.2 each. "
+        "Nobody is asked for more once they have 3 (2 times that, rounded), "
+        "and someone one short of that is asked after those with more room." in page
     )
     health_settings_update(circle=circle, values={"fair_share_factor": 4.0})
     db.session.commit()
