@@ -164,6 +164,7 @@ class Seed:
     sam_member: int = 0
     invitation: int = 0
     invitation_token: str = ""
+    join_request: int = 0
     batch: int = 0
     reset_token: str = ""
     link_token: str = ""
@@ -208,7 +209,7 @@ def seed_circle(app) -> Seed:
             message="Maria would love your help again.",
         )
         shared = invitation_by_token(shared_link_create(circle=circle, inviter=daniel))
-        join_accept(invitation=shared, data=JoinInput(name="Nadia Farah", phone="202-555-0131", consent=True))
+        nadia = join_accept(invitation=shared, data=JoinInput(name="Nadia Farah", phone="202-555-0131", consent=True))
         batch = import_stage(
             circle=circle,
             creator=daniel,
@@ -239,6 +240,7 @@ def seed_circle(app) -> Seed:
         seed.removable_member = members[people["Priya Natarajan"].id].id
         seed.sam, seed.sam_member = sam.id, members[sam.id].id
         seed.invitation, seed.invitation_token = invited.invitation.id, invited.token
+        seed.join_request = nadia.request.id
         seed.batch = batch.id
         seed.reset_token = reset.token
         seed.link_token = _link(r"/sign-in/link/([\w-]+)", "sign_in_code")

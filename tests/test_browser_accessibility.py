@@ -151,6 +151,7 @@ PAGES = [
     Page("claims.release", (SUPPORTER,), {"task_id": "taken_task"}),
     Page("claims.unassign", (COORDINATOR,), {"task_id": "taken_task", "user_id": "sam"}),
     Page("invitations.revoke", (COORDINATOR,), {"invitation_id": "invitation"}),
+    Page("invitations.decide", (COORDINATOR,), {"request_id": "join_request", "decision": "=decline"}),
     Page("updates.delete", (PATIENT,), {"update_id": "update"}),
     Page("plans.cancel", (COORDINATOR,), {"day_id": "plan_day"}),
     Page("plans.quiet_remove", (PATIENT,), {"quiet_id": "plan_quiet"}),

@@ -249,7 +249,14 @@ def test_join_requests_wait_at_the_top_of_people_with_let_in_and_decline(app, te
     )
 
     decline = f"/circles/{circle.id}/invitations/requests/{tom.id}/decline"
-    daniel.post(decline, {"back": "people"}, form_url=people_url(circle))
+    assert f'href="{decline}?back=people"' in daniel.get(people_url(circle)).get_data(
+        as_text=True
+    )  # a link: no one tap
+    question = daniel.get(f"{decline}?back=people").get_data(as_text=True)
+    assert "Decline Tom Becker?" in question and "We don&#39;t send Tom anything." in question
+    assert db.session.get(JoinRequest, tom.id).status == "pending"  # asking changed nothing
+    answer = daniel.post(decline, {"back": "people"}, form_url=f"{decline}?back=people")
+    assert answer.headers["Location"] == people_url(circle)
     page = daniel.get(people_url(circle)).get_data(as_text=True)
     assert "Tom Becker wasn&#39;t added. We didn&#39;t send Tom anything." in page
     assert "Asking to join" not in page

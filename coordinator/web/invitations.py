@@ -149,9 +149,19 @@ def _revoke_confirmation(circle: Circle, invitation) -> Confirmation:
     )
 
 
-@bp.post("/circles/<int:circle_id>/invitations/requests/<int:request_id>/<any(approve, decline):decision>")
+@bp.route(
+    "/circles/<int:circle_id>/invitations/requests/<int:request_id>/<any(approve, decline):decision>",
+    methods=["GET", "POST"],
+)
 @managing_view()
 def decide(*, membership: Membership, circle: Circle, request_id: int, decision: str):
+    """Let someone in (one tap), or decline: that GET asks first, since they can't ask again through that link."""
+    back = request.args.get("back", "") if request.method == "GET" else ""
+    if request.method == "GET":
+        waiting = next((r for r in people_waiting(circle_id=circle.id) if r.id == request_id), None)
+        if waiting is None or decision != "decline":
+            abort(404)
+        return confirmation_page(_decline_confirmation(circle, waiting, back))
     form = DecideForm()
     if form.validate_on_submit():
         approve = decision == "approve"
@@ -161,6 +171,23 @@ def decide(*, membership: Membership, circle: Circle, request_id: int, decision:
             _say_decided(join, approve=approve)
     back = {"people": "members.index", "home": "circles.show"}.get(form.back.data or "", "invitations.index")
     return redirect(url_for(back, circle_id=circle.id))
+
+
+def _decline_confirmation(circle: Circle, waiting, back: str) -> Confirmation:
+    name, first = waiting.user.name, waiting.user.first_name
+    where = {"people": "members.index", "home": "circles.show"}.get(back, "invitations.index")
+    return Confirmation(
+        title=f"Decline {name}?",
+        action=url_for("invitations.decide", circle_id=circle.id, request_id=waiting.id, decision="decline"),
+        button=f"Decline {first}",
+        back=url_for(where, circle_id=circle.id),
+        back_label="Not now",
+        consequences=(
+            f"{first} won't be added to the circle. We don't send {first} anything.",
+            f"You can still invite {first} yourself later.",
+        ),
+        fields={"back": back} if back in ("people", "home") else {},
+    )
 
 
 def _say_decided(join, *, approve: bool) -> None:
