@@ -47,7 +47,7 @@ def test_one_emoji_makes_a_text_ucs2_so_fewer_characters_fit(coordinator_client)
     assert invite(coordinator_client, plain).status_code == 302
     refused = invite(coordinator_client, plain[:-1] + "\U0001f49c", phone="(202) 555-0111")
     assert refused.status_code == 422
-    assert "would go as 6 texts; keep it to 3" in refused.get_data(as_text=True)
+    assert "\U0001f49c makes this message go as 6 texts instead of 3 or fewer" in refused.get_data(as_text=True)
 
 
 def test_smart_quotes_from_a_phone_keep_a_text_in_gsm7(coordinator_client):

@@ -103,6 +103,15 @@ def test_how_much_to_cut_is_said_in_characters():
         "That message would go as 4 texts; keep it to 3 — about 45 characters shorter."
     )
     assert too_many_texts("I’m " + "x" * 455, most=3) is None  # smart quotes are sent as plain ones
+    # One emoji makes 300 characters 5 texts: say so, instead of "about 100 characters shorter"
+    assert too_many_texts("x" * 300 + " 💜", most=3) == (
+        "💜 makes this message go as 5 texts instead of 3 or fewer: a text with an emoji or a special letter "
+        "holds far fewer characters. Take it out."
+    )
+    assert too_many_texts("x" * 500 + " 💜", most=3) == (  # too long even without it: the length, and why
+        "That message would go as 8 texts; keep it to 3: take out 💜 (with it each text holds 70 characters, "
+        "not 160) and about 45 more."
+    )
 
 
 @pytest.mark.parametrize("name", TEMPLATES)

@@ -81,6 +81,23 @@ def too_many_texts(whole: str, *, most: int) -> str | None:
     size = segments(gsm_plain(whole))
     if size.count <= most:
         return None
-    cut = units_over(gsm_plain(whole), most)
+    plain = gsm_plain(whole)
+    odd = list(dict.fromkeys(ch for ch in plain if ch not in _GSM7 and ch not in _GSM7_EXTENSION))
+    if odd and segments("".join(ch for ch in plain if ch not in odd)).count <= most:
+        # Only the emoji (or a letter phones can't send plainly) makes it long: a text with one is sent in a
+        # form that holds 70 characters, not 160. Say which, rather than "about 185 characters shorter".
+        shown = " ".join(odd[:3])
+        return (
+            f"{shown} makes this message go as {size.count} texts instead of {most} or fewer: a text with an "
+            f"emoji or a special letter holds far fewer characters. Take {'it' if len(odd) == 1 else 'them'} out."
+        )
+    if odd:  # too long even without them: both things to do, the cut counted as it will be once they are out
+        cut = units_over("".join(ch for ch in plain if ch not in odd), most)
+        rounded = max(5, -(-cut // 5) * 5)
+        return (
+            f"That message would go as {size.count} texts; keep it to {most}: take out {' '.join(odd[:3])} (with "
+            f"{'it' if len(odd) == 1 else 'them'} each text holds 70 characters, not 160) and about {rounded} more."
+        )
+    cut = units_over(plain, most)
     rounded = max(5, -(-cut // 5) * 5)  # "about 40 characters", not "37"
     return f"That message would go as {size.count} texts; keep it to {most} — about {rounded} characters shorter."
