@@ -237,3 +237,34 @@ def test_a_landline_receipt_flags_the_number(client, circle_with_task):
 def test_a_receipt_with_an_id_longer_than_any_twilio_sends_is_taken_calmly(client, circle_with_task):
     response = signed_post(client, "/sms/status", {"MessageSid": "SM" + "a" * 200, "MessageStatus": "delivered"})
     assert response.status_code == 204  # it matches no text of ours; it was a 500
+
+
+def test_mine_fits_one_text_however_many_tasks_and_says_how_many_more(client, circle_with_task):
+    from datetime import timedelta
+
+    from coordinator.clock import today_in
+    from coordinator.sms.segments import segments
+
+    circle, coordinator, _, member, task = circle_with_task
+    claim_make(membership=member, task_id=task.id)
+    for days in range(8, 13):  # dated ones ("Wed 10 Jun"), the longest lines
+        day = today_in(circle.timezone) + timedelta(days=days)
+        claim_make(
+            membership=member, task_id=first_task(make_need(circle, coordinator, category="errands", start_date=day)).id
+        )
+    db.session.commit()
+    reply = text_in(client, SAM, "MINE")
+    assert segments(reply).count == 1 and f"(task {task.id})" in reply  # soonest first
+    shown = reply.count("(task ")
+    assert 1 <= shown < 6 and f"and {6 - shown} more" in reply
+
+
+def test_a_closed_circles_tasks_are_not_offered_or_listed_by_text(client, circle_with_task):
+    from coordinator.clock import now
+
+    circle, _, _, member, task = circle_with_task
+    claim_make(membership=member, task_id=task.id)
+    circle.closed_at = now()
+    db.session.commit()
+    assert text_in(client, SAM, "MINE").startswith("You have nothing coming up")
+    assert "TAKE" not in text_in(client, SAM, "OPEN")

@@ -19,7 +19,7 @@ from coordinator.clock import now
 from coordinator.errors import Conflict, NotFound
 from coordinator.extensions import db
 from coordinator.models.accounts import User
-from coordinator.models.circles import PATIENT, Membership, MembershipStatus
+from coordinator.models.circles import PATIENT, Circle, Membership, MembershipStatus
 from coordinator.models.claims import Claim, ClaimStatus
 from coordinator.models.inbound import InboundMessage, PhoneOptOut
 from coordinator.models.messages import Message
@@ -34,12 +34,14 @@ from coordinator.services.texting.digests import digest_line
 from coordinator.services.texting.messages import messages_cancel
 from coordinator.services.updates.notes import note_by_text
 from coordinator.sms.commands import Command, parse
+from coordinator.sms.segments import segments
 from coordinator.urls import public_url
 
 HELP_LINE = (
     "Reply TAKE 42 to take task 42, OK 42 to confirm, DROP 42 to give it back, OPEN for what's needed, "
     "MINE for yours, NOTE and words to send a note."
 )
+MINE_MOST = 30  # counted for "and N more"; as many as fit in one text are named
 NO_LOOKS_BACK = timedelta(days=2)  # a check-in goes the evening before; a reminder hours before
 STRANGER = (
     "This number sends updates for Coordinator support circles. If you were invited, open the link in your invitation."
@@ -217,7 +219,9 @@ def _open(user: User, code: int | None) -> str:
         select(Task)
         .join(Need, Need.id == Task.need_id)
         .options(contains_eager(Task.need))
+        .join(Circle, Circle.id == Task.circle_id)
         .where(
+            Circle.closed_at.is_(None),  # a closing circle asks nothing more of anyone
             Task.circle_id.in_([m.circle_id for m in members]),
             Task.status == TaskStatus.OPEN,
             Task.claimed < Task.capacity,
@@ -241,22 +245,26 @@ def _mine(user: User, code: int | None) -> str:
         .join(Claim, Claim.task_id == Task.id)
         .join(Need, Need.id == Task.need_id)
         .options(contains_eager(Task.need))
+        .join(Circle, Circle.id == Task.circle_id)
         .where(
+            Circle.closed_at.is_(None),
             Claim.user_id == user.id,
             Claim.status == ClaimStatus.HELD,
             Task.status == TaskStatus.OPEN,
             Task.ends_at > now(),
         )
         .order_by(Task.starts_at)
-        .limit(4)
+        .limit(MINE_MOST)
     ).all()
     if not rows:
         return "You have nothing coming up. Reply OPEN to see what's needed."
-    return (
-        "Yours: "
-        + "; ".join(digest_line(t).replace("(TAKE ", "(task ") for t in rows)
-        + ". Reply DROP and the number if plans change."
-    )
+    lines = [digest_line(t).replace("(TAKE ", "(task ") for t in rows]
+    for shown in range(len(lines), 0, -1):  # as many as one text holds, soonest first
+        more = f" and {len(rows) - shown} more" if shown < len(rows) else ""
+        reply = "Yours: " + "; ".join(lines[:shown]) + f"{more}. Reply DROP and the number if plans change."
+        if segments(reply).count <= 1:
+            break
+    return reply
 
 
 def opt_out_record(phone: str) -> None:
