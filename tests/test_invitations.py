@@ -182,6 +182,17 @@ def test_a_forwarded_link_cannot_take_over_someone_elses_number(app, coordinator
     assert db.session.scalar(select(func.count(Membership.id))) == 1
 
 
+
+def test_joining_with_a_bad_number_and_a_bad_email_hears_both_at_once(app, coordinator_client):
+    invite(coordinator_client)
+    sam = accept(app, db.session.scalar(select(Message)), phone="12", email="sam@")
+    page = " ".join(sam.last.get_data(as_text=True).split())
+    assert sam.last.status_code == 422
+    assert 'href="#phone"' in page and 'href="#email"' in page  # both in the summary, after one tap
+    assert 'value="sam@"' in page  # nothing typed is lost
+    assert db.session.scalar(select(func.count(Membership.id)).where(Membership.role == "supporter")) == 0
+
+
 def test_someone_already_known_by_that_number_joins_with_their_account(app, coordinator_client):
     existing = make_user(name="Sam Carter", phone=SAM)
     invite(coordinator_client)

@@ -16,7 +16,7 @@ from flask import current_app
 from sqlalchemy import select, update
 
 from coordinator.clock import now
-from coordinator.errors import Invalid
+from coordinator.errors import Invalid, Problems
 from coordinator.extensions import db
 from coordinator.models.accounts import User
 from coordinator.models.circles import Circle, Membership, MembershipStatus
@@ -54,12 +54,18 @@ class Contact:
 def contact_parse(*, name: str, phone: str, email: str, region: str) -> Contact:
     """Check a person's name and how to reach them; at least one of phone and email."""
     cleaned = " ".join((name or "").split())
-    if len(cleaned) > 120:
-        raise Invalid("Keep the name under 120 characters.", field="name")
-    if any(ord(ch) < 32 or 0x7F <= ord(ch) < 0xA0 for ch in cleaned):
-        raise Invalid("Remove the control characters from the name.", field="name")
-    number = phone_parse(phone, region=region) if (phone or "").strip() else None
-    address = email_normalise(email) if (email or "").strip() else None
+    problems = Problems.collector()  # the name, the number and the email each say what is wrong, all at once
+    with problems.check():
+        if len(cleaned) > 120:
+            raise Invalid("Keep the name under 120 characters.", field="name")
+        if any(ord(ch) < 32 or 0x7F <= ord(ch) < 0xA0 for ch in cleaned):
+            raise Invalid("Remove the control characters from the name.", field="name")
+    number = address = None
+    with problems.check():
+        number = phone_parse(phone, region=region) if (phone or "").strip() else None
+    with problems.check():
+        address = email_normalise(email) if (email or "").strip() else None
+    problems.raise_if_any()
     if number is None and address is None:
         raise Invalid("Enter a mobile number or an email address.", field="phone")
     return Contact(name=cleaned, phone=number, email=address)
