@@ -2,9 +2,10 @@
 
 from flask_wtf import FlaskForm
 from wtforms import EmailField, PasswordField, StringField
-from wtforms.validators import DataRequired, Length
+from wtforms.validators import DataRequired, Length, StopValidation
 
-from coordinator.services.people.accounts import PASSWORD_MAX_LENGTH
+from coordinator.errors import Invalid
+from coordinator.services.people.accounts import PASSWORD_MAX_LENGTH, email_normalise
 
 _email = [DataRequired("Enter your email address."), Length(max=254, message="That email is too long.")]
 _password = [
@@ -25,6 +26,13 @@ class RegisterForm(FlaskForm):
         render_kw={"autocomplete": "name"},
     )
     email = EmailField("Email", validators=_email, render_kw={"autocomplete": "email"})
+
+    def validate_email(self, field) -> None:
+        """Checked here too, so a mistyped email is said with a too-long name, not after it is fixed."""
+        try:
+            email_normalise(field.data or "")
+        except Invalid as problem:
+            raise StopValidation(problem.message) from None
 
 
 class RegisterFinishForm(FlaskForm):

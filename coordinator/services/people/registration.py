@@ -19,7 +19,7 @@ from flask import current_app, render_template
 from itsdangerous import BadSignature, SignatureExpired, URLSafeTimedSerializer
 from sqlalchemy import select
 
-from coordinator.errors import Conflict, Expired, Invalid
+from coordinator.errors import Conflict, Expired, Invalid, Problems
 from coordinator.extensions import db
 from coordinator.models.accounts import User
 from coordinator.services.health.activity import activity_record
@@ -60,7 +60,13 @@ def registration_start(*, name: str, email: str, next_url: str = "") -> None:
 
     Same answer, same one email, either way; only a malformed name or email is refused.
     """
-    cleaned, address = _name_clean(name), email_normalise(email)
+    problems = Problems.collector()  # a too-long name and a mistyped email, both after one tap
+    cleaned = address = ""
+    with problems.check():
+        cleaned = _name_clean(name)
+    with problems.check():
+        address = email_normalise(email)
+    problems.raise_if_any()
     token = _serializer().dumps({"name": cleaned, "email": address, "next": next_url or ""})
     owner = db.session.scalar(select(User).where(User.email == address))
     if owner is None:
