@@ -182,7 +182,6 @@ def test_a_forwarded_link_cannot_take_over_someone_elses_number(app, coordinator
     assert db.session.scalar(select(func.count(Membership.id))) == 1
 
 
-
 def test_joining_with_a_bad_number_and_a_bad_email_hears_both_at_once(app, coordinator_client):
     invite(coordinator_client)
     sam = accept(app, db.session.scalar(select(Message)), phone="12", email="sam@")

@@ -96,7 +96,6 @@ def test_a_bad_name_or_email_says_what_is_wrong_and_keeps_what_was_typed(client,
     assert outbox() == []
 
 
-
 def test_a_too_long_name_and_a_bad_email_are_both_said_after_one_tap(client):
     response = start(client, name="M" * 130, email="not-an-email")
     html = response.get_data(as_text=True)

@@ -155,6 +155,7 @@ class ChooseForm(FlaskForm):
     """The ticked suggestions (their ids) on the plan page."""
 
     rule = SelectMultipleField("Ask for", validate_choice=False)
+    choosing = StringField()  # "1" when the ticks came with the Post button (written by the page, not hidden_tag)
 
     def chosen(self) -> set[int]:
         return {int(v) for v in self.rule.data or () if str(v).isascii() and str(v).isdigit() and len(str(v)) < 10}

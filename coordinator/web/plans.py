@@ -262,7 +262,7 @@ def quiet_remove(*, membership: Membership, circle: Circle, quiet_id: int):
 def post(*, membership: Membership, circle: Circle):
     plan = _managed_plan(circle)
     form = ChooseForm()
-    if form.validate_on_submit() and request.form.get("choosing"):  # the page's ticks came with the button
+    if form.validate_on_submit() and form.choosing.data:  # the page's ticks came with the button
         chosen = form.chosen()
         if chosen != {r.id for r in plan.rules if r.enabled}:
             with refusals(flash=True) as attempt:
