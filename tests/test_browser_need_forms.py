@@ -8,6 +8,7 @@ is not a date comes back as typed.
 
 from __future__ import annotations
 
+from contextlib import contextmanager
 from datetime import date, timedelta
 
 import pytest
@@ -40,6 +41,17 @@ def open_form(page, server, circle, category):
     page.goto(f"{server.url}/circles/{circle.id}/needs/new")
     page.get_by_role("link", name=category.label, exact=True).click()
     page.get_by_role("heading", name=f"Ask for {category.noun}").wait_for()
+
+
+@contextmanager
+def form_on_a_phone(app, category: str):
+    """Daniel, signed in on a phone, looking at the form asking for `category`."""
+    coordinator = make_user(name="Daniel Lopez")
+    circle = make_circle(coordinator=coordinator)
+    with LiveServer(app) as server, chromium_page() as page:
+        sign_in(page, server.url, coordinator.email)
+        open_form(page, server, circle, CATEGORIES[category])
+        yield page
 
 
 def fill_details(page, category):
@@ -109,11 +121,7 @@ def test_a_weekly_series_starting_in_nine_weeks_shows_its_planned_dates(app):
 
 
 def test_a_failed_submit_focuses_a_summary_of_every_problem_that_links_to_each_field(app):
-    coordinator = make_user(name="Daniel Lopez")
-    circle = make_circle(coordinator=coordinator)
-    with LiveServer(app) as server, chromium_page() as page:
-        sign_in(page, server.url, coordinator.email)
-        open_form(page, server, circle, CATEGORIES["meal"])
+    with form_on_a_phone(app, "meal") as page:
         page.get_by_label("Every week").check()
         page.get_by_label("How many to feed").fill("99")
         page.get_by_role("button", name="Post it").click()
@@ -161,11 +169,7 @@ def test_text_that_is_not_a_date_comes_back_as_typed(app):
 
 
 def test_the_from_and_until_boxes_sit_inside_their_row_on_a_phone(app):
-    coordinator = make_user(name="Daniel Lopez")
-    circle = make_circle(coordinator=coordinator)
-    with LiveServer(app) as server, chromium_page() as page:
-        sign_in(page, server.url, coordinator.email)
-        open_form(page, server, circle, CATEGORIES["ride"])
+    with form_on_a_phone(app, "ride") as page:
         row = page.locator(".field-pair").first
         right = row.bounding_box()["x"] + row.bounding_box()["width"]
         for box in row.locator("input").all():

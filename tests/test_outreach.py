@@ -34,6 +34,13 @@ def asked(kind="ask") -> list[str]:
     return [m.user.name for m in db.session.scalars(select(Message).where(Message.kind == kind).order_by(Message.id))]
 
 
+def asked_about(task) -> list[str]:
+    """Who was texted about `task`, in the order the texts were written."""
+    db.session.expire_all()
+    query = select(Message).where(Message.task_id == task.id).order_by(Message.id)
+    return [m.user.name for m in db.session.scalars(query)]
+
+
 @pytest.fixture
 def circle_setup(app):
     with time_machine.travel(START, tick=False):
@@ -260,10 +267,6 @@ def test_an_unanswered_ask_counts_toward_the_cap_until_it_goes_stale(app):
         db.session.commit()
         thursday = make_need(circle, daniel, start_date=TASK_DAY, start_time=time(9), end_time=time(11)).tasks[0]
 
-    def asked_about(task):
-        db.session.expire_all()
-        return [m.user.name for m in db.session.scalars(select(Message).where(Message.task_id == task.id))]
-
     run_at(datetime(2026, 6, 4, 14, tzinfo=UTC))  # a week before Thursday
     assert asked_about(thursday) == ["Ana"]  # Ben is at his share already
     with time_machine.travel(datetime(2026, 6, 4, 15, tzinfo=UTC), tick=False):
@@ -288,10 +291,6 @@ def test_someone_one_task_short_of_their_share_is_asked_after_those_with_more_ro
             claim_make(membership=member, task_id=make_need(circle, daniel, category="meal", title="Meal").tasks[0].id)
         db.session.commit()
         thursday = make_need(circle, daniel, start_date=TASK_DAY, start_time=time(9), end_time=time(11)).tasks[0]
-
-    def asked_about(task):
-        db.session.expire_all()
-        return [m.user.name for m in db.session.scalars(select(Message).where(Message.task_id == task.id))]
 
     run_at(datetime(2026, 6, 4, 14, tzinfo=UTC))  # a week before Thursday
     assert asked_about(thursday) == ["Ben"]  # not Ana, though she answered before and Ben never has
